@@ -1,0 +1,60 @@
+// Builds dist/: the ready-made worker (classic script), the client (ESM), the
+// worker library for sites that build their own worker (ESM), and the type
+// declarations. Fails on a type error or a size budget overrun.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+process.chdir(root);
+
+/** gzipped bytes; measured, and stated in the README. */
+const BUDGET_GZIP_BYTES = { 'dist/sw.js': 8 * 1024, 'dist/client.js': 3 * 1024 };
+
+rmSync('dist', { recursive: true, force: true });
+
+const common = {
+  bundle: true,
+  target: 'es2022',
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Workbox's asserts and logs sit behind this; production drops them.
+  define: { 'process.env.NODE_ENV': '"production"' },
+};
+
+await Promise.all([
+  // A classic script: module workers are not in every browser that has service workers.
+  build({ ...common, entryPoints: ['sw/worker.ts'], outfile: 'dist/sw.js', format: 'iife', minify: true }),
+  build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client.js', format: 'esm', minify: true }),
+  // The library form keeps process.env.NODE_ENV for the site's own bundler to decide.
+  build({
+    ...common,
+    define: {},
+    entryPoints: ['sw/index.ts'],
+    outfile: 'dist/sw/index.js',
+    format: 'esm',
+    packages: 'external',
+  }),
+]);
+
+const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', import.meta.url));
+for (const project of ['tsconfig.json', 'sw/tsconfig.json']) {
+  execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
+}
+
+let over = false;
+for (const [file, budget] of Object.entries(BUDGET_GZIP_BYTES)) {
+  const raw = readFileSync(file);
+  const gzipped = gzipSync(raw, { level: 9 }).length;
+  const line = `${file}: ${(raw.length / 1024).toFixed(1)} KiB minified, ${(gzipped / 1024).toFixed(2)} KiB gzipped (budget ${budget / 1024} KiB)`;
+  if (gzipped > budget) {
+    over = true;
+    console.error(`over budget: ${line}`);
+  } else {
+    console.log(line);
+  }
+}
+// Enforced by `npm run size` (part of `npm test`); a plain build only reports.
+if (over && process.argv.includes('--check-size')) process.exit(1);

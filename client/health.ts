@@ -1,0 +1,68 @@
+/**
+ * The health probe: while messages are queued, ask the API whether it is back,
+ * and ask the worker to drain when it is.
+ *
+ * Why the page probes: a server outage while the browser stays online gives no
+ * `online` event, and Chromium backs a failed sync off by 5 minutes, then 15
+ * and 45, then gives up. The worker's own timer dies with the worker. A page
+ * that is open can ask cheaply and often enough.
+ */
+export interface ProbeSchedule {
+  minIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+export class HealthProbe {
+  readonly #url: string;
+  readonly #schedule: ProbeSchedule;
+  readonly #onHealthy: () => Promise<boolean>;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #delayMs: number;
+  #running = false;
+
+  /** `onHealthy` asks for a drain and resolves `true` once nothing is left queued. */
+  constructor(url: string, schedule: ProbeSchedule, onHealthy: () => Promise<boolean>) {
+    this.#url = url;
+    this.#schedule = schedule;
+    this.#onHealthy = onHealthy;
+    this.#delayMs = schedule.minIntervalMs;
+  }
+
+  /** Starts probing (soon: an outage just started) unless already probing. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#delayMs = this.#schedule.minIntervalMs;
+    this.#next();
+  }
+
+  stop(): void {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #next(): void {
+    clearTimeout(this.#timer);
+    // ±20 % so that the tabs and browsers of one outage do not probe in step.
+    const delayMs = this.#delayMs * (0.8 + Math.random() * 0.4);
+    this.#timer = setTimeout(() => void this.#probe(), delayMs);
+  }
+
+  async #probe(): Promise<void> {
+    if (!this.#running) return;
+    let done = false;
+    try {
+      const response = await fetch(this.#url, { cache: 'no-store' });
+      if (response.ok) done = await this.#onHealthy();
+    } catch {
+      // Unreachable: the API is still down.
+    }
+    if (done) {
+      this.stop();
+      return;
+    }
+    this.#delayMs = Math.min(this.#delayMs * 2, this.#schedule.maxIntervalMs);
+    if (this.#running) this.#next();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The client's options: typed once, defaults in one constant, units in the names.
+ */
+export interface OutboxClientOptions {
+  /**
+   * The worker script to register (or the one already registered). The ready-made
+   * worker takes its settings from the query: `/sw.js?api=/api/chat&retention=1440`.
+   * @default '/sw.js'
+   */
+  serviceWorker?: string;
+  /** Registration scope. @default the worker script's folder */
+  scope?: string;
+  /**
+   * A URL that answers 2xx when the API is up (a GET, not intercepted). While
+   * anything is queued it is probed, and a drain is asked for when it answers.
+   * Without it, replay relies on `online`, the worker's own timer and Background Sync.
+   */
+  health?: string;
+  /**
+   * Longest wait between two health probes. Right after an outage starts the
+   * probes come sooner (from `healthMinIntervalMs`, doubling).
+   * @default 30000
+   */
+  healthIntervalMs?: number;
+  /** @default 1000 */
+  healthMinIntervalMs?: number;
+  /**
+   * How long a command to the worker (list, retry, discard, flush) may take
+   * before it rejects with `OutboxTimeoutError`.
+   * @default 10000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * How long `createOutbox` waits for the worker to control the page.
+   * @default 10000
+   */
+  controlTimeoutMs?: number;
+}
+
+export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health'>> &
+  Pick<OutboxClientOptions, 'scope' | 'health'>;
+
+export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
+  serviceWorker: '/sw.js',
+  healthIntervalMs: 30_000,
+  healthMinIntervalMs: 1_000,
+  requestTimeoutMs: 10_000,
+  controlTimeoutMs: 10_000,
+});
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function normalizeClientOptions(options: OutboxClientOptions = {}): ResolvedClientOptions {
+  const d = DEFAULT_CLIENT_OPTIONS;
+  const resolved: ResolvedClientOptions = {
+    serviceWorker: options.serviceWorker ?? d.serviceWorker,
+    healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? d.healthIntervalMs),
+    healthMinIntervalMs: positive('healthMinIntervalMs', options.healthMinIntervalMs ?? d.healthMinIntervalMs),
+    requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs),
+    controlTimeoutMs: positive('controlTimeoutMs', options.controlTimeoutMs ?? d.controlTimeoutMs),
+  };
+  if (options.scope !== undefined) resolved.scope = options.scope;
+  if (options.health !== undefined) resolved.health = options.health;
+  resolved.healthMinIntervalMs = Math.min(resolved.healthMinIntervalMs, resolved.healthIntervalMs);
+  return resolved;
+}

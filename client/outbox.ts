@@ -1,0 +1,284 @@
+/**
+ * The page side: sends through the worker, follows every message's status
+ * (from every tab), and tells the worker when delivery is worth trying.
+ */
+import { NoServiceWorkerError } from '../sw/protocol/errors.js';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  OUTBOX_STATUS_HEADER,
+  PROTOCOL,
+  readDetail,
+  type Broadcast,
+  type DrainReport,
+  type Hello,
+  type OutboxAnswer,
+  type PendingMessage,
+  type Reason,
+  type StatusUpdate,
+} from '../sw/protocol/messages.js';
+import { HealthProbe } from './health.js';
+import { normalizeClientOptions, type OutboxClientOptions, type ResolvedClientOptions } from './options.js';
+import { request } from './rpc.js';
+
+/** What `send` resolves to. It never rejects for a network failure. */
+export interface SendResult {
+  id: string;
+  /** `delivered`: the server took it. `queued`: kept, will be sent. `failed`: see `reason`. */
+  status: 'delivered' | 'queued' | 'failed';
+  reason?: Reason;
+  detail?: string;
+  /** The server's own answer, when it gave one (delivered, or refused). */
+  response?: Response;
+}
+
+/** What a listener receives: a status change, or the news that a message was discarded. */
+export type OutboxEvent = StatusUpdate | { id: string; status: 'discarded'; attempts: number; updatedAtMs: number };
+export type OutboxListener = (event: OutboxEvent) => void;
+
+type Body = BodyInit | Record<string, unknown> | unknown[] | null | undefined;
+
+export class Outbox {
+  readonly #registration: ServiceWorkerRegistration;
+  readonly #options: ResolvedClientOptions;
+  readonly #channel: BroadcastChannel;
+  readonly #listeners = new Set<OutboxListener>();
+  /** Ids this page knows to be waiting: the probe runs while there are any. */
+  readonly #waiting = new Set<string>();
+  readonly #probe: HealthProbe | undefined;
+  readonly #onOnline = (): void => void this.#flushQuietly('online');
+
+  /** @internal Use `createOutbox()`. */
+  constructor(registration: ServiceWorkerRegistration, hello: Hello, options: ResolvedClientOptions) {
+    this.#registration = registration;
+    this.#options = options;
+    this.#channel = new BroadcastChannel(hello.channel);
+    this.#channel.onmessage = ({ data }: MessageEvent<Broadcast>) => this.#receive(data);
+    if (options.health !== undefined) {
+      this.#probe = new HealthProbe(
+        options.health,
+        { minIntervalMs: options.healthMinIntervalMs, maxIntervalMs: options.healthIntervalMs },
+        async () => (await this.#flushQuietly('probe'))?.stoppedBy === 'empty',
+      );
+    }
+    // Chromium fires no `online` event inside a worker: the page's is the one to pass on.
+    addEventListener('online', this.#onOnline);
+  }
+
+  /**
+   * Sends `body` as a POST to `url`. A plain object or array is sent as JSON.
+   * The `Idempotency-Key` header, if `init` sets one, is the message id;
+   * otherwise a new UUID is.
+   *
+   * @example
+   * const { id, status } = await outbox.send('/api/chat', { text: 'hello' });
+   * if (status === 'queued') showBadge(id, 'Queued');
+   */
+  async send(url: string, body?: Body, init: RequestInit = {}): Promise<SendResult> {
+    const headers = new Headers(init.headers);
+    const id = headers.get(IDEMPOTENCY_KEY_HEADER) || crypto.randomUUID();
+    headers.set(IDEMPOTENCY_KEY_HEADER, id);
+    let payload = body as BodyInit | null | undefined;
+    if (isJsonValue(body)) {
+      payload = JSON.stringify(body);
+      if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
+    }
+    if (!navigator.serviceWorker.controller) {
+      // Without a controller the request would bypass the outbox and could be lost.
+      return { id, status: 'failed', reason: 'no-worker', detail: 'no service worker controls this page, so the message was not sent' };
+    }
+    let response: Response | undefined;
+    let lastError: unknown;
+    // The worker answers every request it takes, so a rejection means it was
+    // stopped mid-request; the same key makes the second try safe.
+    for (let tries = 0; tries < 2 && !response; tries += 1) {
+      try {
+        response = await fetch(url, { ...init, method: 'POST', headers, body: payload ?? null });
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (!response) return { id, status: 'failed', reason: 'network', detail: String(lastError) };
+    return this.#resultOf(id, response);
+  }
+
+  async #resultOf(id: string, response: Response): Promise<SendResult> {
+    if (response.headers.has(OUTBOX_STATUS_HEADER)) {
+      const answer = (await response.json()) as OutboxAnswer;
+      if (answer.status === 'queued') {
+        this.#waiting.add(id);
+        this.#probe?.start();
+      }
+      return withOptional({ id, status: answer.status }, answer.reason, answer.detail);
+    }
+    if (response.ok) return { id, status: 'delivered', response };
+    // The worker passes a refusal through; a 5xx here means no worker took it.
+    return withOptional({ id, status: 'failed', response }, `http-${response.status}`, await readDetail(response));
+  }
+
+  /**
+   * Calls `listener` for every status change of every message of this origin,
+   * whichever tab sent it. Returns the function that stops it.
+   *
+   * @example
+   * const stop = outbox.subscribe(({ id, status, reason }) => render(id, status, reason));
+   */
+  subscribe(listener: OutboxListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Messages not yet delivered (queued, sending, failed), oldest first. It
+   * comes from IndexedDB, so it survives reloads and is the same in every tab.
+   *
+   * @example
+   * for (const m of await outbox.list()) render(m.id, m.status, m.bodyText);
+   */
+  async list(): Promise<PendingMessage[]> {
+    const messages = await this.#request({ type: 'list' });
+    let anyQueued = false;
+    for (const message of messages) {
+      if (message.status === 'queued' || message.status === 'sending') {
+        this.#waiting.add(message.id);
+        anyQueued = true;
+      }
+    }
+    if (anyQueued) this.#probe?.start();
+    return messages;
+  }
+
+  /**
+   * Queues a failed message again (with its original id), and tries it now.
+   * Rejects with `UnknownMessageError` for an id the outbox does not hold.
+   */
+  async retry(id: string): Promise<StatusUpdate> {
+    const update = await this.#request({ type: 'retry', id });
+    this.#waiting.add(id);
+    this.#probe?.start();
+    return update;
+  }
+
+  /** Forgets a queued or failed message: it is never sent. Rejects with `UnknownMessageError` for an unknown id. */
+  async discard(id: string): Promise<void> {
+    await this.#request({ type: 'discard', id });
+  }
+
+  /** Asks the worker to send what is queued now. Resolves with what the drain did. */
+  flush(): Promise<DrainReport> {
+    return this.#request({ type: 'flush', trigger: 'manual' });
+  }
+
+  /** Stops listening and probing. The worker and the queue carry on. */
+  close(): void {
+    removeEventListener('online', this.#onOnline);
+    this.#probe?.stop();
+    this.#channel.close();
+    this.#listeners.clear();
+  }
+
+  /** A flush started by the page itself: its failure is not the caller's problem. */
+  async #flushQuietly(trigger: 'online' | 'probe'): Promise<DrainReport | undefined> {
+    try {
+      return await this.#request({ type: 'flush', trigger });
+    } catch {
+      return undefined;
+    }
+  }
+
+  #request<C extends Parameters<typeof request>[1]>(command: C) {
+    return request(this.#registration, command, this.#options.requestTimeoutMs);
+  }
+
+  #receive(message: Broadcast): void {
+    if (message?.protocol !== PROTOCOL) return;
+    if (message.type === 'drain') {
+      if (message.report.stoppedBy !== 'empty') this.#probe?.start();
+      return;
+    }
+    let event: OutboxEvent;
+    if (message.type === 'removed') {
+      this.#waiting.delete(message.id);
+      event = { id: message.id, status: 'discarded', attempts: 0, updatedAtMs: Date.now() };
+    } else {
+      event = message.update;
+      if (event.status === 'queued' || event.status === 'sending') this.#waiting.add(event.id);
+      else this.#waiting.delete(event.id);
+    }
+    if (this.#waiting.size === 0) this.#probe?.stop();
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        // One listener that throws must not keep the others from hearing.
+        reportError(error);
+      }
+    }
+  }
+}
+
+/**
+ * Registers the outbox worker (or uses the one registered) and resolves once
+ * it controls the page.
+ *
+ * @example
+ * import { createOutbox } from 'outbox/client';
+ * const outbox = await createOutbox({ serviceWorker: '/sw.js?api=/api/chat', health: '/api/health' });
+ */
+export async function createOutbox(options: OutboxClientOptions = {}): Promise<Outbox> {
+  const resolved = normalizeClientOptions(options);
+  if (!('serviceWorker' in navigator)) {
+    throw new NoServiceWorkerError('This browser has no service workers here (they need a secure context: https or localhost)');
+  }
+  const registration = await navigator.serviceWorker.register(
+    resolved.serviceWorker,
+    resolved.scope !== undefined ? { scope: resolved.scope } : undefined,
+  );
+  await takeControl(registration, resolved);
+  const hello = await request(registration, { type: 'hello' }, resolved.requestTimeoutMs);
+  const outbox = new Outbox(registration, hello, resolved);
+  // Messages left queued by an earlier visit: start probing for them.
+  await outbox.list();
+  return outbox;
+}
+
+/** Waits until a worker controls the page; after a hard reload, asks the active worker to claim it. */
+async function takeControl(registration: ServiceWorkerRegistration, options: ResolvedClientOptions): Promise<void> {
+  const container = navigator.serviceWorker;
+  if (container.controller) return;
+  const controlled = new Promise<void>((resolve) => container.addEventListener('controllerchange', () => resolve(), { once: true }));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new NoServiceWorkerError(`The worker '${options.serviceWorker}' did not take control of this page within ${options.controlTimeoutMs} ms`)),
+      options.controlTimeoutMs,
+    );
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await container.ready;
+        if (!container.controller) {
+          // A worker that is active but not controlling (hard reload, or one that does not claim) is asked to.
+          await request(registration, { type: 'claim' }, options.requestTimeoutMs).catch(() => undefined);
+          if (!container.controller) await controlled;
+        }
+      })(),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isJsonValue(body: unknown): body is Record<string, unknown> | unknown[] {
+  if (Array.isArray(body)) return true;
+  if (typeof body !== 'object' || body === null) return false;
+  const proto = Object.getPrototypeOf(body) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function withOptional(result: SendResult, reason: Reason | undefined, detail: string | undefined): SendResult {
+  if (reason !== undefined) result.reason = reason;
+  if (detail !== undefined) result.detail = detail;
+  return result;
+}

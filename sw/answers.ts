@@ -1,0 +1,32 @@
+/**
+ * Answers the worker makes itself, in place of the server's. The
+ * `Outbox-Status` header tells the client (and any page reading the response)
+ * that this is the outbox speaking, not the API.
+ */
+import { OUTBOX_STATUS_HEADER, type OutboxAnswer, type Reason } from './protocol/messages.js';
+
+function answer(body: OutboxAnswer, status: number): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', [OUTBOX_STATUS_HEADER]: body.status },
+  });
+}
+
+/**
+ * 202 Accepted: the message is stored and will be sent. The plain Workbox recipe
+ * lets the page's `fetch` reject after queueing, so the page shows an error for
+ * a message that was in fact kept; this answer is the fix.
+ */
+export function queuedAnswer(id: string): Response {
+  return answer({ status: 'queued', id }, 202);
+}
+
+const FAILURE_STATUS: Partial<Record<Reason, number>> = {
+  'too-large': 413, // Content Too Large
+  storage: 507, //     Insufficient Storage
+};
+
+/** The outbox could not keep the message; nothing was stored, the page still has the body. */
+export function failedAnswer(id: string, reason: Reason, detail: string): Response {
+  return answer({ status: 'failed', id, reason, detail }, FAILURE_STATUS[reason] ?? 500);
+}

@@ -1,0 +1,15 @@
+/**
+ * outbox for service workers: `import { installOutbox } from 'outbox/sw'`.
+ */
+export { installOutbox, type OutboxWorker } from './install.js';
+export { DEFAULT_OPTIONS, type OutboxWorkerOptions } from './options.js';
+export { classifyStatus, backoffDelayMs, parseRetryAfterMs, type Verdict } from './classify.js';
+export type {
+  DrainReport,
+  DrainStop,
+  DrainTrigger,
+  MessageStatus,
+  PendingMessage,
+  Reason,
+  StatusUpdate,
+} from './protocol/messages.js';

@@ -1,0 +1,116 @@
+/**
+ * `installOutbox()`: wires the outbox into a service worker.
+ */
+import { Queue } from 'workbox-background-sync';
+import { Announcer } from './announcer.js';
+import { list, runCommand } from './commands.js';
+import { Engine } from './engine.js';
+import { isOutboxRequest, takeRequest } from './intercept.js';
+import { Ledger } from './ledger.js';
+import { normalizeOptions, type OutboxWorkerOptions } from './options.js';
+import { OutboxProtocolError, serializeError } from './protocol/errors.js';
+import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
+import { RequestQueue } from './request-queue.js';
+
+/** What `installOutbox` returns, for a worker that wants to drive the outbox itself. */
+export interface OutboxWorker {
+  readonly queueName: string;
+  /** Drain now (or join the drain running). */
+  drain(trigger?: DrainTrigger): Promise<DrainReport>;
+  /** Messages not yet delivered, oldest first. */
+  list(): Promise<PendingMessage[]>;
+}
+
+interface SyncEvent extends ExtendableEvent {
+  readonly tag: string;
+  readonly lastChance: boolean;
+}
+
+/**
+ * Makes the chat API's POSTs survive outages. Call it once, synchronously, at
+ * the top level of your service worker script: Workbox's `Queue` must be
+ * constructed there (a queue name may be constructed once per worker) and the
+ * `fetch`, `message` and `sync` listeners must be added during the script's
+ * first evaluation.
+ *
+ * @example
+ * // sw.ts, built by your bundler
+ * import { installOutbox } from 'outbox/sw';
+ * installOutbox({ apiPaths: ['/api/chat'], retentionMinutes: 24 * 60 });
+ * self.addEventListener('install', () => self.skipWaiting());
+ * self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+ */
+export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
+  const resolved = normalizeOptions(options);
+  const scope = self as unknown as ServiceWorkerGlobalScope;
+  const queue = new RequestQueue(resolved.queueName);
+  const engine = new Engine(resolved, queue, new Ledger(resolved.queueName), new Announcer(resolved.queueName));
+  const syncSupported = resolved.backgroundSync && 'sync' in scope.registration;
+  const syncTag = `workbox-background-sync:${resolved.queueName}`;
+
+  // Added before Workbox's own listener (listeners run in the order added),
+  // so `onSync` below knows whether this is the browser's last try.
+  let lastChance = false;
+  scope.addEventListener('sync', (event) => {
+    const sync = event as SyncEvent;
+    if (sync.tag !== syncTag) return;
+    lastChance = sync.lastChance;
+    engine.syncFired();
+  });
+  const workboxQueue = new Queue(resolved.queueName, {
+    // Without Background Sync Workbox calls onSync once, at construction; the
+    // start drain below covers that, so there is nothing to do here.
+    forceSyncFallback: !resolved.backgroundSync,
+    onSync: async () => {
+      if (!syncSupported) return;
+      const report = await engine.drain('sync');
+      if (report.stoppedBy === 'empty') return;
+      if (lastChance) {
+        // Chromium gives up after this try (5, 15, 45 minutes): ask again, so the queue never stalls.
+        await workboxQueue.registerSync();
+        return;
+      }
+      // Failing the event is how the browser learns to fire it again later.
+      throw new Error(`outbox: ${report.remaining} message(s) still queued in '${resolved.queueName}' (${report.stoppedBy})`);
+    },
+  });
+  if (syncSupported) engine.armSync = () => workboxQueue.registerSync();
+
+  scope.addEventListener('fetch', (event) => {
+    if (!isOutboxRequest(event.request, resolved, scope.location.origin)) return;
+    const taken = takeRequest(engine, event.request);
+    event.respondWith(taken.then(({ response }) => response));
+    // Keeps the worker alive until the drain this message started is over.
+    event.waitUntil(taken.then(({ done }) => done).catch(() => undefined));
+  });
+
+  scope.addEventListener('message', (event) => {
+    // Other libraries may talk to this worker too: only our messages get an answer.
+    if (!isOutboxMessage(event.data)) return;
+    const port = event.ports[0];
+    const reply = (message: Reply): void => port?.postMessage(message);
+    if (event.origin !== '' && event.origin !== scope.location.origin) return;
+    const problem = envelopeProblem(event.data);
+    if (problem !== undefined) {
+      reply({ ok: false, error: serializeError(new OutboxProtocolError(problem)) });
+      return;
+    }
+    const { command } = event.data as Envelope;
+    event.waitUntil(
+      runCommand(engine, command).then(
+        (value) => reply({ ok: true, value }),
+        (error: unknown) => reply({ ok: false, error: serializeError(error) }),
+      ),
+    );
+  });
+
+  // The worker starting is a chance to deliver what an earlier one left (also
+  // where Background Sync does not exist).
+  void engine.drain('start');
+
+  return {
+    queueName: resolved.queueName,
+    drain: (trigger = 'manual') => engine.drain(trigger),
+    list: () => list(engine),
+  };
+}

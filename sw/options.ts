@@ -1,0 +1,131 @@
+/**
+ * The worker's options: typed once, defaults in one constant, units in the names.
+ */
+
+export interface OutboxWorkerOptions {
+  /**
+   * Same-origin path prefixes whose POSTs the outbox keeps. GETs, other paths
+   * and other origins pass untouched.
+   * @default ['/api/chat']
+   */
+  apiPaths?: readonly string[];
+  /**
+   * Names the queue in Workbox's `workbox-background-sync` database and the
+   * sync tag (`workbox-background-sync:<queueName>`). Keep it stable across
+   * versions of your worker, or queued messages stay behind.
+   * @default 'outbox'
+   */
+  queueName?: string;
+  /**
+   * How long a message may wait before it becomes `failed` with reason
+   * `expired` (still listed, still retryable; never deleted silently).
+   * @default 1440 (24 hours)
+   */
+  retentionMinutes?: number;
+  /**
+   * How long one attempt may take before it counts as a transient `timeout`.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /**
+   * Largest body kept; a larger message fails at once with reason `too-large`.
+   * @default 1048576 (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * Use the Background Sync API where the browser has it. `false` behaves as
+   * Firefox and Safari do (replay on the page's `online`, the health probe,
+   * the backoff timer and worker start), like Workbox's `forceSyncFallback`.
+   * @default true
+   */
+  backgroundSync?: boolean;
+  /**
+   * First wait after a transient failure; it doubles per failure (with jitter).
+   * @default 1000
+   */
+  retryBaseMs?: number;
+  /**
+   * Longest wait between two automatic attempts.
+   * @default 30000
+   */
+  retryMaxMs?: number;
+}
+
+export type ResolvedOptions = Required<OutboxWorkerOptions>;
+
+export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
+  apiPaths: Object.freeze(['/api/chat']),
+  queueName: 'outbox',
+  retentionMinutes: 24 * 60,
+  timeoutMs: 10_000,
+  maxBodyBytes: 1024 * 1024,
+  backgroundSync: true,
+  retryBaseMs: 1_000,
+  retryMaxMs: 30_000,
+});
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Fills in defaults and rejects values that would make the outbox misbehave quietly. */
+export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOptions {
+  const apiPaths = options.apiPaths ?? DEFAULT_OPTIONS.apiPaths;
+  if (apiPaths.length === 0) throw new TypeError(`outbox: option 'apiPaths' must name at least one path`);
+  for (const path of apiPaths) {
+    if (typeof path !== 'string' || !path.startsWith('/')) {
+      throw new TypeError(`outbox: each of 'apiPaths' must start with '/', got ${JSON.stringify(path)}`);
+    }
+  }
+  const queueName = options.queueName ?? DEFAULT_OPTIONS.queueName;
+  if (typeof queueName !== 'string' || queueName === '') {
+    throw new TypeError(`outbox: option 'queueName' must be a non-empty string`);
+  }
+  const resolved: ResolvedOptions = {
+    apiPaths: [...apiPaths],
+    queueName,
+    retentionMinutes: positive('retentionMinutes', options.retentionMinutes ?? DEFAULT_OPTIONS.retentionMinutes),
+    timeoutMs: positive('timeoutMs', options.timeoutMs ?? DEFAULT_OPTIONS.timeoutMs),
+    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_OPTIONS.maxBodyBytes),
+    backgroundSync: options.backgroundSync ?? DEFAULT_OPTIONS.backgroundSync,
+    retryBaseMs: positive('retryBaseMs', options.retryBaseMs ?? DEFAULT_OPTIONS.retryBaseMs),
+    retryMaxMs: positive('retryMaxMs', options.retryMaxMs ?? DEFAULT_OPTIONS.retryMaxMs),
+  };
+  if (resolved.retryMaxMs < resolved.retryBaseMs) {
+    throw new TypeError(`outbox: 'retryMaxMs' (${resolved.retryMaxMs}) must not be below 'retryBaseMs' (${resolved.retryBaseMs})`);
+  }
+  return resolved;
+}
+
+/**
+ * Options of the ready-made worker, from its registration URL:
+ * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000`.
+ */
+export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
+  const options: OutboxWorkerOptions = {};
+  const number = (key: string): number | undefined => {
+    const raw = query.get(key);
+    return raw === null ? undefined : Number(raw);
+  };
+  const api = query.getAll('api');
+  if (api.length > 0) options.apiPaths = api;
+  const queue = query.get('queue');
+  if (queue !== null) options.queueName = queue;
+  const fields: Array<[string, 'retentionMinutes' | 'timeoutMs' | 'maxBodyBytes' | 'retryBaseMs' | 'retryMaxMs']> = [
+    ['retention', 'retentionMinutes'],
+    ['timeout', 'timeoutMs'],
+    ['maxBody', 'maxBodyBytes'],
+    ['retryBase', 'retryBaseMs'],
+    ['retryMax', 'retryMaxMs'],
+  ];
+  for (const [key, field] of fields) {
+    const value = number(key);
+    if (value !== undefined) options[field] = value;
+  }
+  const sync = query.get('sync');
+  if (sync !== null) options.backgroundSync = !['0', 'false', 'off'].includes(sync);
+  return options;
+}

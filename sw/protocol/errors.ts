@@ -1,0 +1,71 @@
+/**
+ * The named errors of outbox. Each has a literal `name`, so a type guard or a
+ * `catch` can match on it after the error crossed `postMessage` (which keeps
+ * only `name` and `message`; `rebuildError` makes the class again).
+ */
+import type { SerializedError } from './messages.js';
+
+/** The worker did not answer a command in time (stopped, replaced, or busy). */
+export class OutboxTimeoutError extends Error {
+  override readonly name = 'OutboxTimeoutError';
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`The outbox worker did not answer '${command}' within ${timeoutMs} ms`);
+  }
+}
+
+/** No service worker can take the message: unsupported, not registered, or not controlling the page. */
+export class NoServiceWorkerError extends Error {
+  override readonly name = 'NoServiceWorkerError';
+}
+
+/** `retry` or `discard` named an id the outbox does not hold (delivered, discarded, or never sent). */
+export class UnknownMessageError extends Error {
+  override readonly name = 'UnknownMessageError';
+  constructor(
+    readonly id: string,
+    action = 'find',
+  ) {
+    super(`Cannot ${action} message '${id}': the outbox holds no such message`);
+  }
+}
+
+/** A message to the worker was not a command it understands. */
+export class OutboxProtocolError extends Error {
+  override readonly name = 'OutboxProtocolError';
+}
+
+const KNOWN = {
+  OutboxTimeoutError,
+  NoServiceWorkerError,
+  UnknownMessageError,
+  OutboxProtocolError,
+} as const;
+
+export type OutboxErrorName = keyof typeof KNOWN;
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+/** Makes the named class again on the receiving side, keeping the worker's message. */
+export function rebuildError(serialized: SerializedError): Error {
+  const error = new Error(serialized.message);
+  // The constructors above build their own message from context we no longer
+  // have, so rebuild the prototype rather than call them.
+  const known = KNOWN[serialized.name as OutboxErrorName];
+  if (known) Object.setPrototypeOf(error, known.prototype);
+  Object.defineProperty(error, 'name', { value: serialized.name, enumerable: false, configurable: true });
+  return error;
+}
+
+/** True when `error` is one of ours with that name, whichever side made it. */
+export function isOutboxError<N extends OutboxErrorName>(
+  error: unknown,
+  name: N,
+): error is InstanceType<(typeof KNOWN)[N]> {
+  return error instanceof Error && error.name === name;
+}

@@ -1,0 +1,185 @@
+/**
+ * The wire format between the service worker and the pages it controls.
+ *
+ * Both `sw/` and `client/` import this module, so the two sides cannot drift
+ * (the comlink way: one discriminated union per direction, on `type`). It holds
+ * types and tiny pure helpers only: the client bundle must not pull in Workbox.
+ */
+
+/** Marks our messages; anything else posted to the worker is ignored. */
+export const PROTOCOL = 'outbox/1';
+
+/** Header the worker puts on answers it makes itself (queued, or failed before the network). */
+export const OUTBOX_STATUS_HEADER = 'Outbox-Status';
+/** The message id on the wire; the server deduplicates on it. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
+
+/**
+ * Why a message is not delivered (yet).
+ * - `network`, `timeout`, `http-408|425|429|5xx`: transient, on a queued message.
+ * - `http-4xx`: the server refused it; retrying the same body will not help.
+ * - `expired`: older than the retention time; kept, with its body, for retry or discard.
+ * - `storage`: IndexedDB refused the write (full, or failing); nothing was kept.
+ * - `too-large`: over the body limit; nothing was kept.
+ * - `corrupt`: a stored record the worker cannot read.
+ * - `no-worker`: no service worker controls the page, so nothing was kept.
+ */
+export type Reason =
+  | 'network'
+  | 'timeout'
+  | `http-${number}`
+  | 'expired'
+  | 'storage'
+  | 'too-large'
+  | 'corrupt'
+  | 'no-worker';
+
+/** One change of one message, as every window of the origin receives it. */
+export interface StatusUpdate {
+  id: string;
+  status: MessageStatus;
+  /** Attempts that reached the point of a network request. */
+  attempts: number;
+  reason?: Reason;
+  /** Human words from the server (its JSON `error` or `message`), when it gave any. */
+  detail?: string;
+  updatedAtMs: number;
+}
+
+/** A message not yet delivered, as `list()` returns it. */
+export interface PendingMessage extends StatusUpdate {
+  url: string;
+  createdAtMs: number;
+  /** The body decoded as text, for text and JSON bodies (so a page can show it after a reload). */
+  bodyText?: string;
+}
+
+/** What started a drain; `online`, `probe` and `sync` are evidence that the server may be back. */
+export type DrainTrigger = 'sync' | 'online' | 'probe' | 'start' | 'timer' | 'submit' | 'manual';
+
+/** Why a drain ended. */
+export type DrainStop =
+  | 'empty' //        nothing left
+  | 'transient' //    the head failed transiently; order is kept, so the drain stops there
+  | 'backoff' //      too soon after a failure (or before Retry-After) to try again
+  | 'offline'; //     the worker believes it has no network
+
+export interface DrainReport {
+  trigger: DrainTrigger;
+  delivered: number;
+  failed: number;
+  /** Messages still queued when the drain ended. */
+  remaining: number;
+  stoppedBy: DrainStop;
+  /** When the worker will try again by itself (epoch ms), if it stopped early. */
+  retryAtMs?: number;
+}
+
+/** Page → worker. Each is sent with a `MessagePort` that receives one `Reply`. */
+export type Command =
+  | { type: 'hello' }
+  | { type: 'list' }
+  | { type: 'retry'; id: string }
+  | { type: 'discard'; id: string }
+  | { type: 'flush'; trigger: 'online' | 'probe' | 'manual' }
+  | { type: 'claim' };
+
+export interface Hello {
+  protocol: typeof PROTOCOL;
+  queueName: string;
+  /** The `BroadcastChannel` name on which status updates arrive. */
+  channel: string;
+}
+
+/** What each command answers with. */
+export interface CommandResults {
+  hello: Hello;
+  list: PendingMessage[];
+  retry: StatusUpdate;
+  discard: { id: string };
+  flush: DrainReport;
+  claim: { claimed: boolean };
+}
+
+export interface Envelope<C extends Command = Command> {
+  protocol: typeof PROTOCOL;
+  command: C;
+}
+
+/** An error as it crosses `postMessage`; rebuilt into the named class on the other side. */
+export interface SerializedError {
+  name: string;
+  message: string;
+}
+
+export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** Worker → every window, on `BroadcastChannel(channel)`. */
+export type Broadcast =
+  | { protocol: typeof PROTOCOL; type: 'status'; update: StatusUpdate }
+  | { protocol: typeof PROTOCOL; type: 'removed'; id: string }
+  | { protocol: typeof PROTOCOL; type: 'drain'; report: DrainReport };
+
+/** The body of an answer the worker makes itself instead of the server's. */
+export interface OutboxAnswer {
+  status: 'queued' | 'failed';
+  id: string;
+  reason?: Reason;
+  detail?: string;
+}
+
+export function channelName(queueName: string): string {
+  return `outbox:${queueName}`;
+}
+
+const FLUSH_TRIGGERS: ReadonlySet<string> = new Set(['online', 'probe', 'manual']);
+/** Longest id we accept: a UUID is 36; keys chosen by a site may be longer, not unbounded. */
+export const MAX_ID_LENGTH = 200;
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+}
+
+/**
+ * Why `data` is not a well-formed envelope, or `undefined` when it is.
+ * The worker answers malformed commands with this text instead of acting on them.
+ */
+export function envelopeProblem(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return 'a message must be an object';
+  const { protocol, command } = data as Partial<Envelope>;
+  if (protocol !== PROTOCOL) return `protocol must be '${PROTOCOL}'`;
+  if (typeof command !== 'object' || command === null) return 'command must be an object';
+  switch (command.type) {
+    case 'hello':
+    case 'list':
+    case 'claim':
+      return undefined;
+    case 'retry':
+    case 'discard':
+      return isId(command.id) ? undefined : `${command.type} needs an id of 1 to ${MAX_ID_LENGTH} characters`;
+    case 'flush':
+      return FLUSH_TRIGGERS.has(command.trigger) ? undefined : 'flush needs a trigger: online, probe or manual';
+    default:
+      return `unknown command type ${JSON.stringify(String((command as { type?: unknown }).type)).slice(0, 60)}`;
+  }
+}
+
+/** True for data that claims to be ours (so it deserves an answer, even an error). */
+export function isOutboxMessage(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { protocol?: unknown }).protocol === PROTOCOL;
+}
+
+/** The server's own words for a refusal, from a JSON `{error}` or `{message}`, at most 300 characters. */
+export async function readDetail(response: Response): Promise<string | undefined> {
+  if (!(response.headers.get('Content-Type') ?? '').includes('json')) return undefined;
+  try {
+    const body = (await response.clone().json()) as { error?: unknown; message?: unknown } | null;
+    const text = typeof body?.error === 'string' ? body.error : typeof body?.message === 'string' ? body.message : undefined;
+    return text?.slice(0, 300);
+  } catch {
+    // A body that is not the JSON it claims to be carries no detail.
+    return undefined;
+  }
+}
