@@ -45,7 +45,6 @@ export async function list(engine: Engine): Promise<PendingMessage[]> {
   const messages = new Map<string, PendingMessage>();
   for (const entry of entries) {
     const id = messageIdOf(entry);
-    if (id === undefined) continue;
     const note = notes.get(id);
     const message = describe(id, entry.requestData, note, createdAtOf(entry));
     if (id === engine.sendingId) {

@@ -18,7 +18,7 @@ import { backoffDelayMs, classifyStatus, httpReason, parseRetryAfterMs } from '.
 import { Exclusive } from './exclusive.js';
 import type { Ledger, LedgerRecord } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
-import { readDetail, type DrainReport, type DrainStop, type DrainTrigger, type Reason } from './protocol/messages.js';
+import { IDEMPOTENCY_KEY_HEADER, readDetail, type DrainReport, type DrainStop, type DrainTrigger, type Reason } from './protocol/messages.js';
 import { createdAtOf, entryProblem, messageIdOf, type QueueEntry, type RequestQueue } from './request-queue.js';
 
 /** Entries read per IndexedDB round trip; the drain never holds more than this in memory. */
@@ -129,8 +129,8 @@ export class Engine {
       for (const entry of batch) {
         const id = messageIdOf(entry);
         const problem = entryProblem(entry);
-        if (id === undefined || problem !== undefined) {
-          await this.#fail(entry, id ?? `corrupt-${entry.id}`, 'corrupt', problem ?? 'unreadable record', notes);
+        if (problem !== undefined) {
+          await this.#fail(entry, id, 'corrupt', problem, notes);
           report.failed += 1;
           continue;
         }
@@ -240,6 +240,8 @@ export class Engine {
     try {
       // A re-sent message carries its original Idempotency-Key: it is in the stored headers.
       const request = new StorableRequest(entry.requestData).toRequest();
+      // Adopted entries of the plain recipe have no key yet: their id becomes it.
+      if (!request.headers.has(IDEMPOTENCY_KEY_HEADER)) request.headers.set(IDEMPOTENCY_KEY_HEADER, id);
       const response = await fetch(request, { signal: controller.signal });
       const verdict = classifyStatus(response.status);
       if (verdict === 'delivered') return { verdict, response };
@@ -288,7 +290,6 @@ export class Engine {
     const queued = new Set<string>();
     for (const entry of entries) {
       const id = messageIdOf(entry);
-      if (id === undefined) continue;
       queued.add(id);
       if (entryProblem(entry) === undefined && notes.get(id)?.status !== 'failed' && this.#expired(entry, nowMs)) {
         await this.#fail(entry, id, 'expired', `not delivered within ${this.options.retentionMinutes} minutes`, notes);

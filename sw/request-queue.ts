@@ -114,14 +114,15 @@ export class RequestQueue {
 /**
  * The message id of an entry. Entries from before outbox (a plain Workbox
  * `BackgroundSyncPlugin` on the same queue name) have no metadata: their
- * `Idempotency-Key` header, if any, is the id; otherwise none can be derived.
+ * `Idempotency-Key` header is the id when they have one; otherwise the entry's
+ * own key gives a stable one, and the drain sends it as the header.
  */
-export function messageIdOf(entry: QueueEntry): string | undefined {
+export function messageIdOf(entry: QueueEntry): string {
   const id = entry.metadata?.id;
   if (typeof id === 'string' && id !== '') return id;
-  const headers = entry.requestData?.headers as Record<string, string> | undefined;
-  const key = headers?.['idempotency-key'] ?? headers?.['Idempotency-Key'];
-  return typeof key === 'string' && key !== '' ? key : undefined;
+  const headers = entry.requestData?.headers as Record<string, unknown> | undefined;
+  const key = headers?.['idempotency-key'];
+  return typeof key === 'string' && key !== '' ? key : `workbox-entry-${entry.id}`;
 }
 
 export function createdAtOf(entry: QueueEntry): number {
@@ -140,6 +141,5 @@ export function entryProblem(entry: QueueEntry): string | undefined {
     return `the stored request's URL is not valid`;
   }
   if (typeof data.headers !== 'object' || data.headers === null) return 'the stored request has no headers';
-  if (messageIdOf(entry) === undefined) return 'the record has no message id';
   return undefined;
 }

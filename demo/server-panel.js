@@ -1,0 +1,132 @@
+// The demo's view of the server: outage switch, connection indicator and what
+// was stored. It talks to the server directly, not through the outbox, so it
+// keeps working (and telling the truth) whatever state the outbox is in.
+import { announce } from './announce.js';
+import { textOfBody } from './messages.js';
+
+const $ = (id) => document.getElementById(id);
+
+const MODES = {
+  up: { label: 'Up', text: 'The API answers normally.' },
+  unreachable: {
+    label: 'Unreachable',
+    text: 'Connections to the API are dropped without an answer, as in a network outage.',
+  },
+  503: { label: '503', text: 'The API answers “503 Service Unavailable”, as an overloaded server would.' },
+};
+
+let stored = [];
+let storedJson = '';
+let shownMode = null;
+let apiHealth = 'checking';
+
+/** The server's stored messages as last polled (used to label messages sent from other tabs). */
+export const storedMessages = () => stored;
+
+const fetchFresh = (url, init = {}) => fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(4000), ...init });
+
+async function getJson(url) {
+  const res = await fetchFresh(url);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return res.json();
+}
+
+function renderConnection() {
+  const online = navigator.onLine;
+  const api = {
+    checking: 'checking the API…',
+    ok: 'API answering',
+    down: 'API not answering',
+  }[apiHealth] ?? `API answered ${apiHealth}`;
+  $('connection-text').textContent = `${online ? 'Browser online' : 'Browser offline'} · ${api}`;
+  const state = !online || apiHealth === 'down' ? 'down' : apiHealth === 'ok' ? 'ok' : 'degraded';
+  $('connection').dataset.state = apiHealth === 'checking' ? 'checking' : state;
+}
+
+async function checkHealth() {
+  try {
+    const res = await fetchFresh('/api/health');
+    apiHealth = res.ok ? 'ok' : String(res.status);
+  } catch {
+    apiHealth = 'down';
+  }
+  renderConnection();
+}
+
+function renderMode(mode) {
+  for (const button of document.querySelectorAll('[data-mode]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.mode === mode));
+  }
+  $('mode-text').textContent = MODES[mode]?.text ?? `Unknown mode ${mode}`;
+  // Say it when it changes, wherever the change came from (a button, another tab, a test).
+  if (shownMode !== null && shownMode !== mode) announce(`Demo API is now ${MODES[mode]?.label ?? mode}`);
+  shownMode = mode;
+}
+
+async function setMode(mode) {
+  try {
+    const res = await fetchFresh('/__demo/mode', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ mode }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error ?? `answered ${res.status}`);
+    renderMode(body.mode);
+  } catch (err) {
+    $('mode-text').textContent = `Could not switch the mode: ${err.message}`;
+  }
+  checkHealth();
+}
+
+const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+function renderStored() {
+  const list = $('stored');
+  list.replaceChildren(...stored.map((m) => {
+    const li = document.createElement('li');
+    li.innerHTML = '<span class="seq"></span><span class="text"></span><span class="meta"><span class="key"></span> <time></time></span>';
+    li.querySelector('.seq').textContent = `#${m.seq}`;
+    li.querySelector('.text').textContent = textOfBody(m.bodyText);
+    li.querySelector('.key').textContent = `id ${m.key.slice(0, 8)}`;
+    li.querySelector('.key').title = `Idempotency-Key ${m.key}`;
+    li.querySelector('time').textContent = clock(m.receivedAtMs);
+    return li;
+  }));
+  const keys = new Set(stored.map((m) => m.key));
+  const twice = stored.length - keys.size;
+  $('stored-summary').textContent = stored.length === 0
+    ? 'Nothing stored yet.'
+    : `${stored.length} message${stored.length === 1 ? '' : 's'}, in arrival order. ` +
+      (twice ? `Warning: ${twice} stored more than once!` : 'None stored twice.');
+  $('stored-summary').classList.toggle('warning', twice > 0);
+}
+
+async function pollServer() {
+  try {
+    const [messages, state] = await Promise.all([getJson('/api/messages'), getJson('/__demo/state')]);
+    renderMode(state.mode);
+    const json = JSON.stringify(messages);
+    // Re-render only on change, so the list doesn't flicker or lose selection.
+    if (json !== storedJson) {
+      storedJson = json;
+      stored = messages;
+      renderStored();
+    }
+  } catch (err) {
+    $('stored-summary').textContent = `Could not reach the demo server (${err.message}).`;
+  }
+  setTimeout(pollServer, 1000);
+}
+
+export function startServerPanel() {
+  for (const button of document.querySelectorAll('[data-mode]')) {
+    button.addEventListener('click', () => setMode(button.dataset.mode));
+  }
+  addEventListener('online', () => { renderConnection(); checkHealth(); });
+  addEventListener('offline', renderConnection);
+  renderConnection();
+  checkHealth();
+  setInterval(checkHealth, 3000);
+  pollServer();
+}

@@ -1,0 +1,354 @@
+// The demo chat API plus the demo page, in plain Node so tests and the demo
+// need nothing but `node`. Outages are simulated here (modes, lost answers,
+// slow answers) so the worker can be watched surviving them.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const DEMO_DIR = path.dirname(fileURLToPath(import.meta.url));
+// Resolved from this file, not the cwd, so `npm start` and tests run from anywhere.
+const REPO_DIR = path.dirname(DEMO_DIR);
+const DIST_DIR = path.join(REPO_DIR, 'dist');
+
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+const MAX_TEXT_CHARS = 2000;
+const MODES = ['up', 'unreachable', '503'];
+const RECORDED_HEADERS = ['authorization', 'cookie', 'content-type'];
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webmanifest': 'application/manifest+json',
+};
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function createApi() {
+  const api = {
+    stored: [],
+    attempts: [],
+    mode: 'up',
+    retryAfterSeconds: undefined,
+    answersToDrop: 0,
+    delayMs: 0,
+    setMode(mode, { retryAfterSeconds } = {}) {
+      if (!MODES.includes(mode)) {
+        throw new HttpError(422, `mode must be one of ${MODES.join(', ')}; got ${JSON.stringify(mode)}`);
+      }
+      if (retryAfterSeconds != null && !(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) {
+        throw new HttpError(422, `retryAfterSeconds must be a whole number >= 0; got ${JSON.stringify(retryAfterSeconds)}`);
+      }
+      api.mode = mode;
+      api.retryAfterSeconds = retryAfterSeconds ?? undefined;
+    },
+    dropAnswers(n) {
+      api.answersToDrop = Math.max(0, Math.floor(Number(n) || 0));
+    },
+    reset() {
+      // Mutate in place: tests may hold references to these arrays.
+      api.stored.length = 0;
+      api.attempts.length = 0;
+      api.mode = 'up';
+      api.retryAfterSeconds = undefined;
+      api.answersToDrop = 0;
+      api.delayMs = 0;
+    },
+    state() {
+      return {
+        mode: api.mode,
+        retryAfterSeconds: api.retryAfterSeconds ?? null,
+        dropAnswers: api.answersToDrop,
+        delayMs: api.delayMs,
+        stored: api.stored.length,
+        attempts: api.attempts.length,
+      };
+    },
+  };
+  return api;
+}
+
+/** Why a JSON chat body is unacceptable, or null if it is fine. */
+function validateChatJson(bodyText) {
+  let body;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return 'body is not valid JSON';
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return 'body must be a JSON object like {"text":"hello"}';
+  }
+  if (typeof body.text !== 'string') return 'field "text" must be a string';
+  if (body.text.length === 0) return 'field "text" must not be empty';
+  // Count code points, as a person would count characters (an emoji is one).
+  const chars = [...body.text].length;
+  if (chars > MAX_TEXT_CHARS) {
+    return `field "text" is ${chars} characters; at most ${MAX_TEXT_CHARS} are allowed`;
+  }
+  return null;
+}
+
+const isJson = (contentType) => /^application\/([\w.+-]*\+)?json\b/i.test(contentType);
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_BODY_BYTES) {
+      reject(new HttpError(413, `body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted`));
+      return;
+    }
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        reject(new HttpError(413, `body is over ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res, status, value, headers = {}) {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(body);
+}
+
+function sendText(res, status, text) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+// Destroying the socket (rather than answering) is what a real outage looks
+// like to fetch(): a network error, never a status code.
+const dropConnection = (req) => req.socket.destroy();
+
+const retryAfter = (api) => (api.retryAfterSeconds != null ? { 'Retry-After': String(api.retryAfterSeconds) } : {});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function handleChatPost(api, req, res) {
+  const key = req.headers['idempotency-key'] || randomUUID();
+  const attempt = { key, receivedAtMs: Date.now(), outcome: 'stored' };
+  api.attempts.push(attempt);
+
+  if (api.mode === 'unreachable') {
+    attempt.outcome = 'dropped';
+    return dropConnection(req);
+  }
+  if (api.mode === '503') {
+    attempt.outcome = '503';
+    req.resume();
+    if (api.delayMs > 0) await sleep(api.delayMs);
+    return sendJson(res, 503, { error: 'the chat server is temporarily unavailable (demo mode 503)' }, retryAfter(api));
+  }
+
+  // Taken on arrival, so a drop that was asked for applies to this POST even
+  // if the answer is delayed.
+  const dropAnswer = api.answersToDrop > 0;
+  if (dropAnswer) api.answersToDrop -= 1;
+
+  let status;
+  let answer;
+  try {
+    const raw = await readBody(req);
+    const contentType = req.headers['content-type'] || '';
+    const bodyText = raw.toString('utf8');
+    // Same key, same outcome: a replay after a lost answer must not store twice.
+    if (api.stored.some((m) => m.key === key)) {
+      attempt.outcome = 'duplicate';
+      [status, answer] = [200, { id: key, duplicate: true }];
+    } else {
+      const problem = isJson(contentType) ? validateChatJson(bodyText) : null;
+      if (problem) throw new HttpError(422, problem);
+      const headers = {};
+      for (const name of RECORDED_HEADERS) {
+        if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+      }
+      const seq = api.stored.length + 1;
+      api.stored.push({
+        key, seq, contentType, bodyText,
+        bodyBase64: raw.toString('base64'),
+        headers,
+        receivedAtMs: attempt.receivedAtMs,
+      });
+      [status, answer] = [201, { id: key, seq }];
+    }
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    attempt.outcome = 'rejected';
+    [status, answer] = [err.status, { error: err.message }];
+    // An oversized body may still be streaming in; don't keep the connection.
+    if (err.status === 413) res.setHeader('Connection', 'close');
+  }
+
+  if (api.delayMs > 0) await sleep(api.delayMs);
+  if (dropAnswer) {
+    attempt.outcome = 'answer-dropped';
+    return dropConnection(req);
+  }
+  sendJson(res, status, answer);
+}
+
+/** Answers API and demo-control routes; returns false for any other path. */
+async function handleApi(api, req, res, pathname) {
+  const method = req.method;
+  if (pathname === '/api/chat') {
+    if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
+    return handleChatPost(api, req, res);
+  }
+  if (pathname === '/api/health') {
+    if (api.mode === 'unreachable') return dropConnection(req);
+    if (api.mode === '503') return sendJson(res, 503, { ok: false }, retryAfter(api));
+    return sendJson(res, 200, { ok: true });
+  }
+  if (pathname === '/api/messages' && method === 'GET') {
+    return sendJson(res, 200, api.stored.map(({ bodyBase64, ...rest }) => rest));
+  }
+  if (pathname === '/__demo/state' && method === 'GET') return sendJson(res, 200, api.state());
+  if (pathname === '/__demo/reset' && method === 'POST') {
+    api.reset();
+    return sendJson(res, 200, api.state());
+  }
+  if (pathname === '/__demo/mode' && method === 'POST') return handleModePost(api, req, res);
+  return false;
+}
+
+async function handleModePost(api, req, res) {
+  let body;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+  } catch (err) {
+    if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+    return sendJson(res, 400, { error: 'body must be JSON like {"mode":"up"}' });
+  }
+  try {
+    api.setMode(body?.mode, { retryAfterSeconds: body?.retryAfterSeconds });
+  } catch (err) {
+    return sendJson(res, err.status || 400, { error: err.message });
+  }
+  return sendJson(res, 200, api.state());
+}
+
+/** Maps a URL path under `prefix` to a file inside `dir`, or null if it would escape `dir`. */
+function resolveInside(dir, prefix, pathname) {
+  let rel;
+  try {
+    rel = decodeURIComponent(pathname.slice(prefix.length));
+  } catch {
+    return null;
+  }
+  if (rel.includes('\0')) return null;
+  if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+  const root = path.resolve(dir);
+  const file = path.resolve(root, '.' + path.posix.sep + rel);
+  return file.startsWith(root + path.sep) ? file : null;
+}
+
+async function serveFile(req, res, file, extraHeaders = {}) {
+  try {
+    if (!(await stat(file)).isFile()) return false;
+    const data = await readFile(file);
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream',
+      'Content-Length': data.length,
+      // The demo is edited live; never let a stale copy hide a change.
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      ...extraHeaders,
+    });
+    res.end(req.method === 'HEAD' ? undefined : data);
+    return true;
+  } catch (err) {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EISDIR') return false;
+    throw err;
+  }
+}
+
+async function serveStatic(req, res, pathname, staticDirs) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const built = { '/sw.js': 'sw.js', '/client.js': 'client.js', '/sw.js.map': 'sw.js.map', '/client.js.map': 'client.js.map' };
+  if (pathname in built) {
+    const file = path.join(DIST_DIR, built[pathname]);
+    if (await serveFile(req, res, file)) return true;
+    sendText(res, 500, `dist/${built[pathname]} is missing: run \`npm run build\` in ${REPO_DIR} first.\n`);
+    return true;
+  }
+  for (const { prefix, dir } of staticDirs) {
+    if (!pathname.startsWith(prefix)) continue;
+    const file = resolveInside(path.resolve(REPO_DIR, dir), prefix, pathname);
+    if (file && (await serveFile(req, res, file))) return true;
+  }
+  const file = resolveInside(DEMO_DIR, '/', pathname);
+  // The server's own source is not part of the page.
+  if (!file || file === fileURLToPath(import.meta.url)) return false;
+  return serveFile(req, res, file);
+}
+
+/**
+ * Starts the demo server. `staticDirs` entries are `{ prefix: '/test/', dir }`,
+ * `dir` relative to the repo root (or absolute).
+ */
+export async function startServer({ port = 0, host = '127.0.0.1', quiet = false, staticDirs = [] } = {}) {
+  const api = createApi();
+  const server = http.createServer(async (req, res) => {
+    try {
+      const { pathname } = new URL(req.url, 'http://localhost');
+      if ((await handleApi(api, req, res, pathname)) !== false) return;
+      if (await serveStatic(req, res, pathname, staticDirs)) return;
+      sendText(res, 404, `not found: ${pathname}\n`);
+    } catch (err) {
+      if (!quiet) console.error(err);
+      if (!res.headersSent) sendText(res, 500, `server error: ${err.message}\n`);
+      else res.destroy();
+    }
+  });
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const url = `http://${host}:${server.address().port}`;
+  if (!quiet) console.log(`outbox demo: ${url}/`);
+
+  return {
+    url,
+    api,
+    server,
+    close() {
+      return new Promise((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Browsers keep connections alive; without this close() waits on them.
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await startServer({ port: Number(process.env.PORT || 8080) });
+}
