@@ -38,6 +38,8 @@ export function parseRetryAfterMs(header: string | null, nowMs: number): number 
   if (/^\d+$/.test(trimmed)) {
     delayMs = Number(trimmed) * 1000;
   } else {
+    // An HTTP date names its day and month; `Date.parse('-5')` would read year -5.
+    if (!/[a-z]{3}/i.test(trimmed)) return undefined;
     const atMs = Date.parse(trimmed);
     if (Number.isNaN(atMs)) return undefined;
     delayMs = atMs - nowMs;

@@ -1,0 +1,33 @@
+import { expect, test } from '@playwright/test';
+import { DEFAULT_OPTIONS, normalizeOptions, optionsFromQuery } from './options.js';
+
+test('defaults fill what is not given; 0 and false are kept, not replaced by a default', () => {
+  expect(normalizeOptions()).toEqual(DEFAULT_OPTIONS);
+  expect(normalizeOptions({ backgroundSync: false }).backgroundSync).toBe(false);
+  expect(() => normalizeOptions({ timeoutMs: 0 })).toThrow(/'timeoutMs' must be a positive number, got 0/);
+});
+
+test('bad options are refused with a message naming the option', () => {
+  expect(() => normalizeOptions({ apiPaths: [] })).toThrow(/apiPaths/);
+  expect(() => normalizeOptions({ apiPaths: ['api/chat'] })).toThrow(/must start with '\/'/);
+  expect(() => normalizeOptions({ retentionMinutes: Number.NaN })).toThrow(/retentionMinutes/);
+  expect(() => normalizeOptions({ queueName: '' })).toThrow(/queueName/);
+  expect(() => normalizeOptions({ retryBaseMs: 5000, retryMaxMs: 1000 })).toThrow(/retryMaxMs/);
+});
+
+test('the ready-made worker reads its options from its registration URL', () => {
+  const query = new URLSearchParams('api=/api/chat&api=/api/rooms&retention=60&timeout=500&maxBody=2048&sync=0&queue=q&retryBase=100&retryMax=900');
+  expect(normalizeOptions(optionsFromQuery(query))).toEqual({
+    apiPaths: ['/api/chat', '/api/rooms'],
+    retentionMinutes: 60,
+    timeoutMs: 500,
+    maxBodyBytes: 2048,
+    backgroundSync: false,
+    queueName: 'q',
+    retryBaseMs: 100,
+    retryMaxMs: 900,
+  });
+  expect(optionsFromQuery(new URLSearchParams(''))).toEqual({});
+  expect(optionsFromQuery(new URLSearchParams('sync=1')).backgroundSync).toBe(true);
+  expect(() => normalizeOptions(optionsFromQuery(new URLSearchParams('timeout=soon')))).toThrow(/timeoutMs/);
+});
