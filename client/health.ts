@@ -15,13 +15,17 @@ export interface ProbeSchedule {
 export class HealthProbe {
   readonly #url: string;
   readonly #schedule: ProbeSchedule;
-  readonly #onHealthy: () => Promise<boolean>;
+  readonly #onHealthy: () => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #delayMs: number;
   #running = false;
 
-  /** `onHealthy` asks for a drain and resolves `true` once nothing is left queued. */
-  constructor(url: string, schedule: ProbeSchedule, onHealthy: () => Promise<boolean>) {
+  /**
+   * `onHealthy` asks for a drain. It is not awaited: a worker stopped mid-drain
+   * never answers, and the probe must not stall on it. The owner calls
+   * `stop()` once nothing is left queued.
+   */
+  constructor(url: string, schedule: ProbeSchedule, onHealthy: () => void) {
     this.#url = url;
     this.#schedule = schedule;
     this.#onHealthy = onHealthy;
@@ -51,17 +55,14 @@ export class HealthProbe {
 
   async #probe(): Promise<void> {
     if (!this.#running) return;
-    let done = false;
     try {
       const response = await fetch(this.#url, { cache: 'no-store' });
-      if (response.ok) done = await this.#onHealthy();
+      if (response.ok) this.#onHealthy();
     } catch {
       // Unreachable: the API is still down.
     }
-    if (done) {
-      this.stop();
-      return;
-    }
+    // Doubling even after a healthy answer: if the drain it asked for fails
+    // again (health up, chat API refusing), the server is not hammered.
     this.#delayMs = Math.min(this.#delayMs * 2, this.#schedule.maxIntervalMs);
     if (this.#running) this.#next();
   }
