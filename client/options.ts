@@ -1,7 +1,26 @@
 /**
  * The client's options: typed once, defaults in one constant, units in the names.
  */
+import type { SessionCredentials } from '../sw/protocol/messages.js';
+
+/** Credentials, or a function that gives the current ones (called again when the worker needs them). */
+export type CredentialsSource = SessionCredentials | (() => SessionCredentials | undefined | Promise<SessionCredentials | undefined>);
+
 export interface OutboxClientOptions {
+  /**
+   * Whose messages these are: the signed-in user's id, or any key the site
+   * chooses. Statuses, `list()`, `retry`, `discard` and `purge` are per
+   * namespace, and the worker replays a namespace's messages only while a page
+   * of that namespace is open. Change it with `setNamespace()`.
+   * @default '' (one outbox for the whole site)
+   */
+  namespace?: string;
+  /**
+   * What the worker replays with, held in its memory only (never on disk):
+   * `{ authorization: 'Bearer …' }`, or a function returning it, called again
+   * when the worker restarts or the server answers 401.
+   */
+  credentials?: CredentialsSource;
   /**
    * The worker script to register (or the one already registered). The ready-made
    * worker takes its settings from the query: `/sw.js?api=/api/chat&retention=1440`.
@@ -37,10 +56,11 @@ export interface OutboxClientOptions {
   controlTimeoutMs?: number;
 }
 
-export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health'>> &
-  Pick<OutboxClientOptions, 'scope' | 'health'>;
+export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health' | 'credentials'>> &
+  Pick<OutboxClientOptions, 'scope' | 'health' | 'credentials'>;
 
 export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
+  namespace: '',
   serviceWorker: '/sw.js',
   healthIntervalMs: 30_000,
   healthMinIntervalMs: 1_000,
@@ -58,6 +78,7 @@ function positive(name: string, value: number): number {
 export function normalizeClientOptions(options: OutboxClientOptions = {}): ResolvedClientOptions {
   const d = DEFAULT_CLIENT_OPTIONS;
   const resolved: ResolvedClientOptions = {
+    namespace: options.namespace ?? d.namespace,
     serviceWorker: options.serviceWorker ?? d.serviceWorker,
     healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? d.healthIntervalMs),
     healthMinIntervalMs: positive('healthMinIntervalMs', options.healthMinIntervalMs ?? d.healthMinIntervalMs),
@@ -66,6 +87,10 @@ export function normalizeClientOptions(options: OutboxClientOptions = {}): Resol
   };
   if (options.scope !== undefined) resolved.scope = options.scope;
   if (options.health !== undefined) resolved.health = options.health;
+  if (options.credentials !== undefined) resolved.credentials = options.credentials;
+  if (typeof resolved.namespace !== 'string' || resolved.namespace.length > 200) {
+    throw new TypeError(`outbox: option 'namespace' must be a string of at most 200 characters`);
+  }
   resolved.healthMinIntervalMs = Math.min(resolved.healthMinIntervalMs, resolved.healthIntervalMs);
   return resolved;
 }

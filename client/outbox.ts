@@ -5,6 +5,7 @@
 import { NoServiceWorkerError } from '../sw/protocol/errors.js';
 import {
   IDEMPOTENCY_KEY_HEADER,
+  NAMESPACE_HEADER,
   OUTBOX_STATUS_HEADER,
   PROTOCOL,
   readDetail,
@@ -14,10 +15,11 @@ import {
   type OutboxAnswer,
   type PendingMessage,
   type Reason,
+  type SessionCredentials,
   type StatusUpdate,
 } from '../sw/protocol/messages.js';
 import { HealthProbe } from './health.js';
-import { normalizeClientOptions, type OutboxClientOptions, type ResolvedClientOptions } from './options.js';
+import { normalizeClientOptions, type CredentialsSource, type OutboxClientOptions, type ResolvedClientOptions } from './options.js';
 import { request } from './rpc.js';
 
 /** What `send` resolves to. It never rejects for a network failure. */
@@ -29,13 +31,22 @@ export interface SendResult {
   detail?: string;
   /** The server's own answer, when it gave one (delivered, or refused). */
   response?: Response;
+  /**
+   * The body that was passed to `send`, handed back when the outbox kept
+   * nothing (reasons `storage`, `too-large`, `no-worker`, `network`), so the
+   * page can keep the text for the user (e.g. put it back in the input).
+   */
+  body?: Body;
 }
 
+/** Failures after which the outbox holds no copy of the message: the page's copy is the only one. */
+const NOTHING_KEPT: ReadonlySet<string> = new Set(['storage', 'too-large', 'no-worker', 'network']);
+
 /** What a listener receives: a status change, or the news that a message was discarded. */
-export type OutboxEvent = StatusUpdate | { id: string; status: 'discarded'; attempts: number; updatedAtMs: number };
+export type OutboxEvent = StatusUpdate | { id: string; namespace: string; status: 'discarded'; attempts: number; updatedAtMs: number };
 export type OutboxListener = (event: OutboxEvent) => void;
 
-type Body = BodyInit | Record<string, unknown> | unknown[] | null | undefined;
+export type Body = BodyInit | Record<string, unknown> | unknown[] | null | undefined;
 
 export class Outbox {
   readonly #registration: ServiceWorkerRegistration;
@@ -46,18 +57,24 @@ export class Outbox {
   readonly #waiting = new Set<string>();
   readonly #probe: HealthProbe | undefined;
   readonly #onOnline = (): void => void this.#flushQuietly('online');
+  #namespace: string;
+  #credentials: CredentialsSource | undefined;
+  /** The credentials last handed to the worker, so a 401 with the same ones does not loop. */
+  #declared: string | undefined;
 
   /** @internal Use `createOutbox()`. */
   constructor(registration: ServiceWorkerRegistration, hello: Hello, options: ResolvedClientOptions) {
     this.#registration = registration;
     this.#options = options;
+    this.#namespace = options.namespace;
+    this.#credentials = options.credentials;
     this.#channel = new BroadcastChannel(hello.channel);
     this.#channel.onmessage = ({ data }: MessageEvent<Broadcast>) => this.#receive(data);
     if (options.health !== undefined) {
       this.#probe = new HealthProbe(
         options.health,
         { minIntervalMs: options.healthMinIntervalMs, maxIntervalMs: options.healthIntervalMs },
-        async () => (await this.#flushQuietly('probe'))?.stoppedBy === 'empty',
+        () => void this.#flushQuietly('probe'),
       );
     }
     // Chromium fires no `online` event inside a worker: the page's is the one to pass on.
@@ -74,9 +91,18 @@ export class Outbox {
    * if (status === 'queued') showBadge(id, 'Queued');
    */
   async send(url: string, body?: Body, init: RequestInit = {}): Promise<SendResult> {
+    const result = await this.#send(url, body, init);
+    // Nothing was stored (quota, IndexedDB failing, over maxBody, no worker):
+    // hand the body back rather than let the text vanish with a failed badge.
+    if (result.status === 'failed' && result.reason !== undefined && NOTHING_KEPT.has(result.reason)) result.body = body;
+    return result;
+  }
+
+  async #send(url: string, body: Body, init: RequestInit): Promise<SendResult> {
     const headers = new Headers(init.headers);
     const id = headers.get(IDEMPOTENCY_KEY_HEADER) || crypto.randomUUID();
     headers.set(IDEMPOTENCY_KEY_HEADER, id);
+    if (this.#namespace !== '') headers.set(NAMESPACE_HEADER, this.#namespace);
     let payload = body as BodyInit | null | undefined;
     if (isJsonValue(body)) {
       payload = JSON.stringify(body);
@@ -135,7 +161,7 @@ export class Outbox {
    * for (const m of await outbox.list()) render(m.id, m.status, m.bodyText);
    */
   async list(): Promise<PendingMessage[]> {
-    const messages = await this.#request({ type: 'list' });
+    const messages = await this.#request({ type: 'list', namespace: this.#namespace });
     let anyQueued = false;
     for (const message of messages) {
       if (message.status === 'queued' || message.status === 'sending') {
@@ -152,7 +178,7 @@ export class Outbox {
    * Rejects with `UnknownMessageError` for an id the outbox does not hold.
    */
   async retry(id: string): Promise<StatusUpdate> {
-    const update = await this.#request({ type: 'retry', id });
+    const update = await this.#request({ type: 'retry', id, namespace: this.#namespace });
     this.#waiting.add(id);
     this.#probe?.start();
     return update;
@@ -160,7 +186,62 @@ export class Outbox {
 
   /** Forgets a queued or failed message: it is never sent. Rejects with `UnknownMessageError` for an unknown id. */
   async discard(id: string): Promise<void> {
-    await this.#request({ type: 'discard', id });
+    await this.#request({ type: 'discard', id, namespace: this.#namespace });
+  }
+
+  /** The namespace (user) this page sends as. */
+  get namespace(): string {
+    return this.#namespace;
+  }
+
+  /**
+   * Switches user: later sends, statuses and `list()` belong to `namespace`.
+   * The previous user's queued messages stay (and wait for a page of theirs)
+   * unless you `purge()` them first, as a sign-out should.
+   *
+   * @example
+   * await outbox.purge();                       // sign-out: alice's queued messages are gone
+   * await outbox.setNamespace('bob', { authorization: `Bearer ${bobToken}` });
+   */
+  async setNamespace(namespace: string, credentials?: CredentialsSource): Promise<void> {
+    this.#namespace = namespace;
+    this.#credentials = credentials;
+    this.#waiting.clear();
+    this.#declared = undefined;
+    await this.#declare();
+    await this.list();
+  }
+
+  /** Hands fresh credentials to the worker (after a token refresh, or when it asked with reason `auth`). */
+  async setCredentials(credentials: CredentialsSource): Promise<void> {
+    this.#credentials = credentials;
+    this.#declared = undefined;
+    await this.#declare();
+  }
+
+  /**
+   * Deletes every queued and failed message of a namespace (this page's by
+   * default) and its encryption key. A purged message is never sent afterwards.
+   * Resolves with how many messages were removed.
+   */
+  async purge(namespace: string = this.#namespace): Promise<number> {
+    const { removed } = await this.#request({ type: 'purge', namespace });
+    return removed;
+  }
+
+  /** Tells the worker who this page is, with the current credentials. @internal */
+  async declare(force = false): Promise<void> {
+    await this.#declare(force);
+  }
+
+  async #declare(force = true): Promise<void> {
+    const source = this.#credentials;
+    const credentials: SessionCredentials | undefined = typeof source === 'function' ? await source() : source;
+    const fingerprint = JSON.stringify([this.#namespace, credentials ?? null]);
+    // Asked again (401) but nothing new to hand over: saying the same thing would only earn another 401.
+    if (!force && fingerprint === this.#declared) return;
+    this.#declared = fingerprint;
+    await this.#request({ type: 'session', namespace: this.#namespace, ...(credentials ? { credentials } : {}) });
   }
 
   /** Asks the worker to send what is queued now. Resolves with what the drain did. */
@@ -192,15 +273,26 @@ export class Outbox {
   #receive(message: Broadcast): void {
     if (message?.protocol !== PROTOCOL) return;
     if (message.type === 'drain') {
-      if (message.report.stoppedBy !== 'empty') this.#probe?.start();
+      const { stoppedBy } = message.report;
+      if (stoppedBy === 'transient' || stoppedBy === 'backoff') this.#probe?.start();
       return;
     }
+    if (message.type === 'started') {
+      // A new worker knows no sessions: say again who this page is.
+      void this.#declare().catch(() => undefined);
+      return;
+    }
+    // Another user's messages are not this page's business.
+    if (message.type === 'removed' ? message.namespace !== this.#namespace : message.update.namespace !== this.#namespace) return;
     let event: OutboxEvent;
     if (message.type === 'removed') {
       this.#waiting.delete(message.id);
-      event = { id: message.id, status: 'discarded', attempts: 0, updatedAtMs: Date.now() };
+      event = { id: message.id, namespace: message.namespace, status: 'discarded', attempts: 0, updatedAtMs: Date.now() };
     } else {
       event = message.update;
+      if (event.status === 'queued' && event.reason === 'auth' && typeof this.#credentials === 'function') {
+        void this.#declare(false).catch(() => undefined);
+      }
       if (event.status === 'queued' || event.status === 'sending') this.#waiting.add(event.id);
       else this.#waiting.delete(event.id);
     }
@@ -236,6 +328,7 @@ export async function createOutbox(options: OutboxClientOptions = {}): Promise<O
   await takeControl(registration, resolved);
   const hello = await request(registration, { type: 'hello' }, resolved.requestTimeoutMs);
   const outbox = new Outbox(registration, hello, resolved);
+  await outbox.declare(true);
   // Messages left queued by an earlier visit: start probing for them.
   await outbox.list();
   return outbox;

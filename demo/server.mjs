@@ -14,7 +14,8 @@ const DIST_DIR = path.join(REPO_DIR, 'dist');
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const MAX_TEXT_CHARS = 2000;
-const MODES = ['up', 'unreachable', '503'];
+// '429' (rate limited) is not on the demo page; the e2e retry-policy tests use it.
+const MODES = ['up', 'unreachable', '503', '429'];
 const RECORDED_HEADERS = ['authorization', 'cookie', 'content-type'];
 
 const CONTENT_TYPES = {
@@ -165,6 +166,12 @@ async function handleChatPost(api, req, res) {
     req.resume();
     if (api.delayMs > 0) await sleep(api.delayMs);
     return sendJson(res, 503, { error: 'the chat server is temporarily unavailable (demo mode 503)' }, retryAfter(api));
+  }
+  if (api.mode === '429') {
+    // Rate limited: the API refuses POSTs for now, while /api/health stays up.
+    attempt.outcome = '429';
+    req.resume();
+    return sendJson(res, 429, { error: 'too many requests (demo mode 429)' }, retryAfter(api));
   }
 
   // Taken on arrival, so a drop that was asked for applies to this POST even

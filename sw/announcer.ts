@@ -26,14 +26,24 @@ export class Announcer {
 
   status(update: Omit<StatusUpdate, 'updatedAtMs'> & { updatedAtMs?: number }): void {
     // Optional fields left out rather than sent as undefined: listeners see clean objects.
-    const clean: StatusUpdate = { id: update.id, status: update.status, attempts: update.attempts, updatedAtMs: update.updatedAtMs ?? Date.now() };
+    const clean: StatusUpdate = {
+      id: update.id,
+      namespace: update.namespace,
+      status: update.status,
+      attempts: update.attempts,
+      updatedAtMs: update.updatedAtMs ?? Date.now(),
+    };
     if (update.reason !== undefined) clean.reason = update.reason;
     if (update.detail !== undefined) clean.detail = update.detail;
     this.#post({ protocol: PROTOCOL, type: 'status', update: clean });
   }
 
-  removed(id: string): void {
-    this.#post({ protocol: PROTOCOL, type: 'removed', id });
+  removed(id: string, namespace: string): void {
+    this.#post({ protocol: PROTOCOL, type: 'removed', id, namespace });
+  }
+
+  started(): void {
+    this.#post({ protocol: PROTOCOL, type: 'started' });
   }
 
   drain(report: DrainReport): void {

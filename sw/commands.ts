@@ -14,21 +14,28 @@ import {
   type StatusUpdate,
 } from './protocol/messages.js';
 import { UnknownMessageError } from './protocol/errors.js';
-import { createdAtOf, messageIdOf, type QueueEntry } from './request-queue.js';
+import { createdAtOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
 
 /** Bodies larger than this are not decoded for `list()`; the page shows a placeholder. */
 const MAX_BODY_TEXT_BYTES = 64 * 1024;
 
-export async function runCommand(engine: Engine, command: Command): Promise<CommandResults[Command['type']]> {
+export async function runCommand(engine: Engine, command: Command, clientId: string): Promise<CommandResults[Command['type']]> {
   switch (command.type) {
     case 'hello':
       return { protocol: PROTOCOL, queueName: engine.options.queueName, channel: engine.announce.channel };
     case 'list':
-      return list(engine);
+      return list(engine, command.namespace);
     case 'retry':
-      return engine.exclusive.run(() => retry(engine, command.id));
+      return engine.exclusive.run(() => retry(engine, command.id, command.namespace));
     case 'discard':
-      return engine.exclusive.run(() => discard(engine, command.id));
+      return engine.exclusive.run(() => discard(engine, command.id, command.namespace));
+    case 'session':
+      engine.sessions.declare(clientId, command.namespace, command.credentials);
+      // This user's messages may have been waiting for their page or credentials.
+      void engine.drain('online');
+      return { namespace: command.namespace };
+    case 'purge':
+      return engine.exclusive.run(() => purge(engine, command.namespace));
     case 'flush':
       return engine.drain(command.trigger);
     case 'claim':
@@ -37,16 +44,17 @@ export async function runCommand(engine: Engine, command: Command): Promise<Comm
   }
 }
 
-/** Messages not yet delivered, oldest first: queued ones from the queue, failed ones from the ledger. */
-export async function list(engine: Engine): Promise<PendingMessage[]> {
+/** A namespace's messages not yet delivered, oldest first: queued ones from the queue, failed ones from the ledger. */
+export async function list(engine: Engine, namespace: string): Promise<PendingMessage[]> {
   const [entries, notes] = await Promise.all([engine.queue.all(), engine.ledger.all()]);
   const nowMs = Date.now();
   const retentionMs = engine.options.retentionMinutes * 60_000;
   const messages = new Map<string, PendingMessage>();
   for (const entry of entries) {
+    if (namespaceOf(entry) !== namespace) continue;
     const id = messageIdOf(entry);
     const note = notes.get(id);
-    const message = describe(id, entry.requestData, note, createdAtOf(entry));
+    const message = describe(id, namespace, note, createdAtOf(entry), await engine.readableBody(entry.requestData, entry.metadata));
     if (id === engine.sendingId) {
       message.status = 'sending';
     } else if (note?.status !== 'failed' && nowMs - message.createdAtMs > retentionMs) {
@@ -57,25 +65,26 @@ export async function list(engine: Engine): Promise<PendingMessage[]> {
     messages.set(id, message);
   }
   for (const note of notes.values()) {
-    if (note.status === 'failed' && !messages.has(note.id)) {
-      messages.set(note.id, describe(note.id, note.requestData, note, note.createdAtMs));
+    if (note.status === 'failed' && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
+      messages.set(note.id, describe(note.id, namespace, note, note.createdAtMs, await engine.readableBody(note.requestData, note.metadata)));
     }
   }
   return [...messages.values()].sort((a, b) => a.createdAtMs - b.createdAtMs);
 }
 
-function describe(id: string, requestData: QueueEntry['requestData'] | undefined, note: LedgerRecord | undefined, createdAtMs: number): PendingMessage {
+function describe(id: string, namespace: string, note: LedgerRecord | undefined, createdAtMs: number, readable: QueueEntry['requestData'] | undefined): PendingMessage {
   const message: PendingMessage = {
     id,
+    namespace,
     status: note?.status ?? 'queued',
     attempts: note?.attempts ?? 0,
-    url: String(requestData?.url ?? note?.url ?? ''),
+    url: String(readable?.url ?? note?.url ?? ''),
     createdAtMs,
     updatedAtMs: note?.updatedAtMs ?? createdAtMs,
   };
   if (note?.reason !== undefined) message.reason = note.reason;
   if (note?.detail !== undefined) message.detail = note.detail;
-  const bodyText = textOf(requestData);
+  const bodyText = textOf(readable);
   if (bodyText !== undefined) message.bodyText = bodyText;
   return message;
 }
@@ -96,34 +105,62 @@ function textOf(requestData: QueueEntry['requestData'] | undefined): string | un
  * and the drain then removes the new entry unsent (ledger.ts), so the message
  * is shown failed and can be retried again; it is never sent twice.
  */
-async function retry(engine: Engine, id: string): Promise<StatusUpdate> {
+async function retry(engine: Engine, id: string, namespace: string): Promise<StatusUpdate> {
   const record = await engine.ledger.get(id);
-  if (record?.status !== 'failed' || !record.requestData) {
-    if (await engine.queue.find(id)) {
+  if (record?.status !== 'failed' || !record.requestData || (record.namespace ?? '') !== namespace) {
+    const entry = await engine.queue.find(id);
+    if (entry && namespaceOf(entry) === namespace) {
       // Already queued: retrying means "try now".
       void engine.drain('manual');
-      return { id, status: 'queued', attempts: 0, updatedAtMs: Date.now() };
+      return { id, namespace, status: 'queued', attempts: 0, updatedAtMs: Date.now() };
     }
     throw new UnknownMessageError(id, 'retry');
   }
   const nowMs = Date.now();
   // The retention clock restarts: an expired message retried gets a full period again.
-  await engine.queue.push(record.requestData, { v: 1, id, createdAtMs: nowMs });
-  const note: LedgerRecord = { id, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs };
+  await engine.queue.push(record.requestData, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
+  const note: LedgerRecord = { id, namespace, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs };
   await engine.ledger.put(note);
-  const update: StatusUpdate = { id, status: 'queued', attempts: record.attempts, updatedAtMs: nowMs };
+  const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, updatedAtMs: nowMs };
   engine.announce.status(update);
   void engine.drain('manual');
   return update;
 }
 
 /** Forgets a queued or failed message. It is never sent afterwards. */
-async function discard(engine: Engine, id: string): Promise<{ id: string }> {
+async function discard(engine: Engine, id: string, namespace: string): Promise<{ id: string }> {
   const [record, entry] = await Promise.all([engine.ledger.get(id), engine.queue.find(id)]);
-  if (!record && !entry) throw new UnknownMessageError(id, 'discard');
+  const owned = (record && (record.namespace ?? '') === namespace) || (entry && namespaceOf(entry) === namespace);
+  if (!owned) throw new UnknownMessageError(id, 'discard');
   // Queue first: once the entry is gone nothing can send it, whatever happens next.
   if (entry) await engine.queue.remove(entry.id);
   if (record) await engine.ledger.delete(id);
-  engine.announce.removed(id);
+  engine.announce.removed(id, namespace);
   return { id };
+}
+
+/**
+ * Deletes everything of a namespace: its key first (so anything a stop leaves
+ * behind cannot be read), then its queued requests, then its records. It runs
+ * in the exclusive section, so a drain steps aside: a purged message is never
+ * sent afterwards (one already on the wire when purge was called may arrive).
+ */
+async function purge(engine: Engine, namespace: string): Promise<{ namespace: string; removed: number }> {
+  await engine.keys.forget(namespace);
+  engine.sessions.forget(namespace);
+  const [entries, notes] = await Promise.all([engine.queue.all(), engine.ledger.all()]);
+  const removed = new Set<string>();
+  for (const entry of entries) {
+    if (namespaceOf(entry) !== namespace) continue;
+    await engine.queue.remove(entry.id);
+    engine.dropSecrets(messageIdOf(entry));
+    removed.add(messageIdOf(entry));
+  }
+  for (const note of notes.values()) {
+    if ((note.namespace ?? '') !== namespace) continue;
+    await engine.ledger.delete(note.id);
+    removed.add(note.id);
+  }
+  for (const id of removed) engine.announce.removed(id, namespace);
+  return { namespace, removed: removed.size };
 }

@@ -19,7 +19,9 @@ import { Exclusive } from './exclusive.js';
 import type { Ledger, LedgerRecord } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
 import { IDEMPOTENCY_KEY_HEADER, readDetail, type DrainReport, type DrainStop, type DrainTrigger, type Reason } from './protocol/messages.js';
-import { createdAtOf, entryProblem, messageIdOf, type QueueEntry, type RequestQueue } from './request-queue.js';
+import { KeyStore } from './keys.js';
+import { createdAtOf, entryProblem, messageIdOf, namespaceOf, type QueueEntry, type RequestQueue } from './request-queue.js';
+import { Sessions } from './sessions.js';
 
 /** Entries read per IndexedDB round trip; the drain never holds more than this in memory. */
 const BATCH_SIZE = 32;
@@ -33,12 +35,14 @@ type Outcome =
 
 interface Waiter {
   id: string;
+  namespace: string;
   resolve: (response: Response) => void;
 }
 
 /** `yield`: a user action is waiting for the queue; the drain steps aside and resumes after it. */
 type LoopStop = DrainStop | 'yield';
 type LoopReport = Omit<DrainReport, 'stoppedBy'> & { stoppedBy: LoopStop };
+type RequestData = QueueEntry['requestData'];
 
 export class Engine {
   readonly options: ResolvedOptions;
@@ -46,6 +50,10 @@ export class Engine {
   readonly ledger: Ledger;
   readonly announce: Announcer;
   readonly exclusive: Exclusive;
+  readonly sessions = new Sessions();
+  readonly keys = new KeyStore();
+  /** Secret headers of messages sent in this worker's life, by message id: memory only, never stored. */
+  readonly #secrets = new Map<string, { namespace: string; headers: Record<string, string> }>();
   /** Set by the installer: asks the browser for a `sync` event (no-op without Background Sync). */
   armSync: () => Promise<void> = async () => undefined;
 
@@ -53,13 +61,19 @@ export class Engine {
   #waiter: Waiter | undefined;
   /** Bumped after every push, so a drain that found the queue empty can tell whether it still is. */
   #pushes = 0;
+  /** `#pushes` when the drain last read the queue. */
+  #pushesRead = 0;
   #syncArmed = false;
   #sendingId: string | undefined;
+  /** True while a drain runs its loop (it holds the lock and is not waiting for it). */
+  #looping = false;
   #failures = 0;
   #lastFailureAtMs = 0;
   #nextAttemptAtMs = 0;
   #retryAfterUntilMs = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The backoff timer fired while a drain was running (joining it would do nothing if it is ending). */
+  #timerFired = false;
   #lastSweepAtMs = 0;
 
   constructor(options: ResolvedOptions, queue: RequestQueue, ledger: Ledger, announce: Announcer) {
@@ -80,18 +94,43 @@ export class Engine {
     this.#syncArmed = false;
   }
 
+  /** Keeps a message's secret headers in memory for its attempts in this worker's life. */
+  holdSecrets(id: string, namespace: string, headers: Record<string, string>): void {
+    this.#secrets.set(id, { namespace, headers });
+  }
+
+  dropSecrets(id: string): void {
+    this.#secrets.delete(id);
+  }
+
+  /** The stored request with its body decrypted (for `list()`); the body is absent when the key is gone. */
+  async readableBody(requestData: RequestData | undefined, metadata: QueueEntry['metadata']): Promise<RequestData | undefined> {
+    const iv = metadata?.iv;
+    if (!requestData || !iv || !(requestData.body instanceof ArrayBuffer)) return requestData;
+    const body = await this.keys.open(metadata?.namespace ?? '', requestData.body, { iv });
+    const { body: _sealed, ...rest } = requestData;
+    return body ? { ...rest, body } : (rest as RequestData);
+  }
+
   /** Called after a new message was stored. Answers the page with the server's answer, or 202. */
-  async submitted(id: string): Promise<{ response: Response; done: Promise<unknown> }> {
+  async submitted(id: string, namespace: string): Promise<{ response: Response; done: Promise<unknown> }> {
     this.#pushes += 1;
     const gate = this.#gate('submit', Date.now());
-    if (this.#draining || gate) {
+    // A drain that holds the lock and has nothing on the wire (it is between
+    // messages, or finishing the one before this) reaches this message next,
+    // or answers 202 as soon as it sends an older one: join it, so a message
+    // sent right after another gets the server's answer, not a 202 while
+    // nothing is ahead of it. A drain waiting for the lock (another version
+    // of the worker is draining) or mid-send could keep the page waiting: 202.
+    const joinable = this.#looping && this.#sendingId === undefined && this.#waiter === undefined;
+    if ((this.#draining && !joinable) || gate) {
       // Something is ahead of it, or it is too soon to try: it waits its turn.
-      this.announce.status({ id, status: 'queued', attempts: 0 });
+      this.announce.status({ id, namespace, status: 'queued', attempts: 0 });
       const done = gate ? this.#armSyncOnce() : this.#draining!;
       return { response: queuedAnswer(id), done };
     }
     const answered = new Promise<Response>((resolve) => {
-      this.#waiter = { id, resolve };
+      this.#waiter = { id, namespace, resolve };
     });
     const done = this.drain('submit');
     return { response: await answered, done };
@@ -100,15 +139,36 @@ export class Engine {
   /** Runs a drain, or joins the one running. Never rejects for a failed send; the report says what happened. */
   drain(trigger: DrainTrigger): Promise<DrainReport> {
     this.#draining ??= (async () => {
+      let report: LoopReport | undefined;
       try {
-        let report: LoopReport;
         do {
-          report = await this.exclusive.run(() => this.#loop(trigger));
+          report = await this.exclusive.run(async () => {
+            this.#looping = true;
+            try {
+              return await this.#loop(trigger);
+            } finally {
+              this.#looping = false;
+            }
+          });
         } while (report.stoppedBy === 'yield');
         return report as DrainReport;
       } finally {
         this.#draining = undefined;
-        this.#answerWaiter();
+        const timerFired = this.#timerFired;
+        this.#timerFired = false;
+        if (report?.stoppedBy === 'empty' && this.#pushes !== this.#pushesRead) {
+          // A message was stored after the loop last read the queue and its
+          // page was told to wait for this drain (or joined it): one more
+          // pass, or it would sit queued until the next trigger. Its waiter,
+          // if any, is answered by that pass.
+          void this.drain('submit');
+        } else {
+          this.#answerWaiter();
+          // The backoff timer fired while this drain was ending (a short
+          // backoff, or a slow IndexedDB/registerSync in the drain's tail):
+          // joining it did nothing, and no other timer is set. Its turn now.
+          if (timerFired) void this.drain('timer');
+        }
       }
     })();
     return this.#draining;
@@ -116,18 +176,25 @@ export class Engine {
 
   async #loop(trigger: DrainTrigger): Promise<LoopReport> {
     const report: LoopReport = { trigger, delivered: 0, failed: 0, remaining: 0, stoppedBy: 'empty' };
-    const notes = await this.ledger.all();
+    const [notes] = await Promise.all([this.ledger.all(), this.sessions.prune()]);
     await this.#sweepIfDue(notes);
+    /** Namespaces whose messages wait (no page of theirs open, or no credentials): skipped, in order. */
+    const waiting = new Set<string>();
+    /** The last entry looked at: entries left behind (waiting) are not read again. */
+    let afterId: number | undefined;
     outer: for (;;) {
       const pushesBefore = this.#pushes;
-      const batch = await this.queue.head(BATCH_SIZE);
+      this.#pushesRead = pushesBefore;
+      const batch = await this.queue.head(BATCH_SIZE, afterId);
       if (batch.length === 0) {
         // A message stored while we read would otherwise wait for the next trigger.
         if (this.#pushes !== pushesBefore) continue;
         break;
       }
       for (const entry of batch) {
+        afterId = entry.id;
         const id = messageIdOf(entry);
+        const namespace = namespaceOf(entry);
         const problem = entryProblem(entry);
         if (problem !== undefined) {
           await this.#fail(entry, id, 'corrupt', problem, notes);
@@ -145,13 +212,48 @@ export class Engine {
           report.failed += 1;
           continue;
         }
+        if (waiting.has(namespace) || !this.sessions.isPresent(namespace) || this.sessions.isPaused(namespace)) {
+          // Replayed only as its owner: its user's page is not open (or owes
+          // us credentials). Later messages of that namespace wait too, so
+          // FIFO holds within it; other namespaces go on.
+          waiting.add(namespace);
+          if (this.#waiter?.id === id) this.#answerWaiter();
+          continue;
+        }
         const stop = this.exclusive.waiting > 0 ? 'yield' : this.#gate(trigger, Date.now());
         if (stop) {
           report.stoppedBy = stop;
           break outer;
         }
+        let request: Request | undefined;
+        try {
+          request = await this.#prepare(entry, id, namespace);
+        } catch (error) {
+          // A record that passes `entryProblem` may still not make a Request
+          // (a GET with a body, an invalid header name or mode, another
+          // scheme). Sending it would fail the same way on every drain, as a
+          // transient `network` error that keeps the queue stuck behind it.
+          await this.#fail(entry, id, 'corrupt', `the stored request cannot be rebuilt (${String(error)})`, notes);
+          report.failed += 1;
+          continue;
+        }
+        if (request === undefined) {
+          await this.#awaitCredentials(entry, id, namespace, note?.attempts ?? 0, notes);
+          waiting.add(namespace);
+          continue;
+        }
         if (this.#waiter && this.#waiter.id !== id) this.#answerWaiter(); // older messages first: it is queued
-        const outcome = await this.#attempt(entry, id, note);
+        const outcome = await this.#attempt(request, id, namespace, note);
+        if (outcome.verdict === 'rejected' && outcome.response.status === 401) {
+          // Not this message's fault: the credentials are stale. It waits, with
+          // the rest of its namespace, for fresh ones instead of failing.
+          this.sessions.pause(namespace);
+          for (const [secretId, secret] of this.#secrets) if (secret.namespace === namespace) this.#secrets.delete(secretId);
+          await this.#awaitCredentials(entry, id, namespace, (note?.attempts ?? 0) + 1, notes);
+          this.#answerWaiter(id, outcome.response);
+          waiting.add(namespace);
+          continue;
+        }
         if (outcome.verdict === 'delivered') {
           // The page may have its answer now; the bookkeeping below is ours.
           this.#answerWaiter(id, outcome.response);
@@ -159,7 +261,8 @@ export class Engine {
           await this.queue.remove(entry.id);
           if (note) await this.ledger.delete(id);
           notes.delete(id);
-          this.announce.status({ id, status: 'delivered', attempts: (note?.attempts ?? 0) + 1 });
+          this.#secrets.delete(id);
+          this.announce.status({ id, namespace, status: 'delivered', attempts: (note?.attempts ?? 0) + 1 });
           report.delivered += 1;
         } else if (outcome.verdict === 'rejected') {
           this.#succeeded(); // the server answered: it is up, so no backoff for the next one
@@ -173,17 +276,18 @@ export class Engine {
           await this.ledger.put(record);
           notes.set(id, record);
           this.#failed(outcome.retryAfterMs);
-          this.announce.status({ id, status: 'queued', attempts, reason: outcome.reason });
+          this.announce.status({ id, namespace, status: 'queued', attempts, reason: outcome.reason });
           this.#answerWaiter(id, queuedAnswer(id));
           report.stoppedBy = 'transient';
           break outer;
         }
       }
     }
+    if (report.stoppedBy === 'empty' && waiting.size > 0) report.stoppedBy = 'waiting';
     if (report.stoppedBy !== 'empty') {
       report.remaining = await this.queue.count();
       if (report.stoppedBy !== 'yield') {
-        if (report.stoppedBy !== 'offline') report.retryAtMs = this.#nextAttemptAtMs;
+        if (report.stoppedBy === 'transient' || report.stoppedBy === 'backoff') report.retryAtMs = this.#nextAttemptAtMs;
         // Registering the tag that is firing makes Chromium fire it again at
         // once: the sync handler decides instead (throw to be retried, or re-arm
         // on the last chance; see install.ts).
@@ -198,15 +302,17 @@ export class Engine {
 
   /**
    * Why not to send now, or `undefined` to go ahead.
-   * After a failure, `online`, `probe` and `sync` are evidence that the server
-   * may be back and may try after `retryBaseMs`; anything else waits for the
-   * backoff. Nothing tries before the server's `Retry-After`.
+   * After a failure, `online`, `probe`, `sync` and `manual` are evidence that
+   * the server may be back and may try after `retryBaseMs`; the timer, worker
+   * start and new messages wait for the backoff. Nothing tries before the server's `Retry-After`.
    */
   #gate(trigger: DrainTrigger, nowMs: number): DrainStop | undefined {
     if (self.navigator.onLine === false) return 'offline';
     if (nowMs < this.#retryAfterUntilMs) return 'backoff';
     if (this.#failures === 0) return undefined;
-    const evidence = trigger === 'online' || trigger === 'probe' || trigger === 'sync';
+    // A person pressing "send now" counts as evidence too; a flood of flushes
+    // still makes at most one attempt per retryBaseMs (they join one drain).
+    const evidence = trigger === 'online' || trigger === 'probe' || trigger === 'sync' || trigger === 'manual';
     const earliestMs = evidence ? this.#lastFailureAtMs + this.options.retryBaseMs : this.#nextAttemptAtMs;
     return nowMs < earliestMs ? 'backoff' : undefined;
   }
@@ -221,7 +327,10 @@ export class Engine {
     // A timer only helps while the worker lives; the page's probe and the sync
     // event cover the time after the browser stopped it.
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.drain('timer'), delayMs);
+    this.#timer = setTimeout(() => {
+      if (this.#draining) this.#timerFired = true;
+      else void this.drain('timer');
+    }, delayMs);
   }
 
   #succeeded(): void {
@@ -232,16 +341,47 @@ export class Engine {
     this.#timer = undefined;
   }
 
-  async #attempt(entry: QueueEntry, id: string, note: LedgerRecord | undefined): Promise<Outcome> {
+  /**
+   * The stored request, ready to send: decrypted, with its secret headers
+   * back (from this worker's memory, or the namespace's session credentials),
+   * through `beforeReplay`. `undefined` when it needs credentials nobody has
+   * handed over; throws when the record cannot make a request.
+   */
+  async #prepare(entry: QueueEntry, id: string, namespace: string): Promise<Request | undefined> {
+    let requestData = entry.requestData;
+    if (entry.metadata?.iv) {
+      requestData = (await this.readableBody(requestData, entry.metadata))!;
+      if (!(requestData.body instanceof ArrayBuffer)) throw new Error('its encryption key is gone (purged), so it cannot be read');
+    }
+    const request = rebuildRequest(requestData, id);
+    let missing = false;
+    const session = this.sessions.credentialsOf(namespace);
+    const held = this.#secrets.get(id)?.headers;
+    for (const name of entry.metadata?.strippedHeaders ?? []) {
+      // The page's fresh session credentials win over the ones the message was sent with.
+      const value = (name === 'authorization' ? session?.authorization : undefined) ?? held?.[name];
+      if (value === undefined) missing = true;
+      else request.headers.set(name, value);
+    }
+    if (this.options.beforeReplay) return this.options.beforeReplay(request, { id, namespace });
+    return missing ? undefined : request;
+  }
+
+  /** Marks a message `queued` with reason `auth` (once, not on every drain). */
+  async #awaitCredentials(entry: QueueEntry, id: string, namespace: string, attempts: number, notes: Map<string, LedgerRecord>): Promise<void> {
+    if (notes.get(id)?.reason === 'auth' && notes.get(id)?.attempts === attempts) return;
+    const record = noteFor(entry, id, attempts, 'auth', this.options.queueName);
+    await this.ledger.put(record);
+    notes.set(id, record);
+    this.announce.status({ id, namespace, status: 'queued', attempts, reason: 'auth' });
+  }
+
+  async #attempt(request: Request, id: string, namespace: string, note: LedgerRecord | undefined): Promise<Outcome> {
     this.#sendingId = id;
-    this.announce.status({ id, status: 'sending', attempts: (note?.attempts ?? 0) + 1, ...(note?.reason ? { reason: note.reason } : {}) });
+    this.announce.status({ id, namespace, status: 'sending', attempts: (note?.attempts ?? 0) + 1, ...(note?.reason ? { reason: note.reason } : {}) });
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
     try {
-      // A re-sent message carries its original Idempotency-Key: it is in the stored headers.
-      const request = new StorableRequest(entry.requestData).toRequest();
-      // Adopted entries of the plain recipe have no key yet: their id becomes it.
-      if (!request.headers.has(IDEMPOTENCY_KEY_HEADER)) request.headers.set(IDEMPOTENCY_KEY_HEADER, id);
       const response = await fetch(request, { signal: controller.signal });
       const verdict = classifyStatus(response.status);
       if (verdict === 'delivered') return { verdict, response };
@@ -266,11 +406,13 @@ export class Engine {
       status: 'failed',
       requestData: entry.requestData,
     };
+    if (entry.metadata) record.metadata = entry.metadata;
     if (detail !== undefined) record.detail = detail;
     await this.ledger.put(record);
     await this.queue.remove(entry.id);
     notes.set(id, record);
-    this.announce.status({ id, status: 'failed', attempts: record.attempts, reason, ...(detail !== undefined ? { detail } : {}) });
+    this.#secrets.delete(id);
+    this.announce.status({ id, namespace: record.namespace ?? '', status: 'failed', attempts: record.attempts, reason, ...(detail !== undefined ? { detail } : {}) });
   }
 
   #expired(entry: QueueEntry, nowMs: number): boolean {
@@ -321,13 +463,24 @@ export class Engine {
     if (id !== undefined && waiter.id !== id) return;
     this.#waiter = undefined;
     waiter.resolve(response ?? queuedAnswer(waiter.id));
-    if (!response) this.announce.status({ id: waiter.id, status: 'queued', attempts: 0 });
+    if (!response) this.announce.status({ id: waiter.id, namespace: waiter.namespace, status: 'queued', attempts: 0 });
   }
+}
+
+/** The stored request, ready to send; throws when the record cannot make one. */
+function rebuildRequest(requestData: RequestData, id: string): Request {
+  // A re-sent message carries its original Idempotency-Key: it is in the stored headers.
+  const request = new StorableRequest(requestData).toRequest();
+  const { protocol } = new URL(request.url);
+  if (protocol !== 'https:' && protocol !== 'http:') throw new TypeError(`cannot send to a ${protocol} URL`);
+  // Adopted entries of the plain recipe have no key yet: their id becomes it.
+  if (!request.headers.has(IDEMPOTENCY_KEY_HEADER)) request.headers.set(IDEMPOTENCY_KEY_HEADER, id);
+  return request;
 }
 
 /** The ledger note of a queued message that was tried. */
 function noteFor(entry: QueueEntry, id: string, attempts: number, reason: Reason, queueName: string): LedgerRecord {
-  return {
+  const record: LedgerRecord = {
     id,
     queueName,
     status: 'queued',
@@ -337,4 +490,7 @@ function noteFor(entry: QueueEntry, id: string, attempts: number, reason: Reason
     createdAtMs: createdAtOf(entry),
     updatedAtMs: Date.now(),
   };
+  const namespace = namespaceOf(entry);
+  if (namespace !== '') record.namespace = namespace;
+  return record;
 }

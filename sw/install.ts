@@ -17,8 +17,8 @@ export interface OutboxWorker {
   readonly queueName: string;
   /** Drain now (or join the drain running). */
   drain(trigger?: DrainTrigger): Promise<DrainReport>;
-  /** Messages not yet delivered, oldest first. */
-  list(): Promise<PendingMessage[]>;
+  /** A namespace's messages not yet delivered, oldest first (`''`: a site without accounts). */
+  list(namespace?: string): Promise<PendingMessage[]>;
 }
 
 interface SyncEvent extends ExtendableEvent {
@@ -64,7 +64,8 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
     onSync: async () => {
       if (!syncSupported) return;
       const report = await engine.drain('sync');
-      if (report.stoppedBy === 'empty') return;
+      // Nothing to retry for: what is left waits for its user's page, not for the network.
+      if (report.stoppedBy === 'empty' || report.stoppedBy === 'waiting') return;
       if (lastChance) {
         // Chromium gives up after this try (5, 15, 45 minutes): ask again, so the queue never stalls.
         await workboxQueue.registerSync();
@@ -78,7 +79,7 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
 
   scope.addEventListener('fetch', (event) => {
     if (!isOutboxRequest(event.request, resolved, scope.location.origin)) return;
-    const taken = takeRequest(engine, event.request);
+    const taken = takeRequest(engine, event.request, event.clientId);
     event.respondWith(taken.then(({ response }) => response));
     // Keeps the worker alive until the drain this message started is over.
     event.waitUntil(taken.then(({ done }) => done).catch(() => undefined));
@@ -97,7 +98,7 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
     }
     const { command } = event.data as Envelope;
     event.waitUntil(
-      runCommand(engine, command).then(
+      runCommand(engine, command, (event.source as Client | null)?.id ?? '').then(
         (value) => reply({ ok: true, value }),
         (error: unknown) => reply({ ok: false, error: serializeError(error) }),
       ),
@@ -107,10 +108,12 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
   // The worker starting is a chance to deliver what an earlier one left (also
   // where Background Sync does not exist).
   void engine.drain('start');
+  // Pages hand their sessions (namespace, credentials) again: this worker's memory starts empty.
+  engine.announce.started();
 
   return {
     queueName: resolved.queueName,
     drain: (trigger = 'manual') => engine.drain(trigger),
-    list: () => list(engine),
+    list: (namespace = '') => list(engine, namespace),
   };
 }

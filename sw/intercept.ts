@@ -5,7 +5,8 @@ import { StorableRequest } from 'workbox-background-sync';
 import { failedAnswer } from './answers.js';
 import type { Engine } from './engine.js';
 import type { ResolvedOptions } from './options.js';
-import { IDEMPOTENCY_KEY_HEADER, MAX_ID_LENGTH } from './protocol/messages.js';
+import { IDEMPOTENCY_KEY_HEADER, MAX_ID_LENGTH, NAMESPACE_HEADER } from './protocol/messages.js';
+import type { EntryMetadata } from './request-queue.js';
 
 /** Same-origin POSTs under one of the API paths; everything else passes untouched. */
 export function isOutboxRequest(request: Request, options: ResolvedOptions, origin: string): boolean {
@@ -20,11 +21,24 @@ export function isOutboxRequest(request: Request, options: ResolvedOptions, orig
  * instant loses nothing) and hands it to the engine, which answers with the
  * server's response or 202.
  */
-export async function takeRequest(engine: Engine, request: Request): Promise<{ response: Response; done: Promise<unknown> }> {
+export async function takeRequest(engine: Engine, request: Request, clientId: string): Promise<{ response: Response; done: Promise<unknown> }> {
   const pageKey = request.headers.get(IDEMPOTENCY_KEY_HEADER);
   const id = pageKey !== null && pageKey !== '' && pageKey.length <= MAX_ID_LENGTH ? pageKey : crypto.randomUUID();
+  const namespace = (request.headers.get(NAMESPACE_HEADER) ?? '').slice(0, MAX_ID_LENGTH);
+  // The window that sends a message of a namespace is a page of that namespace.
+  if (clientId !== '') engine.sessions.declare(clientId, namespace, undefined);
   const headers = new Headers(request.headers);
   headers.set(IDEMPOTENCY_KEY_HEADER, id);
+  headers.delete(NAMESPACE_HEADER);
+  // Credentials stay out of IndexedDB: kept in memory for this message's
+  // attempts while the worker lives, and otherwise taken from the page's session.
+  const secrets: Record<string, string> = {};
+  for (const name of engine.options.secretHeaders) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    secrets[name] = value;
+    headers.delete(name);
+  }
   const none = { done: Promise.resolve() };
 
   let stored: StorableRequest;
@@ -41,12 +55,22 @@ export async function takeRequest(engine: Engine, request: Request): Promise<{ r
       ...none,
     };
   }
+  const metadata: EntryMetadata = { v: 1, id, createdAtMs: Date.now() };
+  if (namespace !== '') metadata.namespace = namespace;
+  const stripped = Object.keys(secrets);
+  if (stripped.length > 0) metadata.strippedHeaders = stripped;
   try {
-    await engine.queue.push(requestData, { v: 1, id, createdAtMs: Date.now() });
+    if (engine.options.encrypt && requestData.body) {
+      const { body, sealed } = await engine.keys.seal(namespace, requestData.body);
+      requestData.body = body;
+      metadata.iv = sealed.iv;
+    }
+    await engine.queue.push(requestData, metadata);
   } catch (error) {
     // Quota exceeded or IndexedDB failing: say so, rather than a 202 that lies.
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { response: failedAnswer(id, 'storage', `the outbox could not store the message (${detail})`), ...none };
   }
-  return engine.submitted(id);
+  if (stripped.length > 0) engine.holdSecrets(id, namespace, secrets);
+  return engine.submitted(id, namespace);
 }

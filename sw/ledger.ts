@@ -28,8 +28,11 @@ export interface LedgerRecord {
   url: string;
   createdAtMs: number;
   updatedAtMs: number;
-  /** Kept with `failed` records only: what `retry` puts back in the queue. */
+  /** The owner; absent on records of a site without accounts. */
+  namespace?: string;
+  /** Kept with `failed` records only: what `retry` puts back in the queue, with its metadata (iv, stripped headers). */
   requestData?: QueueEntry['requestData'];
+  metadata?: QueueEntry['metadata'];
 }
 
 interface LedgerSchema extends DBSchema {

@@ -26,7 +26,13 @@ test('the ready-made worker reads its options from its registration URL', () => 
     queueName: 'q',
     retryBaseMs: 100,
     retryMaxMs: 900,
+    secretHeaders: ['authorization', 'cookie'],
+    encrypt: false,
   });
+  const privacy = normalizeOptions(optionsFromQuery(new URLSearchParams('encrypt=1&secretHeaders=Authorization,X-CSRF-Token')));
+  expect(privacy.encrypt).toBe(true);
+  expect(privacy.secretHeaders).toEqual(['authorization', 'x-csrf-token']);
+  expect(normalizeOptions(optionsFromQuery(new URLSearchParams('secretHeaders=')))).toMatchObject({ secretHeaders: [] });
   expect(optionsFromQuery(new URLSearchParams(''))).toEqual({});
   expect(optionsFromQuery(new URLSearchParams('sync=1')).backgroundSync).toBe(true);
   expect(() => normalizeOptions(optionsFromQuery(new URLSearchParams('timeout=soon')))).toThrow(/timeoutMs/);

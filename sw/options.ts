@@ -49,9 +49,36 @@ export interface OutboxWorkerOptions {
    * @default 30000
    */
   retryMaxMs?: number;
+  /**
+   * Request headers never written to IndexedDB (case-insensitive). A message
+   * sent with one of them is replayed with the credentials its page handed
+   * over (`createOutbox({ credentials })`, kept in memory only) or by
+   * `beforeReplay`; until then it waits, `queued` with reason `auth`.
+   * `[]` keeps every header.
+   * @default ['authorization', 'cookie']
+   */
+  secretHeaders?: readonly string[];
+  /**
+   * Store queued bodies encrypted (AES-GCM, a non-extractable key per
+   * namespace, kept in IndexedDB). Purge deletes the key first.
+   * @default false
+   */
+  encrypt?: boolean;
+  /**
+   * For sites with their own worker: make the request to replay, e.g. add a
+   * fresh token. Called for every replay (not the first attempt, which carries
+   * the page's own headers).
+   * @example
+   * beforeReplay: async (request, { namespace }) => {
+   *   const headers = new Headers(request.headers);
+   *   headers.set('Authorization', `Bearer ${await tokenFor(namespace)}`);
+   *   return new Request(request, { headers });
+   * }
+   */
+  beforeReplay?: (request: Request, context: { id: string; namespace: string }) => Request | Promise<Request>;
 }
 
-export type ResolvedOptions = Required<OutboxWorkerOptions>;
+export type ResolvedOptions = Required<Omit<OutboxWorkerOptions, 'beforeReplay'>> & Pick<OutboxWorkerOptions, 'beforeReplay'>;
 
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   apiPaths: Object.freeze(['/api/chat']),
@@ -62,6 +89,8 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   backgroundSync: true,
   retryBaseMs: 1_000,
   retryMaxMs: 30_000,
+  secretHeaders: Object.freeze(['authorization', 'cookie']),
+  encrypt: false,
 });
 
 function positive(name: string, value: number): number {
@@ -93,7 +122,13 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
     backgroundSync: options.backgroundSync ?? DEFAULT_OPTIONS.backgroundSync,
     retryBaseMs: positive('retryBaseMs', options.retryBaseMs ?? DEFAULT_OPTIONS.retryBaseMs),
     retryMaxMs: positive('retryMaxMs', options.retryMaxMs ?? DEFAULT_OPTIONS.retryMaxMs),
+    secretHeaders: (options.secretHeaders ?? DEFAULT_OPTIONS.secretHeaders).map((name) => name.toLowerCase()),
+    encrypt: options.encrypt ?? DEFAULT_OPTIONS.encrypt,
   };
+  if (options.beforeReplay !== undefined) {
+    if (typeof options.beforeReplay !== 'function') throw new TypeError(`outbox: option 'beforeReplay' must be a function`);
+    resolved.beforeReplay = options.beforeReplay;
+  }
   if (resolved.retryMaxMs < resolved.retryBaseMs) {
     throw new TypeError(`outbox: 'retryMaxMs' (${resolved.retryMaxMs}) must not be below 'retryBaseMs' (${resolved.retryBaseMs})`);
   }
@@ -102,7 +137,7 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
 
 /**
  * Options of the ready-made worker, from its registration URL:
- * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000`.
+ * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000&encrypt=1&secretHeaders=authorization,cookie`.
  */
 export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
   const options: OutboxWorkerOptions = {};
@@ -125,7 +160,15 @@ export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
     const value = number(key);
     if (value !== undefined) options[field] = value;
   }
-  const sync = query.get('sync');
-  if (sync !== null) options.backgroundSync = !['0', 'false', 'off'].includes(sync);
+  const flag = (key: string): boolean | undefined => {
+    const raw = query.get(key);
+    return raw === null ? undefined : !['0', 'false', 'off'].includes(raw);
+  };
+  const sync = flag('sync');
+  if (sync !== undefined) options.backgroundSync = sync;
+  const encrypt = flag('encrypt');
+  if (encrypt !== undefined) options.encrypt = encrypt;
+  const secretHeaders = query.get('secretHeaders');
+  if (secretHeaders !== null) options.secretHeaders = secretHeaders.split(',').map((name) => name.trim()).filter(Boolean);
   return options;
 }

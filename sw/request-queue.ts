@@ -18,11 +18,20 @@ const DB_VERSION = 3;
 const STORE = 'requests';
 const QUEUE_NAME_INDEX = 'queueName';
 
-/** What we add to each Workbox entry. `v` lets a later version migrate. */
+/**
+ * What we add to each Workbox entry. `v` lets a later version migrate; the
+ * fields after `createdAtMs` are optional, so records of every version read.
+ */
 export interface EntryMetadata {
   v: 1;
   id: string;
   createdAtMs: number;
+  /** The owner; absent or `''` for a site without accounts. */
+  namespace?: string;
+  /** Secret headers the page sent and that were not stored: replay needs credentials. */
+  strippedHeaders?: string[];
+  /** Set when the body is encrypted (keys.ts). */
+  iv?: Uint8Array<ArrayBuffer>;
 }
 
 export interface QueueEntry {
@@ -75,18 +84,29 @@ export class RequestQueue {
     void db?.then((d) => d.close(), () => undefined);
   }
 
-  /** Stores the request at the tail. Resolves once the transaction committed. */
-  async push(requestData: QueueEntry['requestData'], metadata: EntryMetadata): Promise<void> {
+  /** Stores the request at the tail; resolves to its entry id once the transaction committed. */
+  async push(requestData: QueueEntry['requestData'], metadata: EntryMetadata): Promise<number> {
     const db = await this.#open();
     const entry = { queueName: this.name, timestamp: metadata.createdAtMs, requestData, metadata };
     // `add` without an id: the store's key generator keeps FIFO order.
-    await db.add(STORE, entry as QueueEntry);
+    return db.add(STORE, entry as QueueEntry);
   }
 
-  /** The oldest `count` entries, without removing them. */
-  async head(count: number): Promise<QueueEntry[]> {
+  /**
+   * The oldest `count` entries after the entry `afterId` (from the start when
+   * absent), without removing them. Read by primary key so a drain that skips
+   * entries (another user's, see sessions.ts) moves on instead of reading them again.
+   */
+  async head(count: number, afterId?: number): Promise<QueueEntry[]> {
     const db = await this.#open();
-    return db.getAllFromIndex(STORE, QUEUE_NAME_INDEX, IDBKeyRange.only(this.name), count);
+    if (afterId === undefined) return db.getAllFromIndex(STORE, QUEUE_NAME_INDEX, IDBKeyRange.only(this.name), count);
+    const entries: QueueEntry[] = [];
+    let cursor = await db.transaction(STORE).store.openCursor(IDBKeyRange.lowerBound(afterId, true));
+    while (cursor && entries.length < count) {
+      if (cursor.value.queueName === this.name) entries.push(cursor.value);
+      cursor = await cursor.continue();
+    }
+    return entries;
   }
 
   async all(): Promise<QueueEntry[]> {
@@ -123,6 +143,11 @@ export function messageIdOf(entry: QueueEntry): string {
   const headers = entry.requestData?.headers as Record<string, unknown> | undefined;
   const key = headers?.['idempotency-key'];
   return typeof key === 'string' && key !== '' ? key : `workbox-entry-${entry.id}`;
+}
+
+export function namespaceOf(entry: QueueEntry): string {
+  const namespace = entry.metadata?.namespace;
+  return typeof namespace === 'string' ? namespace : '';
 }
 
 export function createdAtOf(entry: QueueEntry): number {

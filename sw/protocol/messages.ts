@@ -13,6 +13,11 @@ export const PROTOCOL = 'outbox/1';
 export const OUTBOX_STATUS_HEADER = 'Outbox-Status';
 /** The message id on the wire; the server deduplicates on it. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+/**
+ * The page's namespace (its signed-in user), from the client to the worker
+ * only: the worker removes it before storing or sending.
+ */
+export const NAMESPACE_HEADER = 'Outbox-Namespace';
 
 export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
 
@@ -24,6 +29,7 @@ export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
  * - `storage`: IndexedDB refused the write (full, or failing); nothing was kept.
  * - `too-large`: over the body limit; nothing was kept.
  * - `corrupt`: a stored record the worker cannot read.
+ * - `auth`: on a queued message, waiting for credentials (none handed over, or the server said 401).
  * - `no-worker`: no service worker controls the page, so nothing was kept.
  */
 export type Reason =
@@ -34,11 +40,14 @@ export type Reason =
   | 'storage'
   | 'too-large'
   | 'corrupt'
+  | 'auth'
   | 'no-worker';
 
 /** One change of one message, as every window of the origin receives it. */
 export interface StatusUpdate {
   id: string;
+  /** The namespace (user) the message belongs to; `''` for a site without accounts. */
+  namespace: string;
   status: MessageStatus;
   /** Attempts that reached the point of a network request. */
   attempts: number;
@@ -64,7 +73,8 @@ export type DrainStop =
   | 'empty' //        nothing left
   | 'transient' //    the head failed transiently; order is kept, so the drain stops there
   | 'backoff' //      too soon after a failure (or before Retry-After) to try again
-  | 'offline'; //     the worker believes it has no network
+  | 'offline' //      the worker believes it has no network
+  | 'waiting'; //     all that is left waits for its user's page or credentials
 
 export interface DrainReport {
   trigger: DrainTrigger;
@@ -80,11 +90,19 @@ export interface DrainReport {
 /** Page → worker. Each is sent with a `MessagePort` that receives one `Reply`. */
 export type Command =
   | { type: 'hello' }
-  | { type: 'list' }
-  | { type: 'retry'; id: string }
-  | { type: 'discard'; id: string }
+  | { type: 'list'; namespace: string }
+  | { type: 'retry'; id: string; namespace: string }
+  | { type: 'discard'; id: string; namespace: string }
+  | { type: 'session'; namespace: string; credentials?: SessionCredentials }
+  | { type: 'purge'; namespace: string }
   | { type: 'flush'; trigger: 'online' | 'probe' | 'manual' }
   | { type: 'claim' };
+
+/** Credentials a page hands the worker; held in the worker's memory only, never stored. */
+export interface SessionCredentials {
+  /** The `Authorization` header to replay this namespace's messages with. */
+  authorization?: string;
+}
 
 export interface Hello {
   protocol: typeof PROTOCOL;
@@ -99,6 +117,8 @@ export interface CommandResults {
   list: PendingMessage[];
   retry: StatusUpdate;
   discard: { id: string };
+  session: { namespace: string };
+  purge: { namespace: string; removed: number };
   flush: DrainReport;
   claim: { claimed: boolean };
 }
@@ -119,7 +139,9 @@ export type Reply<T = unknown> = { ok: true; value: T } | { ok: false; error: Se
 /** Worker → every window, on `BroadcastChannel(channel)`. */
 export type Broadcast =
   | { protocol: typeof PROTOCOL; type: 'status'; update: StatusUpdate }
-  | { protocol: typeof PROTOCOL; type: 'removed'; id: string }
+  | { protocol: typeof PROTOCOL; type: 'removed'; id: string; namespace: string }
+  /** A worker started: its memory (sessions, credentials) is empty, so pages declare theirs again. */
+  | { protocol: typeof PROTOCOL; type: 'started' }
   | { protocol: typeof PROTOCOL; type: 'drain'; report: DrainReport };
 
 /** The body of an answer the worker makes itself instead of the server's. */
@@ -138,6 +160,10 @@ const FLUSH_TRIGGERS: ReadonlySet<string> = new Set(['online', 'probe', 'manual'
 /** Longest id we accept: a UUID is 36; keys chosen by a site may be longer, not unbounded. */
 export const MAX_ID_LENGTH = 200;
 
+function isNamespace(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_ID_LENGTH;
+}
+
 function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
 }
@@ -151,13 +177,26 @@ export function envelopeProblem(data: unknown): string | undefined {
   const { protocol, command } = data as Partial<Envelope>;
   if (protocol !== PROTOCOL) return `protocol must be '${PROTOCOL}'`;
   if (typeof command !== 'object' || command === null) return 'command must be an object';
+  const namespace = (command as { namespace?: unknown }).namespace;
   switch (command.type) {
     case 'hello':
-    case 'list':
     case 'claim':
       return undefined;
+    case 'list':
+    case 'purge':
+      return isNamespace(namespace) ? undefined : `${command.type} needs a namespace string`;
+    case 'session': {
+      if (!isNamespace(namespace)) return 'session needs a namespace string';
+      const credentials = command.credentials as unknown;
+      if (credentials === undefined) return undefined;
+      const authorization = (credentials as { authorization?: unknown } | null)?.authorization;
+      return typeof credentials === 'object' && credentials !== null && (authorization === undefined || typeof authorization === 'string')
+        ? undefined
+        : 'session credentials must be { authorization?: string }';
+    }
     case 'retry':
     case 'discard':
+      if (!isNamespace(namespace)) return `${command.type} needs a namespace string`;
       return isId(command.id) ? undefined : `${command.type} needs an id of 1 to ${MAX_ID_LENGTH} characters`;
     case 'flush':
       return FLUSH_TRIGGERS.has(command.trigger) ? undefined : 'flush needs a trigger: online, probe or manual';
