@@ -17,8 +17,9 @@ function answer(body: OutboxAnswer, status: number): Response {
  * lets the page's `fetch` reject after queueing, so the page shows an error for
  * a message that was in fact kept; this answer is the fix.
  */
-export function queuedAnswer(id: string): Response {
-  return answer({ status: 'queued', id }, 202);
+export function queuedAnswer(id: string, reason?: Reason): Response {
+  // `reason` says why it waits when that is news for the page (`auth`: it needs new credentials).
+  return answer(reason === undefined ? { status: 'queued', id } : { status: 'queued', id, reason }, 202);
 }
 
 const FAILURE_STATUS: Partial<Record<Reason, number>> = {

@@ -31,8 +31,12 @@ export async function runCommand(engine: Engine, command: Command, clientId: str
       return engine.exclusive.run(() => discard(engine, command.id, command.namespace));
     case 'session':
       engine.sessions.declare(clientId, command.namespace, command.credentials);
+      // Only pages declare (not sends), and the client declares once per page
+      // load, switch or credentials change, so a dead session earns one more
+      // 401, not a loop.
+      engine.sessions.resume(command.namespace);
       // This user's messages may have been waiting for their page or credentials.
-      void engine.drain('online');
+      engine.kick('online');
       return { namespace: command.namespace };
     case 'purge':
       return engine.exclusive.run(() => purge(engine, command.namespace));
@@ -111,7 +115,7 @@ async function retry(engine: Engine, id: string, namespace: string): Promise<Sta
     const entry = await engine.queue.find(id);
     if (entry && namespaceOf(entry) === namespace) {
       // Already queued: retrying means "try now".
-      void engine.drain('manual');
+      engine.kick('manual');
       return { id, namespace, status: 'queued', attempts: 0, updatedAtMs: Date.now() };
     }
     throw new UnknownMessageError(id, 'retry');
@@ -123,7 +127,7 @@ async function retry(engine: Engine, id: string, namespace: string): Promise<Sta
   await engine.ledger.put(note);
   const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, updatedAtMs: nowMs };
   engine.announce.status(update);
-  void engine.drain('manual');
+  engine.kick('manual');
   return update;
 }
 
@@ -146,7 +150,6 @@ async function discard(engine: Engine, id: string, namespace: string): Promise<{
  * sent afterwards (one already on the wire when purge was called may arrive).
  */
 async function purge(engine: Engine, namespace: string): Promise<{ namespace: string; removed: number }> {
-  await engine.keys.forget(namespace);
   engine.sessions.forget(namespace);
   const [entries, notes] = await Promise.all([engine.queue.all(), engine.ledger.all()]);
   const removed = new Set<string>();

@@ -53,7 +53,7 @@ export class Engine {
   readonly sessions = new Sessions();
   readonly keys = new KeyStore();
   /** Secret headers of messages sent in this worker's life, by message id: memory only, never stored. */
-  readonly #secrets = new Map<string, { namespace: string; headers: Record<string, string> }>();
+  readonly #secrets = new Map<string, { namespace: string; headers: Record<string, string>; atMs: number }>();
   /** Set by the installer: asks the browser for a `sync` event (no-op without Background Sync). */
   armSync: () => Promise<void> = async () => undefined;
 
@@ -96,7 +96,7 @@ export class Engine {
 
   /** Keeps a message's secret headers in memory for its attempts in this worker's life. */
   holdSecrets(id: string, namespace: string, headers: Record<string, string>): void {
-    this.#secrets.set(id, { namespace, headers });
+    this.#secrets.set(id, { namespace, headers, atMs: Date.now() });
   }
 
   dropSecrets(id: string): void {
@@ -136,7 +136,10 @@ export class Engine {
     return { response: await answered, done };
   }
 
-  /** Runs a drain, or joins the one running. Never rejects for a failed send; the report says what happened. */
+  /**
+   * Runs a drain, or joins the one running. A failed send does not reject (the
+   * report says what happened); IndexedDB failing does.
+   */
   drain(trigger: DrainTrigger): Promise<DrainReport> {
     this.#draining ??= (async () => {
       let report: LoopReport | undefined;
@@ -161,13 +164,13 @@ export class Engine {
           // page was told to wait for this drain (or joined it): one more
           // pass, or it would sit queued until the next trigger. Its waiter,
           // if any, is answered by that pass.
-          void this.drain('submit');
+          this.#background('submit');
         } else {
           this.#answerWaiter();
           // The backoff timer fired while this drain was ending (a short
           // backoff, or a slow IndexedDB/registerSync in the drain's tail):
           // joining it did nothing, and no other timer is set. Its turn now.
-          if (timerFired) void this.drain('timer');
+          if (timerFired) this.#background('timer');
         }
       }
     })();
@@ -239,6 +242,7 @@ export class Engine {
         }
         if (request === undefined) {
           await this.#awaitCredentials(entry, id, namespace, note?.attempts ?? 0, notes);
+          this.#answerWaiter(id, queuedAnswer(id, 'auth'));
           waiting.add(namespace);
           continue;
         }
@@ -250,7 +254,9 @@ export class Engine {
           this.sessions.pause(namespace);
           for (const [secretId, secret] of this.#secrets) if (secret.namespace === namespace) this.#secrets.delete(secretId);
           await this.#awaitCredentials(entry, id, namespace, (note?.attempts ?? 0) + 1, notes);
-          this.#answerWaiter(id, outcome.response);
+          // The message is kept: the page hears `queued` (reason auth), not the
+          // server's 401, which the client would report as a failed message.
+          this.#answerWaiter(id, queuedAnswer(id, 'auth'));
           waiting.add(namespace);
           continue;
         }
@@ -329,8 +335,18 @@ export class Engine {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       if (this.#draining) this.#timerFired = true;
-      else void this.drain('timer');
+      else this.#background('timer');
     }, delayMs);
+  }
+
+  /** A drain nobody awaits: a storage failure is reported, not left as an unhandled rejection. */
+  #background(trigger: DrainTrigger): void {
+    this.drain(trigger).catch((error: unknown) => console.error(`outbox: ${trigger} drain failed`, error));
+  }
+
+  /** For callers that do not wait on the drain they ask for. */
+  kick(trigger: DrainTrigger): void {
+    this.#background(trigger);
   }
 
   #succeeded(): void {
@@ -356,10 +372,17 @@ export class Engine {
     const request = rebuildRequest(requestData, id);
     let missing = false;
     const session = this.sessions.credentialsOf(namespace);
-    const held = this.#secrets.get(id)?.headers;
+    const secret = this.#secrets.get(id);
+    const held = secret?.headers;
+    // Whichever the page handed over last wins. A message's own live header is
+    // newer than credentials declared at page load (a site that refreshed its
+    // token and sends with it must not be replayed with the stale one: 401,
+    // paused); credentials handed over after the message was sent (a refresh,
+    // a new sign-in after a 401) are newer than its header.
+    const heldFirst = secret !== undefined && secret.atMs > this.sessions.credentialsAtMs(namespace);
     for (const name of entry.metadata?.strippedHeaders ?? []) {
-      // The page's fresh session credentials win over the ones the message was sent with.
-      const value = (name === 'authorization' ? session?.authorization : undefined) ?? held?.[name];
+      const fromSession = name === 'authorization' ? session?.authorization : undefined;
+      const value = heldFirst ? held?.[name] ?? fromSession : fromSession ?? held?.[name];
       if (value === undefined) missing = true;
       else request.headers.set(name, value);
     }

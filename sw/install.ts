@@ -107,7 +107,7 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
 
   // The worker starting is a chance to deliver what an earlier one left (also
   // where Background Sync does not exist).
-  void engine.drain('start');
+  engine.kick('start');
   // Pages hand their sessions (namespace, credentials) again: this worker's memory starts empty.
   engine.announce.started();
 

@@ -17,14 +17,19 @@ export interface Credentials {
 export class Sessions {
   /** Window client id → its namespace. */
   readonly #windows = new Map<string, string>();
-  readonly #credentials = new Map<string, Credentials>();
+  readonly #credentials = new Map<string, { credentials: Credentials; atMs: number }>();
   /** Namespaces whose server said 401: they wait for fresh credentials. */
   readonly #paused = new Set<string>();
 
   declare(clientId: string, namespace: string, credentials: Credentials | undefined): void {
     this.#windows.set(clientId, namespace);
     if (credentials) {
-      this.#credentials.set(namespace, credentials);
+      // The time they were handed over decides against a message's own live
+      // header (engine #prepare): a re-declaration of the same ones (worker
+      // restart, 'auth' with nothing new) does not make them newer.
+      const known = this.#credentials.get(namespace);
+      const atMs = known !== undefined && known.credentials.authorization === credentials.authorization ? known.atMs : Date.now();
+      this.#credentials.set(namespace, { credentials, atMs });
       this.#paused.delete(namespace);
     }
   }
@@ -44,7 +49,12 @@ export class Sessions {
   }
 
   credentialsOf(namespace: string): Credentials | undefined {
-    return this.#credentials.get(namespace);
+    return this.#credentials.get(namespace)?.credentials;
+  }
+
+  /** When the namespace's credentials were handed over (0: none). */
+  credentialsAtMs(namespace: string): number {
+    return this.#credentials.get(namespace)?.atMs ?? 0;
   }
 
   isPaused(namespace: string): boolean {
@@ -55,6 +65,16 @@ export class Sessions {
   pause(namespace: string): void {
     this.#paused.add(namespace);
     this.#credentials.delete(namespace);
+  }
+
+  /**
+   * A page of the namespace declared itself (a new page, a sign-in, new
+   * credentials): worth one more try. A cookie-session site has no credentials
+   * to hand over (the browser attaches the new cookie by itself), so waiting
+   * for credentials would keep it paused for the worker's whole life.
+   */
+  resume(namespace: string): void {
+    this.#paused.delete(namespace);
   }
 
   forget(namespace: string): void {

@@ -4,11 +4,15 @@ import { PROTOCOL, envelopeProblem, isOutboxMessage } from './messages.js';
 
 test('well-formed commands pass; malformed ones are named', () => {
   const ok = (command: unknown) => envelopeProblem({ protocol: PROTOCOL, command });
-  expect(ok({ type: 'list' })).toBeUndefined();
-  expect(ok({ type: 'retry', id: 'abc' })).toBeUndefined();
+  expect(ok({ type: 'list', namespace: '' })).toBeUndefined();
+  expect(ok({ type: 'retry', id: 'abc', namespace: 'alice' })).toBeUndefined();
+  expect(ok({ type: 'session', namespace: 'alice', credentials: { authorization: 'Bearer x' } })).toBeUndefined();
+  expect(ok({ type: 'purge', namespace: 'alice' })).toBeUndefined();
+  expect(ok({ type: 'list' })).toMatch(/list needs a namespace/);
+  expect(ok({ type: 'session', namespace: 'alice', credentials: { authorization: 42 } })).toMatch(/credentials must be/);
   expect(ok({ type: 'flush', trigger: 'online' })).toBeUndefined();
-  expect(ok({ type: 'retry' })).toMatch(/retry needs an id/);
-  expect(ok({ type: 'discard', id: 'x'.repeat(201) })).toMatch(/discard needs an id/);
+  expect(ok({ type: 'retry', namespace: '' })).toMatch(/retry needs an id/);
+  expect(ok({ type: 'discard', id: 'x'.repeat(201), namespace: '' })).toMatch(/discard needs an id/);
   expect(ok({ type: 'flush', trigger: 'sync' })).toMatch(/flush needs a trigger/);
   expect(ok({ type: 'drop-tables' })).toMatch(/unknown command type "drop-tables"/);
   expect(ok(null)).toMatch(/command must be an object/);
