@@ -31,3 +31,9 @@ const FAILURE_STATUS: Partial<Record<Reason, number>> = {
 export function failedAnswer(id: string, reason: Reason, detail: string): Response {
   return answer({ status: 'failed', id, reason, detail }, FAILURE_STATUS[reason] ?? 500);
 }
+
+/** IndexedDB refused the write (quota, or failing): say so, rather than a 202 that lies. */
+export function storageFailure(id: string, error: unknown): Response {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return failedAnswer(id, 'storage', `the outbox could not store the message (${detail})`);
+}

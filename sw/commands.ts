@@ -123,6 +123,7 @@ async function retry(engine: Engine, id: string, namespace: string): Promise<Sta
   const nowMs = Date.now();
   // The retention clock restarts: an expired message retried gets a full period again.
   await engine.queue.push(record.requestData, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
+  engine.stored();
   const note: LedgerRecord = { id, namespace, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs };
   await engine.ledger.put(note);
   const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, updatedAtMs: nowMs };
@@ -150,6 +151,7 @@ async function discard(engine: Engine, id: string, namespace: string): Promise<{
  * sent afterwards (one already on the wire when purge was called may arrive).
  */
 async function purge(engine: Engine, namespace: string): Promise<{ namespace: string; removed: number }> {
+  await engine.keys.forget(namespace);
   engine.sessions.forget(namespace);
   const [entries, notes] = await Promise.all([engine.queue.all(), engine.ledger.all()]);
   const removed = new Set<string>();

@@ -12,7 +12,7 @@
  * - one drain at a time (exclusive.ts), whatever started it.
  */
 import { StorableRequest } from 'workbox-background-sync';
-import { queuedAnswer } from './answers.js';
+import { queuedAnswer, storageFailure } from './answers.js';
 import type { Announcer } from './announcer.js';
 import { backoffDelayMs, classifyStatus, httpReason, parseRetryAfterMs } from './classify.js';
 import { Exclusive } from './exclusive.js';
@@ -20,7 +20,7 @@ import type { Ledger, LedgerRecord } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
 import { IDEMPOTENCY_KEY_HEADER, readDetail, type DrainReport, type DrainStop, type DrainTrigger, type Reason } from './protocol/messages.js';
 import { KeyStore } from './keys.js';
-import { createdAtOf, entryProblem, messageIdOf, namespaceOf, type QueueEntry, type RequestQueue } from './request-queue.js';
+import { createdAtOf, entryProblem, messageIdOf, namespaceOf, type EntryMetadata, type QueueEntry, type RequestQueue } from './request-queue.js';
 import { Sessions } from './sessions.js';
 
 /** Entries read per IndexedDB round trip; the drain never holds more than this in memory. */
@@ -43,6 +43,26 @@ interface Waiter {
 type LoopStop = DrainStop | 'yield';
 type LoopReport = Omit<DrainReport, 'stoppedBy'> & { stoppedBy: LoopStop };
 type RequestData = QueueEntry['requestData'];
+
+/** What one pass of the drain carries from message to message. */
+interface Pass {
+  report: LoopReport;
+  notes: Map<string, LedgerRecord>;
+  /** Namespaces whose messages wait (no page of theirs open, or no credentials). */
+  waiting: Set<string>;
+  /** Removals of delivered entries, issued but not awaited (see #settle). */
+  writes: Promise<unknown>[];
+}
+
+/** A new message on its way into the store. */
+export interface PendingMessage {
+  /** Resolves to the entry's id once the store committed; rejects when IndexedDB refused it. */
+  stored: Promise<number>;
+  requestData: RequestData;
+  metadata: EntryMetadata;
+  /** The request as the page sent it (secret headers included), for its first attempt. */
+  live: Request;
+}
 
 export class Engine {
   readonly options: ResolvedOptions;
@@ -75,6 +95,8 @@ export class Engine {
   /** The backoff timer fired while a drain was running (joining it would do nothing if it is ending). */
   #timerFired = false;
   #lastSweepAtMs = 0;
+  /** Nothing is queued, as far as this worker knows: set by a drain that emptied the queue, cleared by any message that stays. */
+  #knownEmpty = false;
 
   constructor(options: ResolvedOptions, queue: RequestQueue, ledger: Ledger, announce: Announcer) {
     this.options = options;
@@ -92,6 +114,12 @@ export class Engine {
   /** The browser fired our sync: the registration is used up, the next push must arm a new one. */
   syncFired(): void {
     this.#syncArmed = false;
+  }
+
+  /** A message entered the queue: nothing sent later may go straight past it. */
+  stored(): void {
+    this.#knownEmpty = false;
+    this.#pushes += 1;
   }
 
   /** Keeps a message's secret headers in memory for its attempts in this worker's life. */
@@ -112,9 +140,19 @@ export class Engine {
     return body ? { ...rest, body } : (rest as RequestData);
   }
 
-  /** Called after a new message was stored. Answers the page with the server's answer, or 202. */
-  async submitted(id: string, namespace: string): Promise<{ response: Response; done: Promise<unknown> }> {
-    this.#pushes += 1;
+  /**
+   * Called with a new message whose store has started (`pending.stored`).
+   * Answers the page with the server's answer, or 202 once it is stored, or a
+   * `storage` failure when it could not be.
+   */
+  async submitted(id: string, namespace: string, pending: PendingMessage): Promise<{ response: Response; done: Promise<unknown> }> {
+    if (this.#canGoStraight(namespace)) return this.#goStraight(id, namespace, pending);
+    try {
+      await pending.stored;
+    } catch (error) {
+      return { response: storageFailure(id, error), done: Promise.resolve() };
+    }
+    this.stored();
     const gate = this.#gate('submit', Date.now());
     // A drain that holds the lock and has nothing on the wire (it is between
     // messages, or finishing the one before this) reaches this message next,
@@ -141,19 +179,28 @@ export class Engine {
    * report says what happened); IndexedDB failing does.
    */
   drain(trigger: DrainTrigger): Promise<DrainReport> {
-    this.#draining ??= (async () => {
+    this.#draining ??= this.#exclusively(trigger, () => this.#loop(trigger));
+    return this.#draining;
+  }
+
+  /** Runs `first`, then drain passes while they yield, under the lock; then looks for work left behind. */
+  async #exclusively(trigger: DrainTrigger, first: () => Promise<LoopReport>): Promise<DrainReport> {
+    {
       let report: LoopReport | undefined;
+      let pass = first;
       try {
-        do {
+        for (;;) {
           report = await this.exclusive.run(async () => {
             this.#looping = true;
             try {
-              return await this.#loop(trigger);
+              return await pass();
             } finally {
               this.#looping = false;
             }
           });
-        } while (report.stoppedBy === 'yield');
+          if (report.stoppedBy !== 'yield') break;
+          pass = () => this.#loop(trigger);
+        }
         return report as DrainReport;
       } finally {
         this.#draining = undefined;
@@ -173,8 +220,58 @@ export class Engine {
           if (timerFired) this.#background('timer');
         }
       }
-    })();
-    return this.#draining;
+    }
+  }
+
+  /**
+   * The queue is empty and nothing stands in the way: send at once, while the
+   * store is still being written. The page waits max(store, send) instead of
+   * their sum, and loses nothing it would not lose otherwise: until the store
+   * commits the page has no answer, and a worker stopped before then makes the
+   * page's fetch reject, which the client re-sends with the same key.
+   */
+  #canGoStraight(namespace: string): boolean {
+    return (
+      this.#knownEmpty &&
+      !this.#draining &&
+      this.exclusive.waiting === 0 &&
+      this.#gate('submit', Date.now()) === undefined &&
+      this.sessions.isPresent(namespace) &&
+      !this.sessions.isPaused(namespace)
+    );
+  }
+
+  async #goStraight(id: string, namespace: string, pending: PendingMessage): Promise<{ response: Response; done: Promise<unknown> }> {
+    const answered = new Promise<Response>((resolve) => {
+      this.#waiter = { id, namespace, resolve };
+    });
+    // Under the lock, like any drain: nobody else may read the new entry and send it too.
+    const done = (this.#draining = this.#exclusively('submit', () => this.#straightPass(id, namespace, pending)));
+    return { response: await answered, done };
+  }
+
+  async #straightPass(id: string, namespace: string, pending: PendingMessage): Promise<LoopReport> {
+    const report: LoopReport = { trigger: 'submit', delivered: 0, failed: 0, remaining: 0, stoppedBy: 'empty' };
+    const outcome = await this.#attempt(pending.live, id, namespace, undefined);
+    let entryId: number;
+    try {
+      entryId = await pending.stored;
+    } catch (error) {
+      // Not stored. A delivered message needs no copy; any other must not be answered 202.
+      this.#answerWaiter(id, outcome.verdict === 'transient' ? storageFailure(id, error) : outcome.response);
+      if (outcome.verdict === 'delivered') this.#succeeded();
+      return report;
+    }
+    const entry: QueueEntry = {
+      id: entryId,
+      queueName: this.options.queueName,
+      timestamp: pending.metadata.createdAtMs,
+      requestData: pending.requestData,
+      metadata: pending.metadata,
+    };
+    const pass: Pass = { report, notes: new Map(), waiting: new Set(), writes: [] };
+    if (await this.#settle(pass, entry, id, namespace, undefined, outcome)) report.stoppedBy = 'transient';
+    return this.#endPass(pass);
   }
 
   async #loop(trigger: DrainTrigger): Promise<LoopReport> {
@@ -183,6 +280,7 @@ export class Engine {
     await this.#sweepIfDue(notes);
     /** Namespaces whose messages wait (no page of theirs open, or no credentials): skipped, in order. */
     const waiting = new Set<string>();
+    const pass: Pass = { report, notes, waiting, writes: [] };
     /** The last entry looked at: entries left behind (waiting) are not read again. */
     let afterId: number | undefined;
     outer: for (;;) {
@@ -248,47 +346,71 @@ export class Engine {
         }
         if (this.#waiter && this.#waiter.id !== id) this.#answerWaiter(); // older messages first: it is queued
         const outcome = await this.#attempt(request, id, namespace, note);
-        if (outcome.verdict === 'rejected' && outcome.response.status === 401) {
-          // Not this message's fault: the credentials are stale. It waits, with
-          // the rest of its namespace, for fresh ones instead of failing.
-          this.sessions.pause(namespace);
-          for (const [secretId, secret] of this.#secrets) if (secret.namespace === namespace) this.#secrets.delete(secretId);
-          await this.#awaitCredentials(entry, id, namespace, (note?.attempts ?? 0) + 1, notes);
-          // The message is kept: the page hears `queued` (reason auth), not the
-          // server's 401, which the client would report as a failed message.
-          this.#answerWaiter(id, queuedAnswer(id, 'auth'));
-          waiting.add(namespace);
-          continue;
-        }
-        if (outcome.verdict === 'delivered') {
-          // The page may have its answer now; the bookkeeping below is ours.
-          this.#answerWaiter(id, outcome.response);
-          this.#succeeded();
-          await this.queue.remove(entry.id);
-          if (note) await this.ledger.delete(id);
-          notes.delete(id);
-          this.#secrets.delete(id);
-          this.announce.status({ id, namespace, status: 'delivered', attempts: (note?.attempts ?? 0) + 1 });
-          report.delivered += 1;
-        } else if (outcome.verdict === 'rejected') {
-          this.#succeeded(); // the server answered: it is up, so no backoff for the next one
-          // Recorded before the page hears of it, so its next list() shows the failure.
-          await this.#fail(entry, id, outcome.reason, outcome.detail, notes, (note?.attempts ?? 0) + 1);
-          this.#answerWaiter(id, outcome.response);
-          report.failed += 1;
-        } else {
-          const attempts = (note?.attempts ?? 0) + 1;
-          const record = noteFor(entry, id, attempts, outcome.reason, this.options.queueName);
-          await this.ledger.put(record);
-          notes.set(id, record);
-          this.#failed(outcome.retryAfterMs);
-          this.announce.status({ id, namespace, status: 'queued', attempts, reason: outcome.reason });
-          this.#answerWaiter(id, queuedAnswer(id));
+        if (await this.#settle(pass, entry, id, namespace, note, outcome)) {
           report.stoppedBy = 'transient';
           break outer;
         }
       }
     }
+    if (report.stoppedBy === 'empty' && waiting.size === 0 && this.#pushes === this.#pushesRead) this.#knownEmpty = true;
+    return this.#endPass(pass);
+  }
+
+  /**
+   * Records what an answer means for one message. Returns `true` when the
+   * drain must stop there (a transient failure: order is kept).
+   */
+  async #settle(pass: Pass, entry: QueueEntry, id: string, namespace: string, note: LedgerRecord | undefined, outcome: Outcome): Promise<boolean> {
+    const { report, notes, waiting } = pass;
+    const attempts = (note?.attempts ?? 0) + 1;
+    if (outcome.verdict === 'rejected' && outcome.response.status === 401) {
+      // Not this message's fault: the credentials are stale. It waits, with
+      // the rest of its namespace, for fresh ones instead of failing.
+      this.sessions.pause(namespace);
+      for (const [secretId, secret] of this.#secrets) if (secret.namespace === namespace) this.#secrets.delete(secretId);
+      await this.#awaitCredentials(entry, id, namespace, attempts, notes);
+      // The message is kept: the page hears `queued` (reason auth), not the
+      // server's 401, which the client would report as a failed message.
+      this.#answerWaiter(id, queuedAnswer(id, 'auth'));
+      this.#knownEmpty = false;
+      waiting.add(namespace);
+      return false;
+    }
+    if (outcome.verdict === 'delivered') {
+      // The page may have its answer now; the bookkeeping below is ours.
+      this.#answerWaiter(id, outcome.response);
+      this.#succeeded();
+      // Not awaited before the next send: the server has the message, and a
+      // stop before these commit only means a replay with the same key.
+      pass.writes.push(this.queue.remove(entry.id));
+      if (note) pass.writes.push(this.ledger.delete(id));
+      notes.delete(id);
+      this.#secrets.delete(id);
+      this.announce.status({ id, namespace, status: 'delivered', attempts });
+      report.delivered += 1;
+      return false;
+    }
+    if (outcome.verdict === 'rejected') {
+      this.#succeeded(); // the server answered: it is up, so no backoff for the next one
+      // Recorded before the page hears of it, so its next list() shows the failure.
+      await this.#fail(entry, id, outcome.reason, outcome.detail, notes, attempts);
+      this.#answerWaiter(id, outcome.response);
+      report.failed += 1;
+      return false;
+    }
+    const record = noteFor(entry, id, attempts, outcome.reason, this.options.queueName);
+    await this.ledger.put(record);
+    notes.set(id, record);
+    this.#knownEmpty = false;
+    this.#failed(outcome.retryAfterMs);
+    this.announce.status({ id, namespace, status: 'queued', attempts, reason: outcome.reason });
+    this.#answerWaiter(id, queuedAnswer(id));
+    return true;
+  }
+
+  /** Waits for the pass's writes, then says how it ended and arranges the next try. */
+  async #endPass({ report, waiting, writes }: Pass): Promise<LoopReport> {
+    await Promise.all(writes);
     if (report.stoppedBy === 'empty' && waiting.size > 0) report.stoppedBy = 'waiting';
     if (report.stoppedBy !== 'empty') {
       report.remaining = await this.queue.count();
@@ -297,7 +419,7 @@ export class Engine {
         // Registering the tag that is firing makes Chromium fire it again at
         // once: the sync handler decides instead (throw to be retried, or re-arm
         // on the last chance; see install.ts).
-        if (trigger !== 'sync') await this.#armSyncOnce();
+        if (report.trigger !== 'sync') await this.#armSyncOnce();
       }
     } else {
       this.#syncArmed = false;

@@ -3,7 +3,7 @@
  */
 import { StorableRequest } from 'workbox-background-sync';
 import { failedAnswer } from './answers.js';
-import type { Engine } from './engine.js';
+import type { Engine, PendingMessage } from './engine.js';
 import type { ResolvedOptions } from './options.js';
 import { IDEMPOTENCY_KEY_HEADER, MAX_ID_LENGTH, NAMESPACE_HEADER } from './protocol/messages.js';
 import type { EntryMetadata } from './request-queue.js';
@@ -30,6 +30,8 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   const headers = new Headers(request.headers);
   headers.set(IDEMPOTENCY_KEY_HEADER, id);
   headers.delete(NAMESPACE_HEADER);
+  // What the first attempt sends: the page's headers, secrets included.
+  const liveHeaders = new Headers(headers);
   // Credentials stay out of IndexedDB: kept in memory for this message's
   // attempts while the worker lives, and otherwise taken from the page's session.
   const secrets: Record<string, string> = {};
@@ -41,36 +43,57 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   }
   const none = { done: Promise.resolve() };
 
-  let stored: StorableRequest;
+  let body: ArrayBuffer;
   try {
-    stored = await StorableRequest.fromRequest(new Request(request, { headers }));
+    // Read once: Workbox's `StorableRequest.fromRequest` would clone (tee) the stream first.
+    body = await request.arrayBuffer();
   } catch (error) {
     return { response: failedAnswer(id, 'storage', `could not read the request body: ${String(error)}`), ...none };
   }
-  const requestData = stored.toObject();
-  const size = requestData.body?.byteLength ?? 0;
-  if (size > engine.options.maxBodyBytes) {
+  if (body.byteLength > engine.options.maxBodyBytes) {
     return {
-      response: failedAnswer(id, 'too-large', `the body is ${size} bytes; the outbox keeps at most ${engine.options.maxBodyBytes}`),
+      response: failedAnswer(id, 'too-large', `the body is ${body.byteLength} bytes; the outbox keeps at most ${engine.options.maxBodyBytes}`),
       ...none,
     };
   }
+  const requestData = storableData(request, headers, body);
   const metadata: EntryMetadata = { v: 1, id, createdAtMs: Date.now() };
   if (namespace !== '') metadata.namespace = namespace;
   const stripped = Object.keys(secrets);
   if (stripped.length > 0) metadata.strippedHeaders = stripped;
-  try {
-    if (engine.options.encrypt && requestData.body) {
-      const { body, sealed } = await engine.keys.seal(namespace, requestData.body);
-      requestData.body = body;
-      metadata.iv = sealed.iv;
-    }
-    await engine.queue.push(requestData, metadata);
-  } catch (error) {
-    // Quota exceeded or IndexedDB failing: say so, rather than a 202 that lies.
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    return { response: failedAnswer(id, 'storage', `the outbox could not store the message (${detail})`), ...none };
-  }
   if (stripped.length > 0) engine.holdSecrets(id, namespace, secrets);
-  return engine.submitted(id, namespace);
+  const live = new StorableRequest({ ...requestData, headers: Object.fromEntries(liveHeaders) }).toRequest();
+  const stored = (async () => {
+    if (engine.options.encrypt && body.byteLength > 0) {
+      const sealed = await engine.keys.seal(namespace, body);
+      requestData.body = sealed.body;
+      metadata.iv = sealed.sealed.iv;
+    }
+    return engine.queue.push(requestData, metadata);
+  })();
+  // The engine awaits it; this keeps a refused store from also counting as unhandled.
+  stored.catch(() => undefined);
+  return engine.submitted(id, namespace, { stored, requestData: { ...requestData }, metadata, live });
+}
+
+/**
+ * The request in Workbox's stored form (`StorableRequest`'s `RequestData`),
+ * built from a body already read. Same fields as `StorableRequest.fromRequest`.
+ */
+function storableData(request: Request, headers: Headers, body: ArrayBuffer): PendingMessage['requestData'] {
+  return {
+    url: request.url,
+    headers: Object.fromEntries(headers),
+    method: request.method,
+    // A navigation cannot be replayed as one (Workbox does the same).
+    mode: request.mode === 'navigate' ? 'same-origin' : request.mode,
+    credentials: request.credentials,
+    cache: request.cache,
+    redirect: request.redirect,
+    referrer: request.referrer,
+    referrerPolicy: request.referrerPolicy,
+    integrity: request.integrity,
+    keepalive: request.keepalive,
+    body,
+  };
 }
