@@ -1,7 +1,6 @@
 /**
  * `installOutbox()`: wires the outbox into a service worker.
  */
-import { Queue } from 'workbox-background-sync';
 import { Announcer } from './announcer.js';
 import { list, runCommand } from './commands.js';
 import { Engine } from './engine.js';
@@ -11,6 +10,8 @@ import { normalizeOptions, type OutboxWorkerOptions } from './options.js';
 import { OutboxProtocolError, serializeError } from './protocol/errors.js';
 import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
 import { RequestQueue } from './request-queue.js';
+
+const installed = new Set<string>();
 
 /** What `installOutbox` returns, for a worker that wants to drive the outbox itself. */
 export interface OutboxWorker {
@@ -28,10 +29,9 @@ interface SyncEvent extends ExtendableEvent {
 
 /**
  * Makes the chat API's POSTs survive outages. Call it once, synchronously, at
- * the top level of your service worker script: Workbox's `Queue` must be
- * constructed there (a queue name may be constructed once per worker) and the
- * `fetch`, `message` and `sync` listeners must be added during the script's
- * first evaluation.
+ * the top level of your service worker script: the `fetch`, `message` and
+ * `sync` listeners must be added during the script's first evaluation, and a
+ * queue name may be installed once per worker.
  *
  * @example
  * // sw.ts, built by your bundler
@@ -46,36 +46,40 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
   const queue = new RequestQueue(resolved.queueName);
   const engine = new Engine(resolved, queue, new Ledger(resolved.queueName), new Announcer(resolved.queueName));
   const syncSupported = resolved.backgroundSync && 'sync' in scope.registration;
-  const syncTag = `workbox-background-sync:${resolved.queueName}`;
 
-  // Added before Workbox's own listener (listeners run in the order added),
-  // so `onSync` below knows whether this is the browser's last try.
-  let lastChance = false;
-  scope.addEventListener('sync', (event) => {
-    const sync = event as SyncEvent;
-    if (sync.tag !== syncTag) return;
-    lastChance = sync.lastChance;
-    engine.syncFired();
-  });
-  const workboxQueue = new Queue(resolved.queueName, {
-    // Without Background Sync Workbox calls onSync once, at construction; the
-    // start drain below covers that, so there is nothing to do here.
-    forceSyncFallback: !resolved.backgroundSync,
-    onSync: async () => {
-      if (!syncSupported) return;
-      const report = await engine.drain('sync');
-      // Nothing to retry for: what is left waits for its user's page, not for the network.
-      if (report.stoppedBy === 'empty' || report.stoppedBy === 'waiting') return;
-      if (lastChance) {
-        // Chromium gives up after this try (5, 15, 45 minutes): ask again, so the queue never stalls.
-        await workboxQueue.registerSync();
-        return;
-      }
-      // Failing the event is how the browser learns to fire it again later.
-      throw new Error(`outbox: ${report.remaining} message(s) still queued in '${resolved.queueName}' (${report.stoppedBy})`);
-    },
-  });
-  if (syncSupported) engine.armSync = () => workboxQueue.registerSync();
+  // One installation per queue name and worker, as Workbox's Queue enforces
+  // (`duplicate-queue-name`): two engines on one queue would each drain it.
+  if (installed.has(resolved.queueName)) {
+    throw new Error(`outbox: the queue '${resolved.queueName}' is already installed in this worker; call installOutbox once`);
+  }
+  installed.add(resolved.queueName);
+
+  // Workbox's tag, so a registration left by the plain recipe on the same queue wakes us too.
+  const syncTag = `workbox-background-sync:${resolved.queueName}`;
+  if (syncSupported) {
+    const sync = (scope.registration as ServiceWorkerRegistration & { sync: { register(tag: string): Promise<void> } }).sync;
+    // Failing to register (no permission) leaves the other triggers: online, probe, timer, start.
+    engine.armSync = () => sync.register(syncTag).catch(() => undefined);
+    scope.addEventListener('sync', (event) => {
+      const { tag, lastChance } = event as SyncEvent;
+      if (tag !== syncTag) return;
+      engine.syncFired();
+      event.waitUntil(
+        (async () => {
+          const report = await engine.drain('sync');
+          // Nothing to retry for: what is left waits for its user's page, not for the network.
+          if (report.stoppedBy === 'empty' || report.stoppedBy === 'waiting') return;
+          if (lastChance) {
+            // Chromium gives up after this try (5, 15, 45 minutes): ask again, so the queue never stalls.
+            await engine.armSync();
+            return;
+          }
+          // Failing the event is how the browser learns to fire it again later.
+          throw new Error(`outbox: ${report.remaining} message(s) still queued in '${resolved.queueName}' (${report.stoppedBy})`);
+        })(),
+      );
+    });
+  }
 
   scope.addEventListener('fetch', (event) => {
     if (!isOutboxRequest(event.request, resolved, scope.location.origin)) return;
