@@ -3,6 +3,7 @@
 import { announce } from './announce.js';
 import { createMessageElement, renderMessage, textOfBody, badgeLabel, explainReason } from './messages.js';
 import { startServerPanel, storedMessages } from './server-panel.js';
+import { Accounts, nameOf } from './accounts.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_CHARS = 2000;
@@ -10,6 +11,8 @@ const MAX_CHARS = 2000;
 const RANK = { queued: 0, sending: 1, delivered: 2, failed: 2 };
 
 let outbox = null;
+// Who is signed in: the outbox's namespace, and the token sent with each message.
+const accounts = new Accounts();
 const entries = [];
 const byId = new Map();
 // Status events for ids this page doesn't show yet (another tab's messages, or
@@ -124,7 +127,10 @@ async function send(text) {
   const entry = addEntry({ id, text });
   let result;
   try {
-    result = await outbox.send('/api/chat', { text }, { headers: { 'Idempotency-Key': id } });
+    // The page's own Authorization goes with the first attempt; the outbox keeps
+    // it in memory only, and replays with the user's current credentials.
+    const headers = { 'Idempotency-Key': id, Authorization: accounts.authorization() };
+    result = await outbox.send('/api/chat', { text }, { headers });
   } catch (err) {
     // send() only throws when the outbox itself is broken; keep the text visible anyway.
     result = { id, status: 'failed', reason: err.name || 'error', detail: err.message };
@@ -218,6 +224,96 @@ function showStartupError(err, phase) {
   document.documentElement.dataset.outbox = 'error';
 }
 
+/** Shows the signed-in user's messages (queued and failed ones come from the outbox, per user). */
+async function loadList() {
+  for (const item of await outbox.list()) {
+    if (byId.has(item.id)) continue;
+    addEntry({ ...item, text: textOfBody(item.bodyText) ?? '(no text)' });
+  }
+}
+
+function renderAccount() {
+  const user = accounts.current;
+  for (const button of document.querySelectorAll('[data-user]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.user === user));
+  }
+  $('chat-user').textContent = `as ${nameOf(user)}`;
+  $('sign-out').textContent = `Sign out ${nameOf(user)}`;
+  const expired = accounts.expired();
+  $('sign-in-again').hidden = !expired;
+  $('expire-token').hidden = expired || accounts.valid === null;
+  const text = $('account-text');
+  text.textContent = expired
+    ? `${nameOf(user)}'s token has expired: the server answers 401, so ${nameOf(user)}'s messages wait, queued, until “Sign in again”.`
+    : `Signed in as ${nameOf(user)}. Switching user leaves each user's unsent messages waiting for them; signing out deletes them from this browser.`;
+  text.classList.toggle('warning', expired);
+  document.documentElement.dataset.user = user;
+}
+
+let switching = false;
+/** Switches the page to `user`; with `purge`, the current user's unsent messages are deleted first (sign-out). */
+async function switchUser(user, { purge = false } = {}) {
+  if (switching || (!purge && user === accounts.current)) return;
+  switching = true;
+  const buttons = document.querySelectorAll('[data-user], #sign-out');
+  for (const b of buttons) b.disabled = true;
+  const before = accounts.current;
+  try {
+    const removed = purge ? await outbox.purge() : 0;
+    accounts.switchTo(user);
+    await outbox.setNamespace(user, accounts.credentials(user));
+    entries.length = 0;
+    byId.clear();
+    unclaimed.clear();
+    $('messages').replaceChildren();
+    await loadList();
+    renderCounts();
+    renderAccount();
+    const gone = purge ? `Signed out ${nameOf(before)}${removed ? `: ${removed} unsent message${removed === 1 ? '' : 's'} deleted from this browser` : ''}. ` : '';
+    announce(`${gone}Signed in as ${nameOf(user)}`);
+  } catch (err) {
+    accounts.switchTo(outbox.namespace || before);
+    renderAccount();
+    showProblem('Could not switch user.', err);
+  } finally {
+    for (const b of buttons) b.disabled = false;
+    switching = false;
+  }
+}
+
+async function expireToken() {
+  try {
+    await accounts.expire();
+    renderAccount();
+    announce(`${nameOf(accounts.current)}'s token expired on the server`);
+  } catch (err) {
+    showProblem('Could not expire the token.', err);
+  }
+}
+
+async function signInAgain() {
+  try {
+    await accounts.signInAgain();
+    // The outbox replays with these from now on: the waiting messages go out.
+    await outbox.setCredentials(accounts.credentials());
+    renderAccount();
+    announce(`${nameOf(accounts.current)} signed in again`);
+  } catch (err) {
+    showProblem('Could not sign in again.', err);
+  }
+}
+
+function setUpAccounts() {
+  for (const button of document.querySelectorAll('[data-user]')) {
+    button.addEventListener('click', () => switchUser(button.dataset.user));
+  }
+  $('sign-out').addEventListener('click', () => switchUser(accounts.other(), { purge: true }));
+  $('expire-token').addEventListener('click', expireToken);
+  $('sign-in-again').addEventListener('click', signInAgain);
+  // Another tab (or the server) may change which tokens are valid.
+  setInterval(() => accounts.refresh().then(renderAccount), 3000);
+}
+
 async function start() {
   setUpComposer();
   startServerPanel();
@@ -232,8 +328,16 @@ async function start() {
     clearTimeout(slow);
     return showStartupError(err, 'load');
   }
+  await accounts.refresh();
+  renderAccount();
   try {
-    outbox = await createOutbox({ serviceWorker: '/sw.js?api=/api/chat', health: '/api/health', healthIntervalMs: 30000 });
+    outbox = await createOutbox({
+      serviceWorker: '/sw.js?api=/api/chat',
+      health: '/api/health',
+      healthIntervalMs: 30000,
+      namespace: accounts.current,
+      credentials: accounts.credentials(),
+    });
   } catch (err) {
     clearTimeout(slow);
     return showStartupError(err, 'create');
@@ -244,10 +348,7 @@ async function start() {
   // Subscribe before listing so nothing that changes in between is missed.
   outbox.subscribe(onStatusEvent);
   try {
-    for (const item of await outbox.list()) {
-      if (byId.has(item.id)) continue;
-      addEntry({ ...item, text: textOfBody(item.bodyText) ?? '(no text)' });
-    }
+    await loadList();
   } catch (err) {
     // Not fatal: new messages still work, only older queued ones aren't shown.
     showProblem('Could not read the messages already queued.', err);
@@ -258,6 +359,7 @@ async function start() {
   $('startup').hidden = true;
   $('send').disabled = false;
   $('flush').addEventListener('click', () => outbox.flush().catch((err) => announce(`Could not retry now: ${err.message}`)));
+  setUpAccounts();
   renderCounts();
   document.documentElement.dataset.outbox = 'ready';
 }

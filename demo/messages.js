@@ -9,6 +9,7 @@ const REASONS = {
   'too-large': 'it is too large to send',
   corrupt: 'its stored copy was damaged',
   'no-worker': 'no service worker controls this page, so it was not kept',
+  auth: 'the server did not accept the sign-in (401)',
 };
 // For these the outbox kept nothing, so there is nothing to retry.
 const NOT_KEPT = new Set(['storage', 'too-large', 'no-worker']);
@@ -34,7 +35,7 @@ export function textOfBody(bodyText) {
 
 export function badgeLabel({ status, reason }) {
   switch (status) {
-    case 'queued': return 'Queued';
+    case 'queued': return reason === 'auth' ? 'Waiting for sign-in' : 'Queued';
     case 'sending': return 'Sending';
     case 'delivered': return 'Delivered';
     case 'failed': return reason ? `Failed: ${reason}` : 'Failed';
@@ -47,6 +48,9 @@ function detailText(m) {
     const why = explainReason(m.reason);
     const parts = [why && why[0].toUpperCase() + why.slice(1), m.detail].filter(Boolean);
     return parts.join(': ');
+  }
+  if (m.status === 'queued' && m.reason === 'auth') {
+    return 'Saved on this device; it will be sent once you sign in again (the server refused the token).';
   }
   if (m.status === 'queued') {
     const parts = ['Saved on this device; it will be sent when the server answers again.'];

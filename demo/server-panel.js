@@ -3,6 +3,7 @@
 // keeps working (and telling the truth) whatever state the outbox is in.
 import { announce } from './announce.js';
 import { textOfBody } from './messages.js';
+import { userOfAuthorization } from './accounts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -85,7 +86,14 @@ function renderStored() {
   const list = $('stored');
   list.replaceChildren(...stored.map((m) => {
     const li = document.createElement('li');
-    li.innerHTML = '<span class="seq"></span><span class="text"></span><span class="meta"><span class="key"></span> <time></time></span>';
+    li.innerHTML = '<span class="seq"></span><span class="text"></span><span class="meta"><span class="who"></span> · <span class="key"></span> <time></time></span>';
+    // Who the server saw: the Authorization each message arrived with.
+    const auth = m.headers?.authorization;
+    const who = li.querySelector('.who');
+    const token = auth?.replace(/^Bearer /, '');
+    who.textContent = auth ? `from ${userOfAuthorization(auth) ?? 'an unknown token'} (${token.length > 24 ? `${token.slice(0, 24)}…` : token})` : 'no Authorization';
+    who.title = auth ? `Authorization: ${auth}` : 'The message arrived without an Authorization header';
+    who.dataset.user = auth ? (userOfAuthorization(auth) ?? 'unknown').toLowerCase() : 'none';
     li.querySelector('.seq').textContent = `#${m.seq}`;
     li.querySelector('.text').textContent = textOfBody(m.bodyText);
     li.querySelector('.key').textContent = `id ${m.key.slice(0, 8)}`;

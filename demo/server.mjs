@@ -39,10 +39,17 @@ class HttpError extends Error {
   }
 }
 
-function createApi() {
+function createApi({ validTokens = [] } = {}) {
+  const initialTokens = [...validTokens];
   const api = {
     stored: [],
     attempts: [],
+    // Tokens the chat API accepts. Empty (the default): no auth check at all.
+    // Non-empty: a POST /api/chat without `Authorization: Bearer <one of these>`
+    // (or, failing that header, a cookie `sid=<one of these>`) gets 401
+    // `{"error":…}` (outcome 'unauthorized'). Tests and the demo's
+    // "expire token" button remove a token to watch the outbox pause and resume.
+    validTokens: new Set(initialTokens),
     mode: 'up',
     retryAfterSeconds: undefined,
     answersToDrop: 0,
@@ -68,6 +75,9 @@ function createApi() {
       api.retryAfterSeconds = undefined;
       api.answersToDrop = 0;
       api.delayMs = 0;
+      // Back to the tokens the server started with (a test may have expired some).
+      api.validTokens.clear();
+      for (const token of initialTokens) api.validTokens.add(token);
     },
     state() {
       return {
@@ -75,6 +85,9 @@ function createApi() {
         retryAfterSeconds: api.retryAfterSeconds ?? null,
         dropAnswers: api.answersToDrop,
         delayMs: api.delayMs,
+        auth: api.validTokens.size > 0,
+        // A demo: the page picks its users' tokens from here (a real server never lists them).
+        tokens: [...api.validTokens],
         stored: api.stored.length,
         attempts: api.attempts.length,
       };
@@ -174,6 +187,19 @@ async function handleChatPost(api, req, res) {
     return sendJson(res, 429, { error: 'too many requests (demo mode 429)' }, retryAfter(api));
   }
 
+  if (api.validTokens.size > 0) {
+    // A bearer token, or (as a cookie-session site would) a cookie `sid=<token>`.
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const cookie = /(?:^|;\s*)sid=([^;\s]+)/.exec(req.headers.cookie ?? '')?.[1];
+    const token = bearer ?? cookie;
+    if (token === undefined || !api.validTokens.has(token)) {
+      attempt.outcome = 'unauthorized';
+      req.resume();
+      const error = token !== undefined ? 'the token is not valid (expired or revoked): sign in again' : 'this API needs Authorization: Bearer <token> (or a cookie sid=<token>)';
+      return sendJson(res, 401, { error }, { 'WWW-Authenticate': 'Bearer' });
+    }
+  }
+
   // Taken on arrival, so a drop that was asked for applies to this POST even
   // if the answer is delayed.
   const dropAnswer = api.answersToDrop > 0;
@@ -242,6 +268,7 @@ async function handleApi(api, req, res, pathname) {
     return sendJson(res, 200, api.state());
   }
   if (pathname === '/__demo/mode' && method === 'POST') return handleModePost(api, req, res);
+  if (pathname === '/__demo/tokens' && method === 'POST') return handleTokensPost(api, req, res);
   return false;
 }
 
@@ -258,6 +285,29 @@ async function handleModePost(api, req, res) {
   } catch (err) {
     return sendJson(res, err.status || 400, { error: err.message });
   }
+  return sendJson(res, 200, api.state());
+}
+
+/**
+ * The demo's "expire token" and "sign in again": JSON `{ revoke?: token, grant?: token }`.
+ * Answers the state (with the tokens now valid).
+ */
+async function handleTokensPost(api, req, res) {
+  let body;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+  } catch (err) {
+    if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+    return sendJson(res, 400, { error: 'body must be JSON like {"revoke":"demo-alice-1","grant":"demo-alice-2"}' });
+  }
+  const isToken = (t) => typeof t === 'string' && /^[\w.~+/-]{1,200}$/.test(t);
+  for (const field of ['revoke', 'grant']) {
+    if (body?.[field] !== undefined && !isToken(body[field])) {
+      return sendJson(res, 422, { error: `${field} must be a token of 1 to 200 letters, digits or -._~+/` });
+    }
+  }
+  if (body.revoke !== undefined) api.validTokens.delete(body.revoke);
+  if (body.grant !== undefined) api.validTokens.add(body.grant);
   return sendJson(res, 200, api.state());
 }
 
@@ -320,8 +370,8 @@ async function serveStatic(req, res, pathname, staticDirs) {
  * Starts the demo server. `staticDirs` entries are `{ prefix: '/test/', dir }`,
  * `dir` relative to the repo root (or absolute).
  */
-export async function startServer({ port = 0, host = '127.0.0.1', quiet = false, staticDirs = [] } = {}) {
-  const api = createApi();
+export async function startServer({ port = 0, host = '127.0.0.1', quiet = false, staticDirs = [], validTokens = [] } = {}) {
+  const api = createApi({ validTokens });
   const server = http.createServer(async (req, res) => {
     try {
       const { pathname } = new URL(req.url, 'http://localhost');
@@ -356,6 +406,9 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
   };
 }
 
+/** The demo's two users and the tokens it starts with (the page shows a user switcher). */
+export const DEMO_TOKENS = ['demo-alice-1', 'demo-bob-1'];
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await startServer({ port: Number(process.env.PORT || 8080) });
+  await startServer({ port: Number(process.env.PORT || 8080), validTokens: DEMO_TOKENS });
 }

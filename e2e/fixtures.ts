@@ -41,7 +41,7 @@ export interface StoredMessage {
 export interface Attempt {
   key: string;
   receivedAtMs: number;
-  outcome: 'stored' | 'duplicate' | 'rejected' | 'dropped' | '503' | 'answer-dropped';
+  outcome: 'stored' | 'duplicate' | 'rejected' | 'dropped' | '503' | 'answer-dropped' | 'unauthorized' | '429';
 }
 
 export interface DemoApi {
@@ -50,6 +50,8 @@ export interface DemoApi {
   setMode(mode: 'up' | 'unreachable' | '503', options?: { retryAfterSeconds?: number }): void;
   dropAnswers(n: number): void;
   delayMs: number;
+  /** Bearer tokens the API accepts; empty (default) = no auth check, else other POSTs get 401 (outcome 'unauthorized'). */
+  validTokens: Set<string>;
   reset(): void;
 }
 
@@ -111,6 +113,14 @@ export interface HarnessOptions {
   healthMs?: number;
   /** `online: false` stops the page's `online` event before the client sees it. */
   online?: boolean;
+  /** createOutbox({ namespace }) (harness `ns`). */
+  ns?: string;
+  /** credentials `{ authorization: 'Bearer <token>' }` (put in the URL's hash). */
+  token?: string;
+  /** `'fn'`: credentials as a function of `window.currentToken`. */
+  creds?: 'fn';
+  /** Sets `document.cookie = 'sid=<cookie>'` before the outbox starts (put in the URL's hash). */
+  cookie?: string;
 }
 
 type Fixtures = {
@@ -230,7 +240,14 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
       if (options.probe === false) params.set('probe', '0');
       if (options.healthMs != null) params.set('healthMs', String(options.healthMs));
       if (options.online === false) params.set('online', '0');
-      await page.goto(`${server.url}/test/harness.html?${params}`);
+      if (options.ns != null) params.set('ns', options.ns);
+      if (options.creds != null) params.set('creds', options.creds);
+      // Secrets go in the hash: never sent to the server, never part of a stored Referer.
+      const secrets = new URLSearchParams();
+      if (options.token != null) secrets.set('token', options.token);
+      if (options.cookie != null) secrets.set('cookie', options.cookie);
+      const hash = secrets.toString() !== '' ? `#${secrets}` : '';
+      await page.goto(`${server.url}/test/harness.html?${params}${hash}`);
       await waitForHarness(page);
     });
   },

@@ -58,6 +58,7 @@ interface Pass {
 export interface PendingMessage {
   /** Resolves to the entry's id once the store committed; rejects when IndexedDB refused it. */
   stored: Promise<number>;
+  /** The stored form (body sealed under `encrypt`): read it only after `stored` resolved. */
   requestData: RequestData;
   metadata: EntryMetadata;
   /** The request as the page sent it (secret headers included), for its first attempt. */

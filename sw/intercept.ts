@@ -73,7 +73,24 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   })();
   // The engine awaits it; this keeps a refused store from also counting as unhandled.
   stored.catch(() => undefined);
-  return engine.submitted(id, namespace, { stored, requestData: { ...requestData }, metadata, live });
+  // The engine reads `requestData` only once `stored` resolved, so it is what
+  // was stored: with `encrypt` the sealed body that goes with `metadata.iv`. A
+  // copy taken here would still hold the plain body, and a message refused on
+  // its first attempt would be kept for retry (ledger) in plain text, under an
+  // iv that makes it unreadable.
+  return engine.submitted(id, namespace, { stored, requestData, metadata, live });
+}
+
+/**
+ * The sending page's address without its query and fragment. It is stored
+ * with every message (and sent as Referer): what a page URL may carry there (a
+ * sign-in link's token, an OAuth `code`) must not sit on disk for the retention
+ * time. `about:client` and `''` stay as they are.
+ */
+function pageAddress(referrer: string): string {
+  if (!/^https?:/.test(referrer)) return referrer;
+  const url = new URL(referrer);
+  return `${url.origin}${url.pathname}`;
 }
 
 /**
@@ -90,7 +107,7 @@ function storableData(request: Request, headers: Headers, body: ArrayBuffer): Pe
     credentials: request.credentials,
     cache: request.cache,
     redirect: request.redirect,
-    referrer: request.referrer,
+    referrer: pageAddress(request.referrer),
     referrerPolicy: request.referrerPolicy,
     integrity: request.integrity,
     keepalive: request.keepalive,

@@ -3,9 +3,21 @@
 //   probe=0          create the outbox without `health`, so no health probe runs
 //   healthMs=<ms>    healthIntervalMs for the probe
 //   online=0         swallow the window's `online` event before the client sees it
+// Accounts (e2e/accounts-*.spec.ts):
+//   ns=<namespace>   createOutbox({ namespace })
+//   token=<token>    credentials { authorization: `Bearer <token>` } and window.currentToken;
+//                    also read from the hash (#token=…, what openHarness uses), so the
+//                    secret never travels to the server in the page's URL
+//   creds=fn         pass credentials as a function reading window.currentToken
+//                    (so a test can change the token and see the client fetch it again)
+//   cookie=<value>   document.cookie = `sid=<value>` before anything is sent (also from the hash)
 // It sets window.outbox, records every subscribe event in window.events and
 // then sets window.outboxReady = true (or window.outboxError on failure).
+// Helpers for the accounts specs: window.bearer(token), window.idbDump(),
+// window.idbSearch(needles), window.queueRecords(), window.keyNamespaces(),
+// window.tryDecrypt(records), window.rawCommand(command), window.credentialCalls.
 const params = new URLSearchParams(location.search);
+const hash = new URLSearchParams(location.hash.slice(1));
 window.events = [];
 
 if (params.get('online') === '0') {
@@ -15,11 +27,185 @@ if (params.get('online') === '0') {
   Object.defineProperty(window, 'ononline', { configurable: true, get: () => null, set: () => {} });
 }
 
+window.bearer = (token) => ({ authorization: `Bearer ${token}` });
+window.currentToken = hash.get('token') ?? params.get('token');
+window.credentialCalls = 0;
+const cookie = hash.get('cookie') ?? params.get('cookie');
+if (cookie) document.cookie = `sid=${cookie}; path=/; SameSite=Strict`;
+
+// ---- IndexedDB, read from the page: what a person (or script) with access to the profile sees ----
+
+function openExisting(name) {
+  return new Promise((resolve, reject) => {
+    // No version: opens what exists without upgrading it.
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error(`opening ${name} is blocked`));
+  });
+}
+
+function getAll(db, storeName) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(storeName, 'readonly');
+    const store = tx.objectStore(storeName);
+    const values = store.getAll();
+    const keys = store.getAllKeys();
+    tx.oncomplete = () => resolve(keys.result.map((key, i) => ({ key, value: values.result[i] })));
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+const latin1 = new TextDecoder('latin1');
+
+/** A structured-cloned value as plain JSON, with every byte buffer decoded (UTF-8 and Latin-1) so a search finds text inside it. */
+function plain(value, seen = new Set()) {
+  if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? String(value) : value;
+  if (seen.has(value)) return '[cycle]';
+  seen.add(value);
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+    const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return { $bytes: bytes.byteLength, utf8: decoder.decode(bytes), latin1: latin1.decode(bytes) };
+  }
+  if (typeof CryptoKey !== 'undefined' && value instanceof CryptoKey) {
+    return { $cryptoKey: value.algorithm, extractable: value.extractable, usages: value.usages };
+  }
+  if (value instanceof Date) return { $date: value.toISOString() };
+  if (value instanceof Blob) return { $blob: value.size, type: value.type };
+  if (value instanceof Map) return { $map: [...value].map(([k, v]) => [plain(k, seen), plain(v, seen)]) };
+  if (value instanceof Set) return { $set: [...value].map((v) => plain(v, seen)) };
+  if (Array.isArray(value)) return value.map((v) => plain(v, seen));
+  const out = {};
+  for (const [k, v] of Object.entries(value)) out[k] = plain(v, seen);
+  return out;
+}
+
+/** Every record of every store of every database of this origin, as plain JSON. */
+window.idbDump = async () => {
+  const dump = [];
+  for (const { name } of await indexedDB.databases()) {
+    const db = await openExisting(name);
+    try {
+      for (const storeName of db.objectStoreNames) {
+        for (const { key, value } of await getAll(db, storeName)) {
+          // Blobs are read too (async), so a body kept as a Blob is searched as well.
+          let blobText;
+          if (value instanceof Blob) blobText = await value.text();
+          dump.push({ db: name, store: storeName, key: plain(key), value: plain(value), ...(blobText !== undefined ? { blobText } : {}) });
+        }
+      }
+    } finally {
+      db.close();
+    }
+  }
+  return dump;
+};
+
+/** Where each needle occurs in IndexedDB: `[{ needle, db, store, key, around }]`. */
+window.idbSearch = async (needles) => {
+  const hits = [];
+  for (const record of await window.idbDump()) {
+    const text = JSON.stringify(record);
+    for (const needle of needles) {
+      const at = text.indexOf(needle);
+      if (at >= 0) hits.push({ needle, db: record.db, store: record.store, key: record.key, around: text.slice(Math.max(0, at - 80), at + needle.length + 40) });
+    }
+  }
+  return hits;
+};
+
+/** The raw entries of Workbox's queue store, as structured clones (bodies stay ArrayBuffers). */
+window.queueRecords = async () => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  if (!names.includes('workbox-background-sync')) return [];
+  const db = await openExisting('workbox-background-sync');
+  try {
+    return (await getAll(db, 'requests')).map(({ value }) => value);
+  } finally {
+    db.close();
+  }
+};
+
+/** Namespaces that have an encryption key in `outbox-keys`. */
+window.keyNamespaces = async () => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  if (!names.includes('outbox-keys')) return [];
+  const db = await openExisting('outbox-keys');
+  try {
+    return (await getAll(db, 'keys')).map(({ value }) => value.namespace);
+  } finally {
+    db.close();
+  }
+};
+
+/**
+ * Tries to decrypt each record's body with every key left in `outbox-keys`
+ * (script on the origin can use a non-extractable key, it just cannot read it
+ * out). Returns, per record, the plaintext or null.
+ */
+window.tryDecrypt = async (records) => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  let keys = [];
+  if (names.includes('outbox-keys')) {
+    const db = await openExisting('outbox-keys');
+    try {
+      keys = (await getAll(db, 'keys')).map(({ value }) => value.key);
+    } finally {
+      db.close();
+    }
+  }
+  const results = [];
+  for (const record of records) {
+    const iv = record.metadata?.iv;
+    const body = record.requestData?.body;
+    let text = null;
+    for (const key of keys) {
+      try {
+        text = decoder.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, body));
+        break;
+      } catch {
+        // Not this key (or the record is not ours to read): try the next.
+      }
+    }
+    results.push(text);
+  }
+  return results;
+};
+
+/**
+ * Posts one protocol command straight to the worker (bypassing the client, so
+ * e.g. `{ type: 'list', namespace: 'alice' }` reads another user's list without
+ * this page declaring itself as that user). Resolves with the worker's reply.
+ */
+window.rawCommand = (command) =>
+  new Promise((resolve, reject) => {
+    const worker = navigator.serviceWorker.controller;
+    if (!worker) return reject(new Error('no controller'));
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => reject(new Error(`no reply to ${command.type}`)), 10_000);
+    channel.port1.onmessage = ({ data }) => {
+      clearTimeout(timer);
+      channel.port1.close();
+      resolve(data);
+    };
+    worker.postMessage({ protocol: 'outbox/1', command }, [channel.port2]);
+  });
+
 try {
   const { createOutbox } = await import('/client.js');
   const options = { serviceWorker: params.get('sw') || '/sw.js?api=/api/chat' };
   if (params.get('probe') !== '0') options.health = '/api/health';
   if (params.get('healthMs')) options.healthIntervalMs = Number(params.get('healthMs'));
+  if (params.has('ns')) options.namespace = params.get('ns');
+  if (params.get('creds') === 'fn') {
+    options.credentials = () => {
+      window.credentialCalls += 1;
+      return window.currentToken ? window.bearer(window.currentToken) : undefined;
+    };
+  } else if (window.currentToken) {
+    options.credentials = window.bearer(window.currentToken);
+  }
   const outbox = await createOutbox(options);
   window.outbox = outbox;
   outbox.subscribe((event) => {
