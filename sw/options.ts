@@ -65,9 +65,10 @@ export interface OutboxWorkerOptions {
    */
   encrypt?: boolean;
   /**
-   * For sites with their own worker: make the request to replay, e.g. add a
-   * fresh token. Called for every replay (not the first attempt, which carries
-   * the page's own headers).
+   * For sites with their own worker: make the request to send from the stored
+   * copy, e.g. add a fresh token. Called for every attempt made from the store
+   * (a replay, or a first attempt that waited its turn behind others); not for
+   * a first attempt that goes straight out with the page's own headers.
    * @example
    * beforeReplay: async (request, { namespace }) => {
    *   const headers = new Headers(request.headers);
