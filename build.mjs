@@ -10,8 +10,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('.', import.meta.url));
 process.chdir(root);
 
-/** gzipped bytes; measured, and stated in the README. */
-const BUDGET_GZIP_BYTES = { 'dist/sw.js': 8 * 1024, 'dist/client.js': 3 * 1024 };
+/**
+ * gzipped bytes; measured, and stated in the README. The worker's target was
+ * 8 KiB for v1; accounts, credentials and encryption took it past that (the
+ * README's Performance section has the breakdown). This budget stops it
+ * growing further unnoticed.
+ */
+const BUDGET_GZIP_BYTES = { 'dist/sw.js': 10 * 1024, 'dist/client.js': 3 * 1024 };
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -56,5 +61,5 @@ for (const [file, budget] of Object.entries(BUDGET_GZIP_BYTES)) {
     console.log(line);
   }
 }
-// Enforced by `npm run size` (part of `npm test`); a plain build only reports.
+// `npm test` builds with --check-size, so a budget overrun fails the suite; a plain build only reports.
 if (over && process.argv.includes('--check-size')) process.exit(1);
