@@ -2,7 +2,7 @@
  * Helpers for the accounts specs (e2e/accounts-*.spec.ts): sending as the
  * page's user, switching users, and reading what the server and IndexedDB hold.
  */
-import { expect, describeServer, type DemoServer, type Page, type PendingMessage, type SendResult } from './fixtures';
+import { expect, describeServer, textOf, type DemoServer, type Page, type PendingMessage, type SendResult } from './fixtures';
 
 export const bearer = (token: string) => `Bearer ${token}`;
 
@@ -82,13 +82,5 @@ export function serverState(server: DemoServer): string {
   return `\n${describeServer(server)}\nauth: ${JSON.stringify(storedWithAuth(server).map((m) => [m.text, m.authorization]))}`;
 }
 
-function textOf(bodyText: string): string {
-  try {
-    const parsed = JSON.parse(bodyText);
-    return typeof parsed?.text === 'string' ? parsed.text : bodyText;
-  } catch {
-    return bodyText;
-  }
-}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

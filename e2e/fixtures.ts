@@ -393,7 +393,8 @@ export function expectStoredExactly(server: DemoServer, ids: string[], texts: st
   expect(bodies, `stored texts, in arrival order${detail}`).toEqual(texts);
 }
 
-function textOf(bodyText: string): string {
+/** The `text` of a stored JSON chat body, or the body itself. */
+export function textOf(bodyText: string): string {
   try {
     const parsed = JSON.parse(bodyText);
     return typeof parsed?.text === 'string' ? parsed.text : bodyText;
