@@ -186,40 +186,38 @@ export class Engine {
 
   /** Runs `first`, then drain passes while they yield, under the lock; then looks for work left behind. */
   async #exclusively(trigger: DrainTrigger, first: () => Promise<LoopReport>): Promise<DrainReport> {
-    {
-      let report: LoopReport | undefined;
-      let pass = first;
-      try {
-        for (;;) {
-          report = await this.exclusive.run(async () => {
-            this.#looping = true;
-            try {
-              return await pass();
-            } finally {
-              this.#looping = false;
-            }
-          });
-          if (report.stoppedBy !== 'yield') break;
-          pass = () => this.#loop(trigger);
-        }
-        return report as DrainReport;
-      } finally {
-        this.#draining = undefined;
-        const timerFired = this.#timerFired;
-        this.#timerFired = false;
-        if (report?.stoppedBy === 'empty' && this.#pushes !== this.#pushesRead) {
-          // A message was stored after the loop last read the queue and its
-          // page was told to wait for this drain (or joined it): one more
-          // pass, or it would sit queued until the next trigger. Its waiter,
-          // if any, is answered by that pass.
-          this.#background('submit');
-        } else {
-          this.#answerWaiter();
-          // The backoff timer fired while this drain was ending (a short
-          // backoff, or a slow IndexedDB/registerSync in the drain's tail):
-          // joining it did nothing, and no other timer is set. Its turn now.
-          if (timerFired) this.#background('timer');
-        }
+    let report: LoopReport | undefined;
+    let pass = first;
+    try {
+      for (;;) {
+        report = await this.exclusive.run(async () => {
+          this.#looping = true;
+          try {
+            return await pass();
+          } finally {
+            this.#looping = false;
+          }
+        });
+        if (report.stoppedBy !== 'yield') break;
+        pass = () => this.#loop(trigger);
+      }
+      return report as DrainReport;
+    } finally {
+      this.#draining = undefined;
+      const timerFired = this.#timerFired;
+      this.#timerFired = false;
+      if (report?.stoppedBy === 'empty' && this.#pushes !== this.#pushesRead) {
+        // A message was stored after the loop last read the queue and its
+        // page was told to wait for this drain (or joined it): one more
+        // pass, or it would sit queued until the next trigger. Its waiter,
+        // if any, is answered by that pass.
+        this.#background('submit');
+      } else {
+        this.#answerWaiter();
+        // The backoff timer fired while this drain was ending (a short
+        // backoff, or a slow IndexedDB/registerSync in the drain's tail):
+        // joining it did nothing, and no other timer is set. Its turn now.
+        if (timerFired) this.#background('timer');
       }
     }
   }
