@@ -224,10 +224,11 @@ export class Engine {
 
   /**
    * The queue is empty and nothing stands in the way: send at once, while the
-   * store is still being written. The page waits max(store, send) instead of
-   * their sum, and loses nothing it would not lose otherwise: until the store
-   * commits the page has no answer, and a worker stopped before then makes the
-   * page's fetch reject, which the client re-sends with the same key.
+   * store is still being written. A message that is not delivered is answered
+   * only once its store committed, so it loses nothing it would not lose
+   * otherwise: a worker stopped before then makes the page's fetch reject,
+   * which the client re-sends with the same key. A delivered one is answered
+   * as soon as the server said so.
    */
   #canGoStraight(namespace: string): boolean {
     return (
@@ -252,6 +253,10 @@ export class Engine {
   async #straightPass(id: string, namespace: string, pending: PendingMessage): Promise<LoopReport> {
     const report: LoopReport = { trigger: 'submit', delivered: 0, failed: 0, remaining: 0, stoppedBy: 'empty' };
     const outcome = await this.#attempt(pending.live, id, namespace, undefined);
+    // Delivered: the page may have the server's answer before the store
+    // commits. A copy that commits afterwards is removed below; one that
+    // outlives a stopped worker is replayed with the same key and deduplicated.
+    if (outcome.verdict === 'delivered') this.#answerWaiter(id, outcome.response);
     let entryId: number;
     try {
       entryId = await pending.stored;
