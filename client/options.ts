@@ -1,7 +1,7 @@
 /**
  * The client's options: typed once, defaults in one constant, units in the names.
  */
-import type { SessionCredentials } from '../sw/protocol/messages.js';
+import { positiveOption, type SessionCredentials } from '../sw/protocol/messages.js';
 
 /** Credentials, or a function that gives the current ones (called again when the worker needs them). */
 export type CredentialsSource = SessionCredentials | (() => SessionCredentials | undefined | Promise<SessionCredentials | undefined>);
@@ -68,22 +68,16 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   controlTimeoutMs: 10_000,
 });
 
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}
 
 export function normalizeClientOptions(options: OutboxClientOptions = {}): ResolvedClientOptions {
   const d = DEFAULT_CLIENT_OPTIONS;
   const resolved: ResolvedClientOptions = {
     namespace: options.namespace ?? d.namespace,
     serviceWorker: options.serviceWorker ?? d.serviceWorker,
-    healthIntervalMs: positive('healthIntervalMs', options.healthIntervalMs ?? d.healthIntervalMs),
-    healthMinIntervalMs: positive('healthMinIntervalMs', options.healthMinIntervalMs ?? d.healthMinIntervalMs),
-    requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs),
-    controlTimeoutMs: positive('controlTimeoutMs', options.controlTimeoutMs ?? d.controlTimeoutMs),
+    healthIntervalMs: positiveOption('healthIntervalMs', options.healthIntervalMs ?? d.healthIntervalMs),
+    healthMinIntervalMs: positiveOption('healthMinIntervalMs', options.healthMinIntervalMs ?? d.healthMinIntervalMs),
+    requestTimeoutMs: positiveOption('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs),
+    controlTimeoutMs: positiveOption('controlTimeoutMs', options.controlTimeoutMs ?? d.controlTimeoutMs),
   };
   if (options.scope !== undefined) resolved.scope = options.scope;
   if (options.health !== undefined) resolved.health = options.health;

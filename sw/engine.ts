@@ -61,8 +61,8 @@ export interface PendingMessage {
   /** The stored form (body sealed under `encrypt`): read it only after `stored` resolved. */
   requestData: RequestData;
   metadata: EntryMetadata;
-  /** The request as the page sent it (secret headers included), for its first attempt. */
-  live: Request;
+  /** Makes the request as the page sent it (secret headers included), for a first attempt that goes straight out. */
+  live: () => Request;
 }
 
 export class Engine {
@@ -151,6 +151,7 @@ export class Engine {
     try {
       await pending.stored;
     } catch (error) {
+      this.#secrets.delete(id);
       return { response: storageFailure(id, error), done: Promise.resolve() };
     }
     this.stored();
@@ -252,7 +253,7 @@ export class Engine {
 
   async #straightPass(id: string, namespace: string, pending: PendingMessage): Promise<LoopReport> {
     const report: LoopReport = { trigger: 'submit', delivered: 0, failed: 0, remaining: 0, stoppedBy: 'empty' };
-    const outcome = await this.#attempt(pending.live, id, namespace, undefined);
+    const outcome = await this.#attempt(pending.live(), id, namespace, undefined);
     // Delivered: the page may have the server's answer before the store
     // commits. A copy that commits afterwards is removed below; one that
     // outlives a stopped worker is replayed with the same key and deduplicated.
@@ -262,6 +263,7 @@ export class Engine {
       entryId = await pending.stored;
     } catch (error) {
       // Not stored. A delivered message needs no copy; any other must not be answered 202.
+      this.#secrets.delete(id);
       this.#answerWaiter(id, outcome.verdict === 'transient' ? storageFailure(id, error) : outcome.response);
       if (outcome.verdict === 'delivered') this.#succeeded();
       return report;
@@ -355,6 +357,10 @@ export class Engine {
           break outer;
         }
       }
+      // Once per batch, not per message: the sends did not wait for them, and
+      // the pass holds at most a batch of them (a 10,000-message drain would
+      // otherwise keep 10,000 promises until it ends).
+      await Promise.all(pass.writes.splice(0));
     }
     if (report.stoppedBy === 'empty' && waiting.size === 0 && this.#pushes === this.#pushesRead) this.#knownEmpty = true;
     return this.#endPass(pass);

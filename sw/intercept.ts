@@ -30,8 +30,6 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   const headers = new Headers(request.headers);
   headers.set(IDEMPOTENCY_KEY_HEADER, id);
   headers.delete(NAMESPACE_HEADER);
-  // What the first attempt sends: the page's headers, secrets included.
-  const liveHeaders = new Headers(headers);
   // Credentials stay out of IndexedDB: kept in memory for this message's
   // attempts while the worker lives, and otherwise taken from the page's session.
   const secrets: Record<string, string> = {};
@@ -62,7 +60,13 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   const stripped = Object.keys(secrets);
   if (stripped.length > 0) metadata.strippedHeaders = stripped;
   if (stripped.length > 0) engine.holdSecrets(id, namespace, secrets);
-  const live = new StorableRequest({ ...requestData, headers: Object.fromEntries(liveHeaders) }).toRequest();
+  // Only a first attempt that goes straight out needs it; an offline enqueue never does.
+  // `body` is the plain one: with `encrypt`, `requestData.body` is replaced by the sealed one below.
+  const live = (): Request => {
+    const request = new StorableRequest({ ...requestData, body }).toRequest();
+    for (const [name, value] of Object.entries(secrets)) request.headers.set(name, value);
+    return request;
+  };
   const stored = (async () => {
     if (engine.options.encrypt && body.byteLength > 0) {
       const sealed = await engine.keys.seal(namespace, body);

@@ -1,6 +1,7 @@
 /**
  * The worker's options: typed once, defaults in one constant, units in the names.
  */
+import { positiveOption } from './protocol/messages.js';
 
 export interface OutboxWorkerOptions {
   /**
@@ -94,12 +95,6 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   encrypt: false,
 });
 
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
-  }
-  return value;
-}
 
 /** Fills in defaults and rejects values that would make the outbox misbehave quietly. */
 export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOptions {
@@ -117,12 +112,12 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
   const resolved: ResolvedOptions = {
     apiPaths: [...apiPaths],
     queueName,
-    retentionMinutes: positive('retentionMinutes', options.retentionMinutes ?? DEFAULT_OPTIONS.retentionMinutes),
-    timeoutMs: positive('timeoutMs', options.timeoutMs ?? DEFAULT_OPTIONS.timeoutMs),
-    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_OPTIONS.maxBodyBytes),
+    retentionMinutes: positiveOption('retentionMinutes', options.retentionMinutes ?? DEFAULT_OPTIONS.retentionMinutes),
+    timeoutMs: positiveOption('timeoutMs', options.timeoutMs ?? DEFAULT_OPTIONS.timeoutMs),
+    maxBodyBytes: positiveOption('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_OPTIONS.maxBodyBytes),
     backgroundSync: options.backgroundSync ?? DEFAULT_OPTIONS.backgroundSync,
-    retryBaseMs: positive('retryBaseMs', options.retryBaseMs ?? DEFAULT_OPTIONS.retryBaseMs),
-    retryMaxMs: positive('retryMaxMs', options.retryMaxMs ?? DEFAULT_OPTIONS.retryMaxMs),
+    retryBaseMs: positiveOption('retryBaseMs', options.retryBaseMs ?? DEFAULT_OPTIONS.retryBaseMs),
+    retryMaxMs: positiveOption('retryMaxMs', options.retryMaxMs ?? DEFAULT_OPTIONS.retryMaxMs),
     secretHeaders: (options.secretHeaders ?? DEFAULT_OPTIONS.secretHeaders).map((name) => name.toLowerCase()),
     encrypt: options.encrypt ?? DEFAULT_OPTIONS.encrypt,
   };
