@@ -7,8 +7,15 @@ import { installOutbox } from './install.js';
 import { optionsFromQuery } from './options.js';
 
 const scope = self as unknown as ServiceWorkerGlobalScope;
+const query = new URL(scope.location.href).searchParams;
 
-installOutbox(optionsFromQuery(new URL(scope.location.href).searchParams));
+installOutbox(optionsFromQuery(query));
+
+// The app shell (`shell=`) is its own bundle, so a site without it pays
+// nothing. Loaded here, at the top level: a classic worker may call
+// importScripts only during its first evaluation (and install). After
+// installOutbox, so the outbox's POST route is the first to see a request.
+if (query.has('shell')) importScripts('sw-shell.js');
 
 // A new version takes over at once: the queue's storage is the same across
 // versions (Workbox's store, our ledger), and the lock keeps the old worker's
