@@ -104,3 +104,24 @@ test('shell: an update with other URLs starts a new cache and deletes the old on
   expect(mine).toHaveLength(1);
   expect(kept[mine[0]!]!.sort()).toEqual(['/client.js', '/test/harness.html', '/test/harness.js', '/test/plain.html']);
 });
+
+test('shell: a page the server does not answer is served from the cache after shellTimeout', async ({ page, server, openHarness }) => {
+  await openHarness(page, `api=/api/chat&${SHELL}&shellTimeout=300`);
+  // Hold every request for the page itself until the test lets go: a server that accepts and never answers (lie-fi).
+  const held: Array<() => void> = [];
+  const [handler] = server.server.listeners('request') as Array<(req: unknown, res: unknown) => void>;
+  server.server.removeAllListeners('request');
+  server.server.on('request', (req: { url: string }, res: unknown) => {
+    if (new URL(req.url, 'http://x').pathname === '/test/harness.html') held.push(() => handler!(req, res));
+    else handler!(req, res);
+  });
+  try {
+    await page.reload();
+    await waitForHarness(page);
+    expect(held.length, 'the server got the page\'s request and has not answered it').toBeGreaterThan(0);
+  } finally {
+    server.server.removeAllListeners('request');
+    server.server.on('request', handler!);
+    for (const release of held) release();
+  }
+});

@@ -152,14 +152,17 @@ function shellUrl(raw: string, base: string, origin: string): string {
 }
 
 /**
- * For an offline navigation the cache has no copy of (a new query, another
- * route of a single-page app): the same path without its query, else the first
- * listed HTML page. Only for navigations; a missing file stays an error.
+ * For a navigation the cache has no copy of (a new query, another route of a
+ * single-page app) when the network failed or timed out: the same path
+ * without its query, else the first listed HTML page. Only for navigations; a
+ * missing file stays a miss. On the cache read rather than on the error, so
+ * the timeout path gets it too (NetworkFirst waits on the network when its
+ * timeout finds nothing in the cache).
  */
 function offlineFallback(cacheName: string, urls: readonly string[]): WorkboxPlugin {
   return {
-    handlerDidError: async ({ request }) => {
-      if (request.mode !== 'navigate') return undefined;
+    cachedResponseWillBeUsed: async ({ request, cachedResponse }) => {
+      if (cachedResponse || request.mode !== 'navigate') return cachedResponse ?? null;
       const cache = await caches.open(cacheName);
       const samePath = await cache.match(request.url, { ignoreSearch: true });
       if (samePath) return samePath;
@@ -167,7 +170,7 @@ function offlineFallback(cacheName: string, urls: readonly string[]): WorkboxPlu
         const copy = await cache.match(url);
         if (copy?.headers.get('Content-Type')?.includes('html')) return copy;
       }
-      return undefined;
+      return null;
     },
   };
 }
