@@ -3,9 +3,12 @@
 // slow answers) so the worker can be watched surviving them.
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { idempotency, sqliteStore } from '../server/src/index.js';
 
 const DEMO_DIR = path.dirname(fileURLToPath(import.meta.url));
 // Resolved from this file, not the cwd, so `npm start` and tests run from anywhere.
@@ -39,9 +42,13 @@ class HttpError extends Error {
   }
 }
 
-function createApi({ validTokens = [] } = {}) {
+function createApi({ validTokens = [], idempotencyDb }) {
   const initialTokens = [...validTokens];
+  // A real SQLite file, like a production chat API would keep its keys in.
+  const idempotencyStore = sqliteStore({ path: idempotencyDb });
   const api = {
+    idempotencyStore,
+    guard: idempotency({ store: idempotencyStore, maxBodyBytes: MAX_BODY_BYTES }),
     stored: [],
     attempts: [],
     // Tokens the chat API accepts. Empty (the default): no auth check at all.
@@ -71,6 +78,8 @@ function createApi({ validTokens = [] } = {}) {
       // Mutate in place: tests may hold references to these arrays.
       api.stored.length = 0;
       api.attempts.length = 0;
+      // Synchronous on SQLite: the keys are gone when reset() returns.
+      void api.idempotencyStore.clear();
       api.mode = 'up';
       api.retryAfterSeconds = undefined;
       api.answersToDrop = 0;
@@ -170,6 +179,8 @@ async function handleChatPost(api, req, res) {
   const attempt = { key, receivedAtMs: Date.now(), outcome: 'stored' };
   api.attempts.push(attempt);
 
+  // The outage modes and the auth check stand in front of the chat app, as a
+  // proxy and an auth layer would: their answers are never stored under the key.
   if (api.mode === 'unreachable') {
     attempt.outcome = 'dropped';
     return dropConnection(req);
@@ -204,45 +215,59 @@ async function handleChatPost(api, req, res) {
   // if the answer is delayed.
   const dropAnswer = api.answersToDrop > 0;
   if (dropAnswer) api.answersToDrop -= 1;
+  simulateTransport(api, req, res, { dropAnswer, attempt });
 
+  // Same key, same outcome: the idempotency middleware (on SQLite) replays the
+  // first answer, so a replay after a lost answer never stores twice.
+  const outcome = await api.guard(req, res, () => storeChatMessage(api, req, res, key, attempt));
+  if (outcome === 'replayed') attempt.outcome = res.statusCode < 300 ? 'duplicate' : 'rejected';
+  else if (outcome !== 'ran' && outcome !== 'skipped') attempt.outcome = 'rejected';
+  if (dropAnswer) attempt.outcome = 'answer-dropped';
+}
+
+/**
+ * The network below the app: `delayMs` holds every answer back, and a
+ * dropped answer never leaves. Both act after the middleware stored the
+ * answer, as a slow or broken network would.
+ */
+function simulateTransport(api, req, res, { dropAnswer }) {
+  const end = res.end;
+  res.end = function delayedEnd(...args) {
+    const deliver = () => (dropAnswer ? dropConnection(req) : end.apply(res, args));
+    if (api.delayMs > 0) setTimeout(deliver, api.delayMs);
+    else deliver();
+    return res;
+  };
+}
+
+async function storeChatMessage(api, req, res, key, attempt) {
   let status;
   let answer;
   try {
-    const raw = await readBody(req);
+    // The middleware has read the body for its fingerprint (a keyless POST is not guarded).
+    const raw = req.rawBody ?? (await readBody(req));
     const contentType = req.headers['content-type'] || '';
     const bodyText = raw.toString('utf8');
-    // Same key, same outcome: a replay after a lost answer must not store twice.
-    if (api.stored.some((m) => m.key === key)) {
-      attempt.outcome = 'duplicate';
-      [status, answer] = [200, { id: key, duplicate: true }];
-    } else {
-      const problem = isJson(contentType) ? validateChatJson(bodyText) : null;
-      if (problem) throw new HttpError(422, problem);
-      const headers = {};
-      for (const name of RECORDED_HEADERS) {
-        if (req.headers[name] !== undefined) headers[name] = req.headers[name];
-      }
-      const seq = api.stored.length + 1;
-      api.stored.push({
-        key, seq, contentType, bodyText,
-        bodyBase64: raw.toString('base64'),
-        headers,
-        receivedAtMs: attempt.receivedAtMs,
-      });
-      [status, answer] = [201, { id: key, seq }];
+    const problem = isJson(contentType) ? validateChatJson(bodyText) : null;
+    if (problem) throw new HttpError(422, problem);
+    const headers = {};
+    for (const name of RECORDED_HEADERS) {
+      if (req.headers[name] !== undefined) headers[name] = req.headers[name];
     }
+    const seq = api.stored.length + 1;
+    api.stored.push({
+      key, seq, contentType, bodyText,
+      bodyBase64: raw.toString('base64'),
+      headers,
+      receivedAtMs: attempt.receivedAtMs,
+    });
+    [status, answer] = [201, { id: key, seq }];
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
     attempt.outcome = 'rejected';
     [status, answer] = [err.status, { error: err.message }];
     // An oversized body may still be streaming in; don't keep the connection.
     if (err.status === 413) res.setHeader('Connection', 'close');
-  }
-
-  if (api.delayMs > 0) await sleep(api.delayMs);
-  if (dropAnswer) {
-    attempt.outcome = 'answer-dropped';
-    return dropConnection(req);
   }
   sendJson(res, status, answer);
 }
@@ -371,7 +396,8 @@ async function serveStatic(req, res, pathname, staticDirs) {
  * `dir` relative to the repo root (or absolute).
  */
 export async function startServer({ port = 0, host = '127.0.0.1', quiet = false, staticDirs = [], validTokens = [] } = {}) {
-  const api = createApi({ validTokens });
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outbox-demo-'));
+  const api = createApi({ validTokens, idempotencyDb: path.join(dataDir, 'idempotency.db') });
   const server = http.createServer(async (req, res) => {
     try {
       const { pathname } = new URL(req.url, 'http://localhost');
@@ -396,12 +422,14 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
     url,
     api,
     server,
-    close() {
-      return new Promise((resolve, reject) => {
+    async close() {
+      await new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // Browsers keep connections alive; without this close() waits on them.
         server.closeAllConnections();
       });
+      await api.idempotencyStore.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -410,5 +438,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
 export const DEMO_TOKENS = ['demo-alice-1', 'demo-bob-1'];
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await startServer({ port: Number(process.env.PORT || 8080), validTokens: DEMO_TOKENS });
+  const demo = await startServer({ port: Number(process.env.PORT || 8080), validTokens: DEMO_TOKENS });
+  // Ctrl-C: close the idempotency database and remove its temporary directory.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => demo.close().finally(() => process.exit(0)));
 }

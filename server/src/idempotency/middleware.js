@@ -1,0 +1,250 @@
+// The Idempotency-Key middleware (draft-ietf-httpapi-idempotency-key-header-06)
+// for Node's http and Connect/Express: `(req, res, next)`.
+//
+// The life of one keyed request:
+//
+//   claim(key) ──claimed──► next() runs the handler, the lease is renewed
+//      │                        │ res.end(status …)
+//      │                        ├─ 2xx, 3xx, 4xx but 408/425/429 ─► complete: stored for ttlSeconds
+//      │                        └─ 408, 425, 429, 5xx ──────────► release: the next try runs the handler
+//      ├─running──► 409 key-in-use (Retry-After: 1), or 422 when the body differs
+//      └─done─────► the stored status, headers and body, `Idempotent-Replayed: true`,
+//                   or 422 when the body differs
+//
+// The response is stored when the handler calls `res.end()`, before the
+// answer is sent: whether the client ever receives it (a dropped connection)
+// does not matter, so a client retrying after a lost answer gets the replay.
+// A process that dies mid-handler stops renewing: its claim lapses after
+// `leaseMs` and the next try runs the handler.
+import { createHash, randomUUID } from 'node:crypto';
+import { InvalidKeyError, parseIdempotencyKey } from './key.js';
+import { sendProblem } from './problem.js';
+import { sqliteStore } from '../stores/sqlite.js';
+
+/** @type {Required<Omit<IdempotencyOptions, 'store' | 'onError'>>} */
+export const IDEMPOTENCY_DEFAULTS = {
+  ttlSeconds: 24 * 60 * 60,
+  required: false,
+  leaseMs: 10_000,
+  maxBodyBytes: 1024 * 1024,
+  methods: ['POST', 'PATCH'],
+  scope: () => '',
+};
+
+/**
+ * @typedef {object} IdempotencyOptions
+ * @property {import('../stores/contract.js').IdempotencyStore} [store] where keys live; default `sqliteStore()` (./idempotency.db)
+ * @property {number} [ttlSeconds] how long a stored response is replayed; at least the clients' retention. @default 86400
+ * @property {boolean} [required] a request without a key gets 400 instead of running unguarded. @default false
+ * @property {number} [leaseMs] how long a claim outlives a process that stopped renewing it. @default 10000
+ * @property {number} [maxBodyBytes] largest request body read for the fingerprint; larger gets 413. @default 1048576
+ * @property {string[]} [methods] methods guarded; others pass straight to `next()`. @default ['POST', 'PATCH']
+ * @property {(req: import('node:http').IncomingMessage) => string} [scope] a namespace for keys, e.g. the user id, so two users' keys never meet. @default () => ''
+ * @property {(error: Error, req: import('node:http').IncomingMessage) => void} [onError] told when the store failed after the handler ran (the answer is still sent)
+ */
+
+/** Statuses that say "try again later" (RFC 9110 §15.5.9, RFC 8470, RFC 6585): never stored, as outbox's worker never counts them delivered. */
+export const isTransientStatus = (status) => status >= 500 || status === 408 || status === 425 || status === 429;
+
+// Headers that describe one connection or one moment, not the answer.
+const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'set-cookie', 'idempotent-replayed']);
+
+/**
+ * @param {IdempotencyOptions} [options]
+ * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: (error?: unknown) => void) => Promise<'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped'>}
+ * @example
+ * const guard = idempotency({ store: sqliteStore({ path: 'keys.db' }), required: true });
+ * app.post('/api/chat', express.json(), guard, (req, res) => res.status(201).json(save(req.body)));
+ * // Node's http: http.createServer((req, res) => guard(req, res, () => handle(req, res)))
+ */
+export function idempotency(options = {}) {
+  const opts = normalizeOptions(options);
+  let store = options.store;
+  const methods = new Set(opts.methods.map((m) => m.toUpperCase()));
+  const ttlMs = opts.ttlSeconds * 1000;
+
+  return async function idempotencyMiddleware(req, res, next) {
+    if (!methods.has(req.method ?? '')) {
+      next();
+      return 'skipped';
+    }
+    let key;
+    try {
+      key = parseIdempotencyKey(req.headers['idempotency-key']);
+    } catch (error) {
+      if (!(error instanceof InvalidKeyError)) throw error;
+      sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', error.message);
+      return 'refused';
+    }
+    if (key === undefined) {
+      if (!opts.required) {
+        next();
+        return 'skipped';
+      }
+      sendProblem(res, 400, 'key-missing', 'Idempotency-Key is missing', `${req.method} ${req.url} needs an Idempotency-Key header: send the same key on every retry of one request.`);
+      return 'refused';
+    }
+
+    let body;
+    try {
+      body = await requestBody(req, opts.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      res.setHeader('Connection', 'close');
+      sendProblem(res, 413, 'body-too-large', 'Request body too large', error.message);
+      return 'refused';
+    }
+    const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
+    const scope = opts.scope(req);
+    const storeKey = scope ? `${encodeURIComponent(scope)}:${key}` : key;
+    const owner = randomUUID();
+
+    store ??= sqliteStore();
+    let claim;
+    try {
+      claim = await store.claim(storeKey, fingerprint, { leaseMs: opts.leaseMs, owner });
+    } catch (error) {
+      opts.onError(error, req);
+      sendProblem(res, 503, 'store-unavailable', 'Idempotency store unavailable', 'The server cannot check this Idempotency-Key now; retry with the same key.', { 'Retry-After': '1' });
+      return 'refused';
+    }
+    if (claim.outcome !== 'claimed' && claim.fingerprint !== fingerprint) {
+      sendProblem(res, 422, 'key-reused', 'Idempotency-Key reused with a different request', `The key "${key}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
+      return 'mismatch';
+    }
+    if (claim.outcome === 'running') {
+      sendProblem(res, 409, 'key-in-use', 'A request with this Idempotency-Key is being processed', `The first request with key "${key}" has not finished; retry later with the same key to get its answer.`, { 'Retry-After': '1' });
+      return 'conflict';
+    }
+    if (claim.outcome === 'done') {
+      replay(res, claim.response);
+      return 'replayed';
+    }
+
+    req.idempotencyKey = key;
+    guardResponse(res, { store, storeKey, owner, ttlMs, leaseMs: opts.leaseMs, onError: (error) => opts.onError(error, req) });
+    next();
+    return 'ran';
+  };
+}
+
+function normalizeOptions(options) {
+  const opts = { ...IDEMPOTENCY_DEFAULTS, onError: (error) => console.error('idempotency:', error), ...definedOnly(options) };
+  for (const name of ['ttlSeconds', 'leaseMs', 'maxBodyBytes']) {
+    if (!(Number.isFinite(opts[name]) && opts[name] > 0)) throw new RangeError(`idempotency: ${name} must be a number > 0; got ${JSON.stringify(opts[name])}`);
+  }
+  if (!Array.isArray(opts.methods)) throw new TypeError('idempotency: methods must be an array like ["POST"]');
+  if (typeof opts.scope !== 'function') throw new TypeError('idempotency: scope must be a function (req) => string');
+  return opts;
+}
+
+const definedOnly = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
+
+class BodyTooLargeError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/**
+ * The request's bytes: `req.rawBody` when something kept them, the body a
+ * parser already made (as canonical JSON), else read here and kept on
+ * `req.rawBody` for the handler (the stream is consumed).
+ */
+async function requestBody(req, maxBodyBytes) {
+  if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
+  if (req.body !== undefined) return Buffer.from(Buffer.isBuffer(req.body) ? req.body : canonicalJson(req.body));
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBodyBytes) throw new BodyTooLargeError(`the body is ${declared} bytes; at most ${maxBodyBytes} are accepted`);
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw new BodyTooLargeError(`the body is over ${maxBodyBytes} bytes`);
+    chunks.push(chunk);
+  }
+  req.rawBody = Buffer.concat(chunks);
+  return req.rawBody;
+}
+
+/** JSON with object keys sorted, so a parsed body fingerprints the same whatever its key order. */
+function canonicalJson(value) {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+}
+
+/** Records what the handler answers, renews the claim meanwhile, and stores (or releases) it at `res.end()`. */
+function guardResponse(res, { store, storeKey, owner, ttlMs, leaseMs, onError }) {
+  const chunks = [];
+  let headHeaders = [];
+  let done = false;
+  const renewal = setInterval(() => {
+    store.renew(storeKey, owner, leaseMs).then((held) => {
+      if (!held) clearInterval(renewal);
+    }, onError);
+  }, Math.max(10, Math.floor(leaseMs / 3)));
+  renewal.unref();
+  // A client gone before the handler answered: stop renewing, so a handler
+  // that never answers does not hold the key forever; one that answers
+  // within the lease still stores its answer.
+  res.once('close', () => clearInterval(renewal));
+
+  const originalWriteHead = res.writeHead;
+  const originalWrite = res.write;
+  const originalEnd = res.end;
+  const keep = (chunk, encoding) => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    chunks.push(Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? encoding : 'utf8'));
+  };
+  res.writeHead = function writeHead(status, ...rest) {
+    const headers = rest.find((arg) => arg && typeof arg === 'object');
+    if (headers) headHeaders = Array.isArray(headers) ? pairs(headers) : Object.entries(headers);
+    return originalWriteHead.call(this, status, ...rest);
+  };
+  res.write = function write(chunk, encoding, callback) {
+    keep(chunk, encoding);
+    return originalWrite.call(this, chunk, encoding, callback);
+  };
+  res.end = function end(chunk, encoding, callback) {
+    if (done) return originalEnd.call(this, chunk, encoding, callback);
+    done = true;
+    clearInterval(renewal);
+    keep(chunk, encoding);
+    const headers = new Map();
+    for (const [name, value] of [...Object.entries(res.getHeaders()), ...headHeaders]) {
+      if (!NOT_REPLAYED.has(name.toLowerCase()) && value !== undefined) headers.set(name.toLowerCase(), Array.isArray(value) ? value.map(String) : String(value));
+    }
+    const response = {
+      status: res.statusCode,
+      headers: [...headers].flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => [name, v]) : [[name, value]])),
+      bodyBase64: Buffer.concat(chunks).toString('base64'),
+    };
+    const settle = isTransientStatus(response.status) ? store.release(storeKey, owner) : store.complete(storeKey, owner, response, ttlMs);
+    // The answer leaves only once its copy is stored: a retry arriving the
+    // instant after must find it.
+    Promise.resolve(settle).catch(onError).finally(() => originalEnd.call(res, chunk, encoding, callback));
+    return res;
+  };
+}
+
+const pairs = (flat) => {
+  const out = [];
+  if (Array.isArray(flat[0])) return flat;
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+};
+
+function replay(res, stored) {
+  const body = Buffer.from(stored.bodyBase64, 'base64');
+  const headers = {};
+  for (const [name, value] of stored.headers) {
+    if (headers[name] === undefined) headers[name] = value;
+    else headers[name] = [].concat(headers[name], value);
+  }
+  headers['content-length'] = String(body.length);
+  headers['idempotent-replayed'] = 'true';
+  res.writeHead(stored.status, headers);
+  res.end(body);
+}

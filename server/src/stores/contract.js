@@ -1,0 +1,30 @@
+// The one small interface every idempotency store implements (memory, SQLite,
+// Redis). A record is either a claim on a key (a handler is running; it holds
+// a lease that its process renews) or the stored response. Expiry is one
+// field for both: the lease's end for a claim, the key's TTL for a response,
+// so a claim whose process died lapses exactly like an old key.
+//
+//   claim(key, fingerprint, { leaseMs, owner })
+//     → { outcome: 'claimed' }
+//     | { outcome: 'running', fingerprint }            another claim holds a live lease
+//     | { outcome: 'done', fingerprint, response }     a stored response (not expired)
+//   renew(key, owner, leaseMs)  → boolean   false: the claim was lost (lapsed and taken)
+//   complete(key, owner, response, ttlMs) → boolean  false: the claim was lost; nothing stored
+//   release(key, owner) → void   forget the claim, so the next request runs the handler
+//   clear() → void               forget every key (tests, demo reset)
+//   close() → void
+//
+// `response` is `{ status, headers: [name, value][], bodyBase64 }`.
+
+/** @typedef {{ status: number, headers: [string, string][], bodyBase64: string }} StoredResponse */
+/** @typedef {{ outcome: 'claimed' } | { outcome: 'running', fingerprint: string } | { outcome: 'done', fingerprint: string, response: StoredResponse }} ClaimResult */
+/**
+ * @typedef {object} IdempotencyStore
+ * @property {(key: string, fingerprint: string, options: { leaseMs: number, owner: string }) => Promise<ClaimResult>} claim
+ * @property {(key: string, owner: string, leaseMs: number) => Promise<boolean>} renew
+ * @property {(key: string, owner: string, response: StoredResponse, ttlMs: number) => Promise<boolean>} complete
+ * @property {(key: string, owner: string) => Promise<void>} release
+ * @property {() => Promise<void>} clear
+ * @property {() => Promise<void>} close
+ */
+export {};

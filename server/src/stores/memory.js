@@ -1,0 +1,50 @@
+// Idempotency store in this process's memory: for tests and single-process
+// demos. Nothing survives a restart; use sqliteStore() for that.
+
+/**
+ * @returns {import('./contract.js').IdempotencyStore}
+ * @example idempotency({ store: memoryStore() })
+ */
+export function memoryStore({ nowMs = Date.now } = {}) {
+  /** @type {Map<string, { owner?: string, fingerprint: string, response?: import('./contract.js').StoredResponse, expiresAtMs: number }>} */
+  const records = new Map();
+  const live = (key) => {
+    const record = records.get(key);
+    if (record && record.expiresAtMs <= nowMs()) {
+      records.delete(key);
+      return undefined;
+    }
+    return record;
+  };
+  return {
+    async claim(key, fingerprint, { leaseMs, owner }) {
+      const record = live(key);
+      if (!record) {
+        records.set(key, { owner, fingerprint, expiresAtMs: nowMs() + leaseMs });
+        return { outcome: 'claimed' };
+      }
+      if (record.response) return { outcome: 'done', fingerprint: record.fingerprint, response: record.response };
+      return { outcome: 'running', fingerprint: record.fingerprint };
+    },
+    async renew(key, owner, leaseMs) {
+      const record = live(key);
+      if (!record || record.response || record.owner !== owner) return false;
+      record.expiresAtMs = nowMs() + leaseMs;
+      return true;
+    },
+    async complete(key, owner, response, ttlMs) {
+      const record = live(key);
+      if (!record || record.response || record.owner !== owner) return false;
+      records.set(key, { fingerprint: record.fingerprint, response, expiresAtMs: nowMs() + ttlMs });
+      return true;
+    },
+    async release(key, owner) {
+      const record = records.get(key);
+      if (record && !record.response && record.owner === owner) records.delete(key);
+    },
+    async clear() {
+      records.clear();
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,71 @@
+// Idempotency store in an SQLite file (the default). Several processes on one
+// machine may share the file: a claim is one IMMEDIATE transaction, so two
+// processes racing one key cannot both win it.
+import { openDatabase } from '../sqlite.js';
+
+/** How often expired keys are deleted, at most. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * @param {{ path?: string, database?: import('better-sqlite3').Database, nowMs?: () => number }} [options]
+ *   `path` of the database file (default `./idempotency.db`), or an open `database` to share
+ * @returns {import('./contract.js').IdempotencyStore}
+ * @example idempotency({ store: sqliteStore({ path: '/var/lib/chat/idempotency.db' }) })
+ */
+export function sqliteStore({ path = './idempotency.db', database, nowMs = Date.now } = {}) {
+  const db = database ?? openDatabase(path);
+  db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    owner TEXT,
+    response TEXT,
+    expires_at_ms INTEGER NOT NULL
+  ) WITHOUT ROWID`);
+  const select = db.prepare('SELECT fingerprint, owner, response, expires_at_ms FROM idempotency_keys WHERE key = ?');
+  const upsertClaim = db.prepare(`INSERT INTO idempotency_keys (key, fingerprint, owner, response, expires_at_ms)
+    VALUES (?, ?, ?, NULL, ?) ON CONFLICT (key) DO UPDATE SET
+    fingerprint = excluded.fingerprint, owner = excluded.owner, response = NULL, expires_at_ms = excluded.expires_at_ms`);
+  const renew = db.prepare('UPDATE idempotency_keys SET expires_at_ms = ? WHERE key = ? AND owner = ? AND response IS NULL AND expires_at_ms > ?');
+  const complete = db.prepare('UPDATE idempotency_keys SET owner = NULL, response = ?, expires_at_ms = ? WHERE key = ? AND owner = ? AND response IS NULL AND expires_at_ms > ?');
+  const release = db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND response IS NULL');
+  const sweep = db.prepare('DELETE FROM idempotency_keys WHERE expires_at_ms <= ?');
+  let lastSweepMs = 0;
+
+  const claim = db.transaction((key, fingerprint, leaseMs, owner) => {
+    const now = nowMs();
+    if (now - lastSweepMs > SWEEP_INTERVAL_MS) {
+      lastSweepMs = now;
+      sweep.run(now);
+    }
+    const row = select.get(key);
+    if (!row || row.expires_at_ms <= now) {
+      upsertClaim.run(key, fingerprint, owner, now + leaseMs);
+      return { outcome: 'claimed' };
+    }
+    if (row.response !== null) return { outcome: 'done', fingerprint: row.fingerprint, response: JSON.parse(row.response) };
+    return { outcome: 'running', fingerprint: row.fingerprint };
+  });
+
+  return {
+    async claim(key, fingerprint, { leaseMs, owner }) {
+      return claim.immediate(key, fingerprint, leaseMs, owner);
+    },
+    async renew(key, owner, leaseMs) {
+      const now = nowMs();
+      return renew.run(now + leaseMs, key, owner, now).changes === 1;
+    },
+    async complete(key, owner, response, ttlMs) {
+      const now = nowMs();
+      return complete.run(JSON.stringify(response), now + ttlMs, key, owner, now).changes === 1;
+    },
+    async release(key, owner) {
+      release.run(key, owner);
+    },
+    async clear() {
+      db.exec('DELETE FROM idempotency_keys');
+    },
+    async close() {
+      if (!database) db.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// Starts a real redis-server for a test: a free port on 127.0.0.1, its own
+// temporary directory, AOF on with fsync on every write (as the relay's
+// README asks of a production Redis), stopped by stop() or when this process
+// exits. Where redis-server is missing and we run as root on Debian, Debian's
+// `redis-server` package is installed (never a downloaded binary), like
+// e2e/chromium.mjs does for Chromium.
+import { execFileSync, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+function onPath(name) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(path.join(dir, name), constants.X_OK);
+      return path.join(dir, name);
+    } catch {}
+  }
+  for (const dir of ['/usr/bin', '/usr/local/bin', '/usr/sbin']) {
+    if (existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return null;
+}
+
+/** The path of redis-server; installs Debian's package when it can, else throws saying what to install. */
+export function findRedisServer() {
+  const fromEnv = process.env.REDIS_SERVER_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`REDIS_SERVER_PATH=${fromEnv} does not exist`);
+    return fromEnv;
+  }
+  const found = onPath('redis-server');
+  if (found) return found;
+  if (isRoot() && existsSync('/etc/debian_version')) {
+    console.error("server tests: no redis-server on PATH; installing Debian's redis-server package");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update'], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { stdio: ['ignore', 'inherit', 'inherit'], env });
+    const installed = onPath('redis-server');
+    if (installed) return installed;
+  }
+  throw new Error('no redis-server found: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_SERVER_PATH');
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** @returns {Promise<{ url: string, port: number, dir: string, stop(): Promise<void> }>} */
+export async function startRedis() {
+  const binary = findRedisServer();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-redis-'));
+  const port = await freePort();
+  const child = spawn(binary, [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+    '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
+    '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  await waitForPort(port, child, () => stderr);
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    dir,
+    async stop() {
+      process.off('exit', kill);
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPort(port, child, stderr) {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr()}`);
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.end('PING\r\n');
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port} within 10 s: ${stderr()}`);
+}
