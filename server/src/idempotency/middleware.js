@@ -89,6 +89,8 @@ export function idempotency(options = {}) {
     try {
       body = await requestBody(req, opts.maxBodyBytes);
     } catch (error) {
+      // Nobody is left to answer; nothing was claimed.
+      if (error instanceof RequestAbortedError || error?.code === 'ECONNRESET') return 'refused';
       if (!(error instanceof BodyTooLargeError)) throw error;
       res.setHeader('Connection', 'close');
       sendProblem(res, 413, 'body-too-large', 'Request body too large', error.message);
@@ -140,6 +142,13 @@ function normalizeOptions(options) {
 
 const definedOnly = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
 
+class RequestAbortedError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'RequestAbortedError';
+  }
+}
+
 class BodyTooLargeError extends Error {
   constructor(message) {
     super(message);
@@ -157,14 +166,26 @@ async function requestBody(req, maxBodyBytes) {
   if (req.body !== undefined) return Buffer.from(Buffer.isBuffer(req.body) ? req.body : canonicalJson(req.body));
   const declared = Number(req.headers['content-length']);
   if (declared > maxBodyBytes) throw new BodyTooLargeError(`the body is ${declared} bytes; at most ${maxBodyBytes} are accepted`);
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > maxBodyBytes) throw new BodyTooLargeError(`the body is over ${maxBodyBytes} bytes`);
-    chunks.push(chunk);
-  }
-  req.rawBody = Buffer.concat(chunks);
+  // 'data' events, not an async iterator: a stream someone paused stays paused.
+  req.rawBody = await new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    const onData = (chunk) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        req.off('data', onData);
+        reject(new BodyTooLargeError(`the body is over ${maxBodyBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.readableEnded) reject(new RequestAbortedError('the client closed the connection before its body was read'));
+    });
+  });
   return req.rawBody;
 }
 

@@ -7,13 +7,14 @@ import { openDatabase } from '../sqlite.js';
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
- * @param {{ path?: string, database?: import('better-sqlite3').Database, nowMs?: () => number }} [options]
- *   `path` of the database file (default `./idempotency.db`), or an open `database` to share
+ * @param {{ path?: string, database?: import('better-sqlite3').Database, synchronous?: 'FULL' | 'NORMAL', nowMs?: () => number }} [options]
+ *   `path` of the database file (default `./idempotency.db`), or an open `database` to share;
+ *   `synchronous` (default 'FULL': a stored answer survives a power cut)
  * @returns {import('./contract.js').IdempotencyStore}
  * @example idempotency({ store: sqliteStore({ path: '/var/lib/chat/idempotency.db' }) })
  */
-export function sqliteStore({ path = './idempotency.db', database, nowMs = Date.now } = {}) {
-  const db = database ?? openDatabase(path);
+export function sqliteStore({ path = './idempotency.db', database, synchronous = 'FULL', nowMs = Date.now } = {}) {
+  const db = database ?? openDatabase(path, { synchronous });
   db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (
     key TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL,
