@@ -41,6 +41,9 @@ await Promise.all([
   // Its own classic script, loaded by dist/sw.js with importScripts when `shell=` is given.
   build({ ...common, entryPoints: ['sw/shell-worker.ts'], outfile: 'dist/sw-shell.js', format: 'iife', minify: true }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client.js', format: 'esm', minify: true }),
+  // Page helpers apart from the client, so a page that does not use them does not load them.
+  build({ ...common, entryPoints: ['client/history.ts'], outfile: 'dist/history.js', format: 'esm', minify: true }),
+  build({ ...common, entryPoints: ['client/storage.ts'], outfile: 'dist/storage.js', format: 'esm', minify: true }),
   // The library form keeps process.env.NODE_ENV for the site's own bundler to decide.
   build({
     ...common,

@@ -50,13 +50,21 @@ export interface OutboxClientOptions {
    */
   requestTimeoutMs?: number;
   /**
+   * Ask the browser to keep this origin's storage (`navigator.storage.persist()`),
+   * so queued messages are not evicted under storage pressure. The answer is
+   * the promise `outbox.persisted`. See the README for what each browser grants.
+   * @default false
+   */
+  persist?: boolean;
+  /**
    * How long `createOutbox` waits for the worker to control the page.
    * @default 10000
    */
   controlTimeoutMs?: number;
 }
 
-export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health' | 'credentials'>> &
+// `persist` is read once by createOutbox, not kept.
+export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health' | 'credentials' | 'persist'>> &
   Pick<OutboxClientOptions, 'scope' | 'health' | 'credentials'>;
 
 export const DEFAULT_CLIENT_OPTIONS = Object.freeze({

@@ -53,6 +53,12 @@ export class Outbox {
   readonly #options: ResolvedClientOptions;
   readonly #channel: BroadcastChannel;
   readonly #listeners = new Set<OutboxListener>();
+  /**
+   * With `persist: true`, the browser's answer to `navigator.storage.persist()`:
+   * `true` granted, `false` not. A promise, not awaited by `createOutbox`:
+   * Firefox asks the user, and settles when they answer. `undefined` when not asked.
+   */
+  declare persisted: Promise<boolean> | undefined;
   /** Ids this page knows to be waiting: the probe runs while there are any. */
   readonly #waiting = new Set<string>();
   readonly #probe: HealthProbe | undefined;
@@ -328,6 +334,8 @@ export async function createOutbox(options: OutboxClientOptions = {}): Promise<O
   await takeControl(registration, resolved);
   const hello = await request(registration, { type: 'hello' }, resolved.requestTimeoutMs);
   const outbox = new Outbox(registration, hello, resolved);
+  // Inline rather than storage.ts's persistStorage(): dist/client.js has a 3 KiB budget.
+  if (options.persist) outbox.persisted = navigator.storage?.persist?.().catch(() => false);
   await outbox.declare(true);
   // Messages left queued by an earlier visit: start probing for them.
   await outbox.list();
