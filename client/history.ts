@@ -151,6 +151,9 @@ export class MessageHistory<T> {
     const out: HistoryEntry<T>[] = [];
     for (const [id, item] of this.#server) {
       const entry: HistoryEntry<T> = { id, status: 'delivered', sentAtMs: this.#options.sentAtOf(item), server: item };
+      // Still in the outbox after the server stored it (a lost answer): delivered, and the outbox's word is there too.
+      const local = this.#local.get(id);
+      if (local !== undefined) entry.local = local;
       out.push(entry);
     }
     for (const local of this.#local.values()) {

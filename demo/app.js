@@ -1,35 +1,84 @@
-// The demo chat: every message goes through the outbox, and the page shows
-// what the outbox says about it, by id, until it is delivered or given up.
+// The demo chat: the server's record of the conversation and the outbox's
+// pending messages as one list (MessageHistory, dist/history.js), by id and by
+// the sender's time. A message stays in place from "Sending" to "Queued" to
+// "Delivered"; with the app shell (`shell=` below) the page, its queue and the
+// last known history come back on a reload with the network gone.
 import { announce } from './announce.js';
 import { createMessageElement, renderMessage, textOfBody, badgeLabel, explainReason } from './messages.js';
-import { startServerPanel, storedMessages } from './server-panel.js';
-import { Accounts, nameOf } from './accounts.js';
+import { startServerPanel } from './server-panel.js';
+import { Accounts, nameOf, userOfAuthorization } from './accounts.js';
+import { showStorage } from './storage-panel.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_CHARS = 2000;
-// How far along a message is; used so a late send() answer can't undo newer news.
-const RANK = { queued: 0, sending: 1, delivered: 2, failed: 2 };
+const HISTORY_URL = '/api/messages';
+// What the page needs offline: the page, its modules, the client and its helpers.
+const SHELL = ['/', '/style.css', '/app.js', '/announce.js', '/messages.js', '/server-panel.js', '/accounts.js', '/storage-panel.js', '/client.js', '/history.js', '/storage.js'];
 
 let outbox = null;
+let conversation = null;
+let historyModule = null;
 // Who is signed in: the outbox's namespace, and the token sent with each message.
 const accounts = new Accounts();
-const entries = [];
-const byId = new Map();
-// Status events for ids this page doesn't show yet (another tab's messages, or
-// events that arrive before the first list() is in).
-const unclaimed = new Map();
-let loaded = false;
+/** The <li> of each message shown, by id, so an update changes it in place. */
+const elements = new Map();
+/** The status last announced per id (a screen reader hears each change once). */
+const announced = new Map();
+/** The server's record: fresh, or the copy kept from the last time it answered. */
+let historyState = { fresh: false, fetchedAtMs: undefined, loaded: false };
 
 const shortText = (text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
-function announceStatus(entry) {
-  const what = `Message “${shortText(entry.text)}”`;
-  if (entry.status === 'delivered') announce(`${what} delivered`);
-  if (entry.status === 'queued') announce(`${what} queued; it will be sent when the server answers`);
-  if (entry.status === 'failed') announce(`${what} failed: ${explainReason(entry.reason) || badgeLabel(entry)}`);
+/** The sender's time the page put in the body (so the server's copy sorts where the local one was). */
+function sentAtOfBody(bodyText) {
+  try {
+    const sentAtMs = JSON.parse(bodyText ?? 'null')?.sentAtMs;
+    return Number.isFinite(sentAtMs) ? sentAtMs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-function renderCounts() {
+/** The server's records, as the copy kept for offline holds them: no headers, no tokens. */
+function parseServerList(json) {
+  return json.map((m) => ({
+    key: m.key,
+    seq: m.seq,
+    text: textOfBody(m.bodyText),
+    sentAtMs: sentAtOfBody(m.bodyText) ?? m.receivedAtMs,
+    user: userOfAuthorization(m.headers?.authorization),
+  }));
+}
+
+function announceStatus(view) {
+  const what = `Message “${shortText(view.text)}”`;
+  if (view.status === 'delivered') announce(`${what} delivered`);
+  if (view.status === 'queued') announce(`${what} queued; it will be sent when the server answers`);
+  if (view.status === 'failed') announce(`${what} failed: ${explainReason(view.reason) || badgeLabel(view)}`);
+}
+
+/** A history entry as messages.js draws it. */
+function viewOf(entry) {
+  const local = entry.local;
+  const text = entry.server?.text ?? textOfBody(local?.bodyText) ?? '(sent from another tab)';
+  return {
+    id: entry.id,
+    status: entry.status,
+    text,
+    createdAtMs: entry.sentAtMs,
+    attempts: local?.attempts ?? 0,
+    reason: entry.server ? undefined : local?.reason,
+    detail: entry.server ? undefined : local?.detail,
+  };
+}
+
+/** The signed-in user's conversation: their messages the server has, and everything pending here (it is theirs). */
+function visibleEntries() {
+  const me = nameOf(accounts.current);
+  return conversation.entries().filter((e) => !e.server || e.server.user === me || e.server.user === null);
+}
+
+function renderCounts(entries) {
   const pending = entries.filter((e) => e.status === 'queued' || e.status === 'sending').length;
   const failed = entries.filter((e) => e.status === 'failed').length;
   const waiting = pending === 0
@@ -42,6 +91,20 @@ function renderCounts() {
   $('empty-chat').hidden = entries.length > 0;
 }
 
+function renderHistoryNote() {
+  const note = $('history-note');
+  const { fresh, fetchedAtMs, loaded } = historyState;
+  const at = fetchedAtMs ? new Date(fetchedAtMs).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : null;
+  note.dataset.fresh = String(fresh);
+  note.textContent = !loaded
+    ? 'Loading the conversation…'
+    : fresh
+      ? 'Conversation as the server has it, with your unsent messages in place.'
+      : at
+        ? `The server cannot be reached: the conversation as of ${at}, with your unsent messages in place.`
+        : 'The server cannot be reached and no earlier copy is kept: only your unsent messages are shown.';
+}
+
 /** Runs `change`, then keeps the newest message in view if it was in view before, as chats do. */
 function keepingBottom(change) {
   const list = $('messages');
@@ -50,130 +113,144 @@ function keepingBottom(change) {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
-function addEntry(fields) {
-  const entry = { id: null, status: 'sending', attempts: 0, createdAtMs: Date.now(), ...fields };
-  entry.el = createMessageElement({ onRetry: () => retry(entry), onDiscard: () => discard(entry) });
-  entries.push(entry);
-  if (entry.id) byId.set(entry.id, entry);
-  renderMessage(entry.el, entry);
-  keepingBottom(() => $('messages').append(entry.el));
-  renderCounts();
-  return entry;
-}
-
-function update(entry, { status, attempts, reason, detail, updatedAtMs }) {
-  // Delivered is final, and an older event must not overwrite a newer one.
-  if (entry.status === 'delivered' && status !== 'delivered') return;
-  if (updatedAtMs !== undefined && entry.updatedAtMs > updatedAtMs) return;
-  const changed = status !== entry.status;
-  Object.assign(entry, {
-    status, reason, detail,
-    attempts: attempts ?? entry.attempts,
-    updatedAtMs: updatedAtMs ?? entry.updatedAtMs,
+/** Draws the merged list: each message keeps its element; only what changed moves or changes. */
+function render() {
+  if (!conversation) return;
+  const entries = visibleEntries();
+  keepingBottom(() => {
+    const list = $('messages');
+    const shown = new Set();
+    let at = list.firstElementChild;
+    for (const entry of entries) {
+      shown.add(entry.id);
+      let li = elements.get(entry.id);
+      if (!li) {
+        const id = entry.id;
+        li = createMessageElement({ onRetry: () => retry(id), onDiscard: () => discard(id) });
+        elements.set(id, li);
+      }
+      const view = viewOf(entry);
+      renderMessage(li, view);
+      if (li !== at) list.insertBefore(li, at);
+      else at = at.nextElementSibling;
+      const before = announced.get(entry.id);
+      // Announce changes of messages sent here; not the whole history on load.
+      if (entry.local && before !== undefined && before !== view.status) announceStatus(view);
+      announced.set(entry.id, view.status);
+    }
+    for (const [id, li] of elements) {
+      if (shown.has(id)) continue;
+      li.remove();
+      elements.delete(id);
+    }
   });
-  keepingBottom(() => renderMessage(entry.el, entry));
-  renderCounts();
-  if (changed) announceStatus(entry);
+  renderCounts(entries);
 }
 
-function removeEntry(entry) {
-  entries.splice(entries.indexOf(entry), 1);
-  byId.delete(entry.id);
-  entry.el.remove();
-  renderCounts();
+let listing = null;
+/** Learns time and text of messages this page heard of only by their events (another tab's). */
+function relist() {
+  listing ??= outbox.list().then((pending) => conversation.setPending(pending)).catch(() => undefined).finally(() => {
+    listing = null;
+    render();
+  });
+  return listing;
 }
 
 function onStatusEvent(event) {
-  const entry = byId.get(event.id);
-  if (event.status === 'discarded') {
-    unclaimed.delete(event.id);
-    if (entry) {
-      removeEntry(entry);
-      announce(`Message “${shortText(entry.text)}” discarded`);
-    }
-    return;
+  if (event.status === 'discarded' && conversation.entries().some((e) => e.id === event.id && e.local)) {
+    const text = viewOf(conversation.entries().find((e) => e.id === event.id)).text;
+    announce(`Message “${shortText(text)}” discarded`);
   }
-  if (entry) return update(entry, event);
-  unclaimed.set(event.id, event);
-  if (loaded) adoptUnclaimed();
+  const known = conversation.update(event);
+  render();
+  if (!known) relist();
+  // Delivered: the server's record has it now; fetch it so the entry turns into the server's copy.
+  if (event.status === 'delivered') refreshHistorySoon();
 }
 
-let adopting = false;
-/** Shows messages another tab sent, with their text when it can be found. */
-async function adoptUnclaimed() {
-  if (adopting || unclaimed.size === 0) return;
-  adopting = true;
-  try {
-    const pending = await outbox.list().catch(() => []);
-    for (const [id, event] of unclaimed) {
-      unclaimed.delete(id);
-      if (byId.has(id)) {
-        update(byId.get(id), event);
-        continue;
+let refreshing = null;
+let refreshTimer = null;
+/** GETs the server's record (or its kept copy when the server cannot be reached) and merges it in. */
+function refreshHistory() {
+  refreshing ??= historyModule
+    .fetchHistory(HISTORY_URL, { parse: parseServerList, timeoutMs: 4000 })
+    .then(({ items, fresh, fetchedAtMs }) => {
+      // A failed fetch while the page already has a fresh list keeps what it has.
+      if (fresh || !historyState.fresh) {
+        conversation.setServer(items);
+        historyState = { fresh, fetchedAtMs, loaded: true };
+      } else {
+        historyState = { ...historyState, fresh: false };
       }
-      const item = pending.find((m) => m.id === id);
-      const bodyText = item?.bodyText ?? storedMessages().find((m) => m.key === id)?.bodyText;
-      addEntry({ ...event, text: textOfBody(bodyText) ?? '(sent from another tab)', createdAtMs: item?.createdAtMs ?? Date.now() });
-    }
-  } finally {
-    adopting = false;
-  }
+      renderHistoryNote();
+      render();
+    })
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
+}
+
+function refreshHistorySoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshHistory, 200);
 }
 
 async function send(text) {
   // The page picks the id (it is the Idempotency-Key), so the message can be
   // shown at once and every status event finds it, even before send() resolves.
   const id = crypto.randomUUID();
-  const entry = addEntry({ id, text });
+  // The sender's time travels in the body: the server's copy sorts where this one was.
+  const body = { text, sentAtMs: Date.now() };
+  conversation.sent({ id, sentAtMs: body.sentAtMs, bodyText: JSON.stringify(body) });
+  render();
   let result;
   try {
     // The page's own Authorization goes with the first attempt; the outbox keeps
     // it in memory only, and replays with the user's current credentials.
     const headers = { 'Idempotency-Key': id, Authorization: accounts.authorization() };
-    result = await outbox.send('/api/chat', { text }, { headers });
+    result = await outbox.send('/api/chat', body, { headers });
   } catch (err) {
     // send() only throws when the outbox itself is broken; keep the text visible anyway.
     result = { id, status: 'failed', reason: err.name || 'error', detail: err.message };
   }
-  if (result.id && result.id !== entry.id) {
-    byId.delete(entry.id);
-    entry.id = result.id;
-    byId.set(entry.id, entry);
-  }
-  // Events may already have told us more than this answer (a replay under way).
-  if (entry.updatedAtMs === undefined || RANK[result.status] >= RANK[entry.status]) update(entry, result);
+  conversation.sendResult({ ...result, id });
+  render();
+  if (result.status === 'delivered') refreshHistorySoon();
 }
 
-async function retry(entry) {
-  const before = { status: entry.status, reason: entry.reason, detail: entry.detail };
-  update(entry, { status: 'queued' });
+async function retry(id) {
   try {
-    update(entry, await outbox.retry(entry.id));
+    conversation.update(await outbox.retry(id));
   } catch (err) {
     const why = err.name === 'UnknownMessageError'
       ? 'It is no longer in the outbox (discarded in another tab?)'
       : `Retry did not work: ${err.message}`;
-    update(entry, { ...before, detail: why });
+    const entry = conversation.entries().find((e) => e.id === id);
+    if (entry?.local) conversation.sendResult({ id, status: 'failed', reason: entry.local.reason, detail: why });
   }
+  render();
 }
 
-async function discard(entry) {
-  if (entry.id) {
-    try {
-      await outbox.discard(entry.id);
-    } catch (err) {
-      // Unknown means it is already gone, which is what we wanted.
-      if (err.name !== 'UnknownMessageError') {
-        update(entry, { ...entry, detail: `Discard did not work: ${err.message}` });
-        return;
-      }
+async function discard(id) {
+  const entry = conversation.entries().find((e) => e.id === id);
+  try {
+    await outbox.discard(id);
+  } catch (err) {
+    // Unknown means it is already gone (or was never kept), which is what we wanted.
+    if (err.name !== 'UnknownMessageError') {
+      if (entry?.local) conversation.sendResult({ id, status: 'failed', reason: entry.local.reason, detail: `Discard did not work: ${err.message}` });
+      render();
+      return;
     }
   }
   // The focused button is about to disappear; don't strand keyboard users.
   $('text').focus();
-  if (!entries.includes(entry)) return; // its 'discarded' event came first
-  removeEntry(entry);
-  announce(`Message “${shortText(entry.text)}” discarded`);
+  if (!conversation.entries().some((e) => e.id === id && e.local)) return; // its 'discarded' event came first
+  conversation.update({ id, status: 'discarded' });
+  render();
+  if (entry) announce(`Message “${shortText(viewOf(entry).text)}” discarded`);
 }
 
 function setUpComposer() {
@@ -224,12 +301,10 @@ function showStartupError(err, phase) {
   document.documentElement.dataset.outbox = 'error';
 }
 
-/** Shows the signed-in user's messages (queued and failed ones come from the outbox, per user). */
+/** The signed-in user's unsent messages (queued and failed, from the outbox, per user) into the list. */
 async function loadList() {
-  for (const item of await outbox.list()) {
-    if (byId.has(item.id)) continue;
-    addEntry({ ...item, text: textOfBody(item.bodyText) ?? '(no text)' });
-  }
+  conversation.setPending(await outbox.list());
+  render();
 }
 
 function renderAccount() {
@@ -260,14 +335,12 @@ async function switchUser(user, { purge = false } = {}) {
   const before = accounts.current;
   try {
     const removed = purge ? await outbox.purge() : 0;
+    // The copy kept for offline is this browser's, like the queue: a sign-out deletes it too.
+    if (purge) historyModule.forgetHistory(HISTORY_URL);
     accounts.switchTo(user);
     await outbox.setNamespace(user, accounts.credentials(user));
-    entries.length = 0;
-    byId.clear();
-    unclaimed.clear();
-    $('messages').replaceChildren();
+    conversation.clearLocal();
     await loadList();
-    renderCounts();
     renderAccount();
     const gone = purge ? `Signed out ${nameOf(before)}${removed ? `: ${removed} unsent message${removed === 1 ? '' : 's'} deleted from this browser` : ''}. ` : '';
     announce(`${gone}Signed in as ${nameOf(user)}`);
@@ -324,19 +397,28 @@ async function start() {
   let createOutbox;
   try {
     ({ createOutbox } = await import('/client.js'));
+    historyModule = await import('/history.js');
   } catch (err) {
     clearTimeout(slow);
     return showStartupError(err, 'load');
   }
+  conversation = new historyModule.MessageHistory({
+    idOf: (m) => m.key,
+    sentAtOf: (m) => m.sentAtMs,
+    sentAtOfPending: (m) => sentAtOfBody(m.bodyText) ?? m.createdAtMs,
+  });
   await accounts.refresh();
   renderAccount();
   try {
     outbox = await createOutbox({
-      serviceWorker: '/sw.js?api=/api/chat',
+      // The app shell: with the network gone a reload still shows the page, the queue and the last history.
+      serviceWorker: `/sw.js?api=/api/chat&shell=${SHELL.join(',')}`,
       health: '/api/health',
       healthIntervalMs: 30000,
       namespace: accounts.current,
       credentials: accounts.credentials(),
+      // Queued messages live in IndexedDB: ask the browser not to evict it.
+      persist: true,
     });
   } catch (err) {
     clearTimeout(slow);
@@ -353,14 +435,16 @@ async function start() {
     // Not fatal: new messages still work, only older queued ones aren't shown.
     showProblem('Could not read the messages already queued.', err);
   }
-  loaded = true;
-  adoptUnclaimed();
+  await refreshHistory();
+  setInterval(refreshHistory, 3000);
+  addEventListener('online', refreshHistory);
+  showStorage(outbox);
 
   $('startup').hidden = true;
   $('send').disabled = false;
   $('flush').addEventListener('click', () => outbox.flush().catch((err) => announce(`Could not retry now: ${err.message}`)));
   setUpAccounts();
-  renderCounts();
+  render();
   document.documentElement.dataset.outbox = 'ready';
 }
 

@@ -39,8 +39,14 @@ function renderConnection() {
     ok: 'API answering',
     down: 'API not answering',
   }[apiHealth] ?? `API answered ${apiHealth}`;
-  $('connection-text').textContent = `${online ? 'Browser online' : 'Browser offline'} · ${api}`;
-  const state = !online || apiHealth === 'down' ? 'down' : apiHealth === 'ok' ? 'ok' : 'degraded';
+  // Offline is the browser's own word (navigator.onLine): say it plainly, whatever the last probe said.
+  if (!online) {
+    $('connection-text').textContent = 'Offline: messages are kept on this device and sent when the network is back';
+    $('connection').dataset.state = 'offline';
+    return;
+  }
+  $('connection-text').textContent = `Browser online · ${api}`;
+  const state = apiHealth === 'down' ? 'down' : apiHealth === 'ok' ? 'ok' : 'degraded';
   $('connection').dataset.state = apiHealth === 'checking' ? 'checking' : state;
 }
 
