@@ -9,12 +9,12 @@ const SHELL = 'shell=/test/harness.html,/test/harness.js,/client.js';
 
 const cacheNames = (page: Page): Promise<string[]> => page.evaluate(() => caches.keys());
 
-/** Every URL kept in this origin's Cache Storage, by cache. */
+/** Every URL (path and query) kept in this origin's Cache Storage, by cache. */
 const cachedUrls = (page: Page): Promise<Record<string, string[]>> =>
   page.evaluate(async () => {
     const out: Record<string, string[]> = {};
     for (const name of await caches.keys()) {
-      out[name] = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname);
+      out[name] = (await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search);
     }
     return out;
   });
@@ -60,8 +60,9 @@ test('no shell: navigations are not cached, so an offline reload fails as it alw
   expect(reload, 'an offline reload of a page without the shell').toMatch(/ERR_INTERNET_DISCONNECTED/);
 });
 
-test('shell: the chat API\'s GETs are never cached nor served stale, and an unlisted navigation falls back to the page', async ({ page, context, server, openHarness }) => {
-  await openHarness(page, `api=/api/chat&api=/api/messages&${SHELL}`);
+test('shell: the chat API\'s GETs are never cached nor served stale unless listed, and an unlisted navigation falls back to the page', async ({ page, context, server, openHarness }) => {
+  // The site asks for one API URL by listing it: that one is kept, the rest of the API is not.
+  await openHarness(page, `api=/api/chat&api=/api/messages&${SHELL},/api/messages?asked=1`);
   const online = await page.evaluate(async () => (await fetch('/api/messages')).status);
   expect(online).toBe(200);
   // A navigation to the API (a person opening it in a tab) would be cached like any page, were it not the API.
@@ -69,11 +70,13 @@ test('shell: the chat API\'s GETs are never cached nor served stale, and an unli
   await page.goto(`${server.url}/api/messages`);
   await page.goto(harness);
   await waitForHarness(page);
-  expect(Object.values(await cachedUrls(page)).flat().filter((url) => url.startsWith('/api/')), 'no API GET in the cache').toEqual([]);
+  expect(Object.values(await cachedUrls(page)).flat().filter((url) => url.startsWith('/api/')), 'only the listed API GET in the cache').toEqual(['/api/messages?asked=1']);
 
   await context.setOffline(true);
   const offline = await page.evaluate(() => fetch('/api/messages').then((r) => `answered ${r.status}`, (e: Error) => `rejected: ${e.name}`));
   expect(offline, 'an offline API GET fails like any fetch').toMatch(/^rejected/);
+  const asked = await page.evaluate(() => fetch('/api/messages?asked=1').then((r) => `answered ${r.status}`, (e: Error) => `rejected: ${e.name}`));
+  expect(asked, 'the API GET the site listed is served from the cache').toBe('answered 200');
   // A query the cache has never seen: the same page, without its query, is served.
   await page.goto(`${harness}&never=seen`);
   await waitForHarness(page);
