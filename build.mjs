@@ -34,6 +34,9 @@ const common = {
   target: 'es2022',
   legalComments: 'none',
   logLevel: 'warning',
+  // Linked maps: a site debugging the worker or the client sees our TypeScript
+  // (sourcesContent is included, since the package ships no .ts files).
+  sourcemap: 'linked',
   // Workbox's asserts and logs sit behind this; production drops them.
   define: { 'process.env.NODE_ENV': '"production"' },
 };
@@ -65,7 +68,9 @@ for (const project of ['tsconfig.json', 'sw/tsconfig.json']) {
 
 let over = false;
 for (const [file, budget] of Object.entries(BUDGET_GZIP_BYTES)) {
-  const raw = readFileSync(file);
+  // The budget is the code's: the trailing `//# sourceMappingURL=` line (about
+  // 35 bytes gzipped) is only read by devtools.
+  const raw = Buffer.from(readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\n?$/, ''));
   const gzipped = gzipSync(raw, { level: 9 }).length;
   const line = `${file}: ${(raw.length / 1024).toFixed(1)} KiB minified, ${(gzipped / 1024).toFixed(2)} KiB gzipped (budget ${budget / 1024} KiB)`;
   if (gzipped > budget) {

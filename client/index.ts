@@ -1,13 +1,31 @@
 /**
  * outbox for pages: `import { createOutbox } from 'outbox/client'`.
  */
-export { createOutbox, Outbox, type OutboxEvent, type OutboxListener, type SendResult } from './outbox.js';
-export { DEFAULT_CLIENT_OPTIONS, type OutboxClientOptions } from './options.js';
+export {
+  createOutbox,
+  Outbox,
+  type Body as OutboxBody,
+  type OutboxEvent,
+  type OutboxListener,
+  type SendResult,
+} from './outbox.js';
+export { DEFAULT_CLIENT_OPTIONS, type CredentialsSource, type OutboxClientOptions } from './options.js';
 export {
   NoServiceWorkerError,
   OutboxProtocolError,
   OutboxTimeoutError,
   UnknownMessageError,
   isOutboxError,
+  type OutboxError,
+  type OutboxErrorName,
 } from '../sw/protocol/errors.js';
-export type { DrainReport, MessageStatus, PendingMessage, Reason, StatusUpdate } from '../sw/protocol/messages.js';
+export type {
+  DrainReport,
+  DrainStop,
+  DrainTrigger,
+  MessageStatus,
+  PendingMessage,
+  Reason,
+  SessionCredentials,
+  StatusUpdate,
+} from '../sw/protocol/messages.js';

@@ -43,7 +43,10 @@ export interface SendResult {
 const NOTHING_KEPT: ReadonlySet<string> = new Set(['storage', 'too-large', 'no-worker', 'network']);
 
 /** What a listener receives: a status change, or the news that a message was discarded. */
-export type OutboxEvent = StatusUpdate | { id: string; namespace: string; status: 'discarded'; attempts: number; updatedAtMs: number };
+export type OutboxEvent =
+  | StatusUpdate
+  // `reason` and `detail` are declared (never set) so `event.reason` reads on the whole union.
+  | { id: string; namespace: string; status: 'discarded'; attempts: number; updatedAtMs: number; reason?: undefined; detail?: undefined };
 export type OutboxListener = (event: OutboxEvent) => void;
 
 export type Body = BodyInit | Record<string, unknown> | unknown[] | null | undefined;
@@ -324,8 +327,9 @@ export class Outbox {
  */
 export async function createOutbox(options: OutboxClientOptions = {}): Promise<Outbox> {
   const resolved = normalizeClientOptions(options);
-  if (!('serviceWorker' in navigator)) {
-    throw new NoServiceWorkerError('This browser has no service workers here (they need a secure context: https or localhost)');
+  // Outside a browser (server-side rendering, Node) there is no `navigator`: the same named error, not a ReferenceError.
+  if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) {
+    throw new NoServiceWorkerError('No service workers here: not a browser, or not a secure context (https or localhost)');
   }
   const registration = await navigator.serviceWorker.register(
     resolved.serviceWorker,

@@ -89,7 +89,15 @@ function describe(id: string, namespace: string, note: LedgerRecord | undefined,
   if (note?.reason !== undefined) message.reason = note.reason;
   if (note?.detail !== undefined) message.detail = note.detail;
   const bodyText = textOf(readable);
-  if (bodyText !== undefined) message.bodyText = bodyText;
+  if (bodyText !== undefined) {
+    message.bodyText = bodyText;
+    // Parsed here once, so no page has to: a JSON body that does not parse keeps only its text.
+    if (/json/i.test((readable!.headers as Record<string, string>)['content-type'] ?? '')) {
+      try {
+        message.body = JSON.parse(bodyText);
+      } catch {}
+    }
+  }
   return message;
 }
 

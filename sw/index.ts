@@ -12,5 +12,6 @@ export type {
   MessageStatus,
   PendingMessage,
   Reason,
+  SessionCredentials,
   StatusUpdate,
 } from './protocol/messages.js';

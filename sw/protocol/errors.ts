@@ -62,10 +62,22 @@ export function rebuildError(serialized: SerializedError): Error {
   return error;
 }
 
-/** True when `error` is one of ours with that name, whichever side made it. */
-export function isOutboxError<N extends OutboxErrorName>(
-  error: unknown,
-  name: N,
-): error is InstanceType<(typeof KNOWN)[N]> {
-  return error instanceof Error && error.name === name;
+/** Any of outbox's named errors. */
+export type OutboxError = InstanceType<(typeof KNOWN)[OutboxErrorName]>;
+
+/**
+ * True when `error` is one of ours (with that name, when one is given),
+ * whichever side made it.
+ *
+ * @example
+ * try { await outbox.retry(id); } catch (error) {
+ *   if (isOutboxError(error, 'UnknownMessageError')) forget(id);
+ *   else if (isOutboxError(error)) showProblem(error.name, error.message);
+ *   else throw error;
+ * }
+ */
+export function isOutboxError<N extends OutboxErrorName>(error: unknown, name: N): error is InstanceType<(typeof KNOWN)[N]>;
+export function isOutboxError(error: unknown): error is OutboxError;
+export function isOutboxError(error: unknown, name?: OutboxErrorName): boolean {
+  return error instanceof Error && (name === undefined ? Object.hasOwn(KNOWN, error.name) : error.name === name);
 }

@@ -63,6 +63,8 @@ export interface PendingMessage extends StatusUpdate {
   createdAtMs: number;
   /** The body decoded as text, for text and JSON bodies (so a page can show it after a reload). */
   bodyText?: string;
+  /** The body parsed, for a JSON body (`Content-Type` containing `json`) that parses; otherwise absent. */
+  body?: unknown;
 }
 
 /** What started a drain; `online`, `probe` and `sync` are evidence that the server may be back. */
