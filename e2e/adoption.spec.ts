@@ -28,7 +28,8 @@ const PAGE_HTML = `<!doctype html>
 `;
 
 test('packed from a clean clone, installed, type-checked three ways, bundled, and a send survives an outage', async ({ browser }) => {
-  test.setTimeout(180_000);
+  // About 10 s on an idle machine; packing builds and type-checks six programs, which a loaded one stretches.
+  test.setTimeout(300_000);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'outbox-adoption-'));
   let server: DemoServer | undefined;
   try {
