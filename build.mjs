@@ -3,7 +3,8 @@
 // declarations. Fails on a type error or a size budget overrun.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +30,14 @@ const BUDGET_GZIP_BYTES = {
 
 rmSync('dist', { recursive: true, force: true });
 
+/** The modules of a library entry point: its .ts files, without tests and the ready-made workers' entries. */
+function libraryModules(dir) {
+  const entries = new Set(['worker.ts', 'shell-worker.ts']);
+  return readdirSync(dir, { recursive: true })
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !entries.has(path.basename(file)))
+    .map((file) => path.join(dir, file));
+}
+
 const common = {
   bundle: true,
   target: 'es2022',
@@ -50,14 +59,19 @@ await Promise.all([
   // Page helpers apart from the client, so a page that does not use them does not load them.
   build({ ...common, entryPoints: ['client/history.ts'], outfile: 'dist/history.js', format: 'esm', minify: true }),
   build({ ...common, entryPoints: ['client/storage.ts'], outfile: 'dist/storage.js', format: 'esm', minify: true }),
-  // The library form keeps process.env.NODE_ENV for the site's own bundler to decide.
+  // The library form, one module per source file and not bundled, so a site's
+  // bundler drops what the site does not import (the package is
+  // `"sideEffects": false`): a worker without installAppShell pulls in no
+  // workbox-strategies, and so no second copy of workbox-core. It keeps
+  // process.env.NODE_ENV for that bundler to decide.
   build({
     ...common,
+    bundle: false,
     define: {},
-    entryPoints: ['sw/index.ts'],
-    outfile: 'dist/sw/index.js',
+    entryPoints: libraryModules('sw'),
+    outbase: 'sw',
+    outdir: 'dist/sw',
     format: 'esm',
-    packages: 'external',
   }),
 ]);
 

@@ -43,6 +43,13 @@ test('packed from a clean clone, installed, type-checked three ways, bundled, an
       expect(files, `the tarball holds ${wanted}`).toContain(wanted);
     }
     expect(files.filter((f) => /\.test\.d\.ts$/.test(f)), 'test declarations in the tarball').toEqual([]);
+    // moduleResolution "node" ignores `exports`: each entry point with types needs its typesVersions twin.
+    const manifest = JSON.parse(readFileSync(path.join(clone, 'package.json'), 'utf8'));
+    for (const [subpath, target] of Object.entries(manifest.exports as Record<string, string | { types?: string }>)) {
+      if (typeof target !== 'object' || target.types === undefined) continue;
+      expect(manifest.typesVersions['*'][subpath.slice(2)], `typesVersions for ${subpath}`).toEqual([target.types]);
+      expect(Object.keys(target)[0], `types first in exports['${subpath}']`).toBe('types');
+    }
 
     // ---- the app: the docs' code, the tarball and another Workbox 7 ----
     const app = path.join(tmp, 'app');
