@@ -158,13 +158,14 @@ function truncate(text: string, n: number): string {
 }
 
 /** Attaches text as a file in the test's output folder (the terminal shows its path; inline bodies are cut short). */
-async function attachText(testInfo: TestInfo, name: string, text: string): Promise<void> {
+export async function attachText(testInfo: TestInfo, name: string, text: string): Promise<void> {
   const file = testInfo.outputPath(`${name}.txt`);
   await writeFile(file, `${text}\n`);
   await testInfo.attach(name, { path: file, contentType: 'text/plain' });
 }
 
-async function poll<T>(
+/** Calls `predicate` every `intervalMs` until it returns something truthy; fails after `timeoutMs` with `describe()`. */
+export async function poll<T>(
   predicate: () => T | Promise<T>,
   { timeoutMs = 15_000, intervalMs = 100, message = 'condition' }: WaitOptions,
   describe: () => string,
@@ -235,19 +236,7 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
 
   openHarness: async ({ server }, use) => {
     await use(async (page, swQuery = 'api=/api/chat', options = {}) => {
-      const params = new URLSearchParams();
-      params.set('sw', `/sw.js?${swQuery}`);
-      if (options.probe === false) params.set('probe', '0');
-      if (options.healthMs != null) params.set('healthMs', String(options.healthMs));
-      if (options.online === false) params.set('online', '0');
-      if (options.ns != null) params.set('ns', options.ns);
-      if (options.creds != null) params.set('creds', options.creds);
-      // Secrets go in the hash: never sent to the server, never part of a stored Referer.
-      const secrets = new URLSearchParams();
-      if (options.token != null) secrets.set('token', options.token);
-      if (options.cookie != null) secrets.set('cookie', options.cookie);
-      const hash = secrets.toString() !== '' ? `#${secrets}` : '';
-      await page.goto(`${server.url}/test/harness.html?${params}${hash}`);
+      await page.goto(harnessUrl(server.url, `/sw.js?${swQuery}`, options));
       await waitForHarness(page);
     });
   },
@@ -282,6 +271,26 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     });
   },
 });
+
+/**
+ * The harness page's URL (e2e/pages/harness.js) for a worker script URL and
+ * options. Secrets go in the hash: never sent to the server, never part of a
+ * stored Referer.
+ */
+export function harnessUrl(origin: string, workerUrl: string, options: HarnessOptions = {}): string {
+  const params = new URLSearchParams();
+  params.set('sw', workerUrl);
+  if (options.probe === false) params.set('probe', '0');
+  if (options.healthMs != null) params.set('healthMs', String(options.healthMs));
+  if (options.online === false) params.set('online', '0');
+  if (options.ns != null) params.set('ns', options.ns);
+  if (options.creds != null) params.set('creds', options.creds);
+  const secrets = new URLSearchParams();
+  if (options.token != null) secrets.set('token', options.token);
+  if (options.cookie != null) secrets.set('cookie', options.cookie);
+  const hash = secrets.toString() !== '' ? `#${secrets}` : '';
+  return `${origin}/test/harness.html?${params}${hash}`;
+}
 
 /** Waits until the harness page created its outbox (window.outboxReady), or fails with the page's error. */
 export async function waitForHarness(page: Page): Promise<void> {

@@ -1,14 +1,27 @@
 import { defineConfig } from '@playwright/test';
 
-// Run through `npm test` (node e2e/run.mjs), which finds Chromium and sets
-// CHROMIUM_PATH; fixtures.ts launches it. Each test gets its own demo server
-// (so its own origin, service worker and IndexedDB) and its own context.
+// Run through `npm test` (node e2e/run.mjs), which finds the browsers and sets
+// CHROMIUM_PATH, FIREFOX_PATH, WEBKIT_DRIVER_PATH and MINIBROWSER_PATH, and
+// OUTBOX_ENGINES (the neutral engines it found). Each test gets its own demo
+// server (so its own origin, service worker and IndexedDB) and its own
+// context (Chromium) or session (e2e/engines/).
+const neutralEngines = (process.env.OUTBOX_ENGINES ?? 'chromium,firefox,webkit').split(',').filter(Boolean);
+
 export default defineConfig({
-  // Two projects, one run and one closing line: the pure policy (sw/**/*.test.ts,
-  // no browser) and the end-to-end specs in Chromium.
+  // One run and one closing line: the pure policy (sw/**/*.test.ts, no
+  // browser), the Chromium specs (e2e/*.spec.ts: Background Sync, CDP and
+  // the faults), and the engine-neutral specs (e2e/neutral/) once per engine.
+  // `metadata.engine` is what e2e/summary-reporter.mjs counts by.
   projects: [
     { name: 'unit', testDir: '../sw', testMatch: '**/*.test.ts' },
-    { name: 'e2e', testDir: '.', testMatch: '*.spec.ts', testIgnore: ['bench/**'] },
+    { name: 'e2e', testDir: '.', testMatch: '*.spec.ts', testIgnore: ['bench/**', 'neutral/**'], metadata: { engine: 'chromium' } },
+    ...neutralEngines.map((engine) => ({
+      name: engine,
+      testDir: './neutral',
+      testMatch: '*.spec.ts',
+      metadata: { engine },
+      use: { engineName: engine },
+    })),
   ],
   outputDir: '../test-results',
   fullyParallel: true,

@@ -13,12 +13,29 @@
 //   cookie=<value>   document.cookie = `sid=<value>` before anything is sent (also from the hash)
 // It sets window.outbox, records every subscribe event in window.events and
 // then sets window.outboxReady = true (or window.outboxError on failure).
+// window.pageErrors collects the page's errors and the worker's (sw-errors.js).
 // Helpers for the accounts specs: window.bearer(token), window.idbDump(),
 // window.idbSearch(needles), window.queueRecords(), window.keyNamespaces(),
 // window.tryDecrypt(records), window.rawCommand(command), window.credentialCalls.
 const params = new URLSearchParams(location.search);
 const hash = new URLSearchParams(location.hash.slice(1));
 window.events = [];
+
+// Errors of this page and of the worker (through e2e/pages/sw-errors.js), for
+// the failure report: WebKit under automation captures no console output.
+window.pageErrors = [];
+{
+  const keep = (kind, text) => window.pageErrors.push({ kind, text: String(text), atMs: Date.now() });
+  const describe = (value) => (value && value.stack) || String(value);
+  addEventListener('error', (event) => keep('page error', describe(event.error ?? event.message)));
+  addEventListener('unhandledrejection', (event) => keep('page unhandledrejection', describe(event.reason)));
+  const consoleError = console.error.bind(console);
+  console.error = (...args) => {
+    keep('page console.error', args.map(describe).join(' '));
+    consoleError(...args);
+  };
+  new BroadcastChannel('outbox-e2e-errors').onmessage = ({ data }) => window.pageErrors.push(data);
+}
 
 if (params.get('online') === '0') {
   // Registered before the client exists, in the capture phase: at the target,

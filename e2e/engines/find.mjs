@@ -1,0 +1,121 @@
+// Finds Firefox and WebKit for the neutral specs (e2e/neutral/), as
+// e2e/chromium.mjs does for Chromium: the system's browsers only, never a
+// download. Where one is missing and this runs as root on Debian, Debian's
+// packages are installed (firefox-esr; webkit2gtk-driver and xvfb: MiniBrowser
+// comes with libwebkit2gtk-4.1-0, and MiniBrowser needs a display, which
+// xvfb-run gives it). What is still missing is reported, never thrown: the
+// caller decides whether a missing engine fails the run (CI) or is one line.
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
+  }
+  return null;
+}
+
+/** MiniBrowser lives under the multiarch library folder, e.g. /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/. */
+function findMiniBrowser() {
+  for (const dir of ['/usr/lib', '/usr/libexec', '/usr/local/lib']) {
+    let entries = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const sub of ['', ...entries]) {
+      for (const api of ['webkit2gtk-4.1', 'webkit2gtk-4.0', 'webkitgtk-6.0']) {
+        const file = path.join(dir, sub, api, 'MiniBrowser');
+        if (isExecutable(file)) return file;
+      }
+    }
+  }
+  return null;
+}
+
+/** Each engine: the files it needs (env override, else the system's), and the Debian packages that bring them. */
+const ENGINES = {
+  firefox: {
+    packages: ['firefox-esr'],
+    find() {
+      const firefox = fromEnv('FIREFOX_PATH') ?? onPath('firefox-esr') ?? onPath('firefox');
+      return firefox ? { env: { FIREFOX_PATH: firefox } } : { missing: 'no firefox-esr or firefox on PATH (Debian: apt-get install firefox-esr), or set FIREFOX_PATH' };
+    },
+  },
+  webkit: {
+    packages: ['webkit2gtk-driver', 'xvfb'],
+    find() {
+      const driver = fromEnv('WEBKIT_DRIVER_PATH') ?? onPath('WebKitWebDriver');
+      const browser = fromEnv('MINIBROWSER_PATH') ?? findMiniBrowser();
+      const xvfbRun = onPath('xvfb-run');
+      const missing = [
+        !driver && 'WebKitWebDriver (Debian: webkit2gtk-driver; or set WEBKIT_DRIVER_PATH)',
+        !browser && 'MiniBrowser (Debian: libwebkit2gtk-4.1-0; or set MINIBROWSER_PATH)',
+        !xvfbRun && 'xvfb-run (Debian: xvfb)',
+      ].filter(Boolean);
+      return missing.length === 0
+        ? { env: { WEBKIT_DRIVER_PATH: driver, MINIBROWSER_PATH: browser } }
+        : { missing: `missing ${missing.join(', ')}` };
+    },
+  },
+};
+
+function fromEnv(name) {
+  const value = process.env[name];
+  return value && isExecutable(value) ? value : null;
+}
+
+function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const stdio = ['ignore', 'inherit', 'inherit'];
+  console.error(`e2e: installing Debian's ${packages.join(', ')}`);
+  try {
+    execFileSync('apt-get', ['update'], { stdio, env });
+    execFileSync('apt-get', ['install', '-y', ...packages], { stdio, env });
+    return null;
+  } catch (err) {
+    return `apt-get install ${packages.join(' ')} failed (${err.message.split('\n')[0]})`;
+  }
+}
+
+/**
+ * Finds `names` (of 'firefox', 'webkit'), installing Debian's packages for
+ * the missing ones when it can. Returns `{ env, found, missing }`: env holds
+ * FIREFOX_PATH, WEBKIT_DRIVER_PATH, MINIBROWSER_PATH for the found ones;
+ * missing maps an engine to why it cannot run.
+ */
+export function findEngines(names = Object.keys(ENGINES)) {
+  const results = Object.fromEntries(names.map((name) => [name, ENGINES[name].find()]));
+  const lacking = names.filter((name) => results[name].missing);
+  let installError = null;
+  if (lacking.length > 0 && isRoot() && existsSync('/etc/debian_version')) {
+    installError = aptInstall(lacking.flatMap((name) => ENGINES[name].packages));
+    for (const name of lacking) results[name] = ENGINES[name].find();
+  }
+  const env = {};
+  const found = [];
+  const missing = {};
+  for (const name of names) {
+    const result = results[name];
+    if (result.env) {
+      Object.assign(env, result.env);
+      found.push(name);
+    } else {
+      missing[name] = installError ? `${result.missing}; ${installError}` : result.missing;
+    }
+  }
+  return { env, found, missing };
+}

@@ -1,0 +1,66 @@
+// Recovery without Background Sync, in every engine. Firefox and WebKit have
+// none; Chromium runs with sync=0 here so that all three are in the same
+// world. Nothing wakes a worker after an outage then: what is left queued is
+// delivered when a page of the site opens again.
+import { test, expect, sendAll, list } from '../engines/fixtures';
+import { expectStoredExactly, texts, workerFailures, minTimerDelayMs } from '../fixtures';
+
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 600_000;
+/** After 7 failures in a row the worker's own timer waits >= 3.2 s. */
+const FAILURES = 7;
+
+test('no Background Sync in this engine unless it is Chromium', async ({ tab, server, engine }) => {
+  await tab.goto(`${server.url}/test/plain.html`);
+  expect(await tab.evaluate(() => 'SyncManager' in window), 'SyncManager in the page').toBe(engine.backgroundSync);
+});
+
+test('messages left queued when the last tab closed are delivered when a page of the site opens again', async ({ session, tab, server, harness, waitFor, waitForStored }) => {
+  // No probe, no `online`, and a timer that backs off far: only the page's arrival can deliver in time.
+  const query = `api=/api/chat&sync=0&retryBase=${RETRY_BASE_MS}&retryMax=${RETRY_MAX_MS}`;
+  await harness(tab, query, { probe: false, online: false });
+  server.api.setMode('unreachable');
+  const sent = texts('after the tabs closed', 3);
+  const results = await sendAll(tab, sent);
+  expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+  const ids = results.map((r) => r.id);
+  await waitFor(() => workerFailures(server, ids[0]!).length >= FAILURES, {
+    timeoutMs: 20_000,
+    message: `${FAILURES} failed attempts, so the worker's backoff has grown`,
+  });
+
+  // The user closes the site (the browser stays open), and the API comes back.
+  const blank = await session.newTab();
+  await tab.close();
+  server.api.setMode('up');
+  const failed = workerFailures(server, ids[0]!);
+  const lastFailureAtMs = failed.at(-1)!.receivedAtMs;
+  const timerEarliestMs = lastFailureAtMs + minTimerDelayMs(failed.length, RETRY_BASE_MS, RETRY_MAX_MS);
+
+  // The user comes back to the site.
+  await harness(blank, query, { probe: false, online: false });
+  await waitForStored(3, { message: '3 stored after a page of the site opened again' });
+  expectStoredExactly(server, ids, sent);
+  const firstStoredAtMs = server.api.attempts.find((a) => a.outcome === 'stored')!.receivedAtMs;
+  expect(firstStoredAtMs, `delivered ${firstStoredAtMs - lastFailureAtMs} ms after the last failure, before the worker's timer could (${timerEarliestMs - lastFailureAtMs} ms): by the page's arrival`).toBeLessThan(timerEarliestMs);
+  await waitFor(async () => (await list(blank)).length === 0, { message: 'list() empty in the new page' });
+});
+
+test('messages left queued when the worker was stopped are delivered by its next start, from a page without the client', async ({ session, tab, server, harness, needs, waitForStored }) => {
+  needs('stop-workers');
+  await harness(tab, 'api=/api/chat&sync=0', { probe: false, online: false });
+  server.api.setMode('unreachable');
+  const sent = texts('after a worker stop', 3);
+  const results = await sendAll(tab, sent);
+  expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+  await session.stopWorkers!();
+  server.api.setMode('up');
+  const attemptsBefore = server.api.attempts.length;
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect(server.api.attempts.length, 'with the worker stopped and no Background Sync nothing is tried').toBe(attemptsBefore);
+
+  const plain = await session.newTab();
+  await plain.goto(`${server.url}/test/plain.html`);
+  await waitForStored(3, { message: '3 stored after a plain page started the worker' });
+  expectStoredExactly(server, results.map((r) => r.id), sent);
+});

@@ -1,0 +1,83 @@
+// Outages in every engine: the API drops connections or answers 503 while
+// the browser stays up; messages wait, in order, and the health probe or the
+// page's `online` event delivers them once the API is back, each once.
+//
+// Who delivered is read off the server's clock, as in e2e/outage.spec.ts:
+// with a tiny retryBase the outage lasts until the worker's backoff has grown
+// to seconds, so a delivery sooner than the worker's own timer could fire was
+// the trigger's doing.
+import { test, expect, sendAll, list, heardAll, type Session, type Tab } from '../engines/fixtures';
+import { expectStoredExactly, texts, workerFailures, minTimerDelayMs } from '../fixtures';
+
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 600_000;
+const GROWING = `api=/api/chat&retryBase=${RETRY_BASE_MS}&retryMax=${RETRY_MAX_MS}`;
+/**
+ * Failures in a row before the API comes back. After 7 the timer waits >= 3.2 s,
+ * room for the probe (its interval grows during an outage, within 4 s in its
+ * first minute); after 5 it waits >= 0.8 s, room for an `online` given at once.
+ */
+const FAILURES = { 'health probe': 7, 'online event': 5 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The page goes offline and back: the browser fires `online`, or (no offline emulation) the page is handed one. */
+async function onlineAgain(session: Session, tab: Tab, replaced: (step: 'offline', how: string) => void): Promise<void> {
+  if (session.network) {
+    await session.network.setOffline(true);
+    await session.network.setOffline(false);
+    return;
+  }
+  replaced('offline', 'the page\'s `online` event is dispatched by script, so the client\'s path from `online` to a drain is tested, not the browser\'s own event');
+  await tab.evaluate(() => {
+    dispatchEvent(new Event('online'));
+  });
+}
+
+for (const outage of [
+  { name: 'a dropped-connection outage', mode: 'unreachable' as const, outcome: 'dropped', reason: 'network' },
+  { name: 'a 503 outage', mode: '503' as const, outcome: '503', reason: 'http-503' },
+]) {
+  for (const trigger of ['health probe', 'online event'] as const) {
+    test(`${outage.name} is recovered by the ${trigger}, once and in order`, async ({ session, tab, server, harness, replaced, waitFor, waitForStored }) => {
+      await harness(tab, GROWING, trigger === 'health probe' ? { healthMs: 1_000, online: false } : { probe: false });
+      server.api.setMode(outage.mode);
+      const sent = texts(`${outage.mode} ${trigger}`, 3);
+      const results = await sendAll(tab, sent);
+      expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+      const ids = results.map((r) => r.id);
+      expect(server.api.attempts[0], 'the first send was tried at once').toMatchObject({ key: ids[0], outcome: outage.outcome });
+
+      const pending = await list(tab);
+      expect(pending.map((m) => m.id)).toEqual(ids);
+      expect(pending[0]!.reason, 'the last transient failure is kept on the message').toBe(outage.reason);
+
+      await waitFor(() => workerFailures(server, ids[0]!).length >= FAILURES[trigger], {
+        timeoutMs: 20_000,
+        message: `${FAILURES[trigger]} failed attempts of the head message, so the worker's backoff has grown`,
+      });
+      expect(server.api.attempts.every((a) => a.key === ids[0]), 'nothing behind the head is tried during the outage').toBe(true);
+
+      server.api.setMode('up');
+      const failed = workerFailures(server, ids[0]!);
+      const lastFailureAtMs = failed.at(-1)!.receivedAtMs;
+      const timerEarliestMs = lastFailureAtMs + minTimerDelayMs(failed.length, RETRY_BASE_MS, RETRY_MAX_MS);
+      if (trigger === 'online event') {
+        // An `online` within retryBase of the last failure is taken as no news; give it that long.
+        await sleep(3 * RETRY_BASE_MS);
+        await onlineAgain(session, tab, replaced);
+      }
+
+      await waitForStored(3, { timeoutMs: 15_000, message: `3 messages stored after the outage (by the ${trigger})` });
+      expectStoredExactly(server, ids, sent);
+      const firstStoredAtMs = server.api.attempts.find((a) => a.outcome === 'stored')!.receivedAtMs;
+      expect(
+        firstStoredAtMs,
+        `delivered ${firstStoredAtMs - lastFailureAtMs} ms after the last failure: before the backoff timer could fire (>= ${timerEarliestMs - lastFailureAtMs} ms), so by the ${trigger}`,
+      ).toBeLessThan(timerEarliestMs);
+
+      await waitFor(() => heardAll(tab, ids, 'delivered'), { message: 'a `delivered` event for every message' });
+      await expect.poll(async () => (await list(tab)).length, { message: 'list() empties once delivered' }).toBe(0);
+    });
+  }
+}
