@@ -1,8 +1,12 @@
 // A Playwright reporter that only counts outcomes and writes them to the file
-// named by OUTBOX_E2E_SUMMARY; e2e/run.mjs prints the closing line from it.
+// named by OUTBOX_E2E_SUMMARY; e2e/run.mjs prints the closing lines from it.
 // A test that passed on a retry counts as passed (Playwright calls it flaky,
-// and the list reporter says so).
+// and the list reporter says so). Counts are also kept per engine (a
+// project's `metadata.engine`; the unit tests have none), with each reason an
+// engine skipped or replaced a step (e2e/engines/fixtures.ts), once.
 import { writeFileSync } from 'node:fs';
+
+const emptyCounts = () => ({ passed: 0, failed: 0, skipped: 0, flaky: 0 });
 
 export default class SummaryReporter {
   onBegin(config, suite) {
@@ -15,15 +19,30 @@ export default class SummaryReporter {
   }
 
   onEnd(result) {
-    const counts = { passed: 0, failed: 0, skipped: 0, flaky: 0, errors: this.errors, status: result.status };
+    const counts = { ...emptyCounts(), errors: this.errors, status: result.status, engines: {} };
     for (const test of this.suite?.allTests() ?? []) {
+      const engine = test.parent.project()?.metadata?.engine ?? 'unit';
+      const perEngine = (counts.engines[engine] ??= { ...emptyCounts(), version: undefined, notes: {} });
       const outcome = test.outcome();
-      if (outcome === 'expected') counts.passed += 1;
-      else if (outcome === 'flaky') {
-        counts.passed += 1;
-        counts.flaky += 1;
-      } else if (outcome === 'unexpected') counts.failed += 1;
-      else counts.skipped += 1;
+      for (const bucket of [counts, perEngine]) {
+        if (outcome === 'expected') bucket.passed += 1;
+        else if (outcome === 'flaky') {
+          bucket.passed += 1;
+          bucket.flaky += 1;
+        } else if (outcome === 'unexpected') bucket.failed += 1;
+        else bucket.skipped += 1;
+      }
+      const annotations = [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])];
+      for (const { type, description } of annotations) {
+        if (type === 'engine' && description) perEngine.version = description;
+        if ((type === 'skip' || type === 'replaced') && description) {
+          const key = `${type === 'skip' ? 'skipped' : 'replaced'}: ${description}`;
+          perEngine.notes[key] = (perEngine.notes[key] ?? new Set()).add(test.id);
+        }
+      }
+    }
+    for (const perEngine of Object.values(counts.engines)) {
+      perEngine.notes = Object.fromEntries(Object.entries(perEngine.notes).map(([note, tests]) => [note, tests.size]));
     }
     const file = process.env.OUTBOX_E2E_SUMMARY;
     if (file) writeFileSync(file, JSON.stringify(counts));

@@ -56,15 +56,16 @@ const ENGINES = {
     },
   },
   webkit: {
-    packages: ['webkit2gtk-driver', 'xvfb'],
+    // xvfb-run needs xauth, which xvfb only recommends.
+    packages: ['webkit2gtk-driver', 'xvfb', 'xauth'],
     find() {
       const driver = fromEnv('WEBKIT_DRIVER_PATH') ?? onPath('WebKitWebDriver');
       const browser = fromEnv('MINIBROWSER_PATH') ?? findMiniBrowser();
-      const xvfbRun = onPath('xvfb-run');
+      const xvfbRun = onPath('xvfb-run') && onPath('xauth');
       const missing = [
         !driver && 'WebKitWebDriver (Debian: webkit2gtk-driver; or set WEBKIT_DRIVER_PATH)',
         !browser && 'MiniBrowser (Debian: libwebkit2gtk-4.1-0; or set MINIBROWSER_PATH)',
-        !xvfbRun && 'xvfb-run (Debian: xvfb)',
+        !xvfbRun && 'xvfb-run and xauth (Debian: xvfb, xauth)',
       ].filter(Boolean);
       return missing.length === 0
         ? { env: { WEBKIT_DRIVER_PATH: driver, MINIBROWSER_PATH: browser } }

@@ -63,7 +63,9 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     await use([]);
   },
 
-  openSession: async ({ engine, openTabs }, use) => {
+  openSession: async ({ engine, openTabs }, use, testInfo) => {
+    // The browser and its version, for the closing lines (e2e/summary-reporter.mjs).
+    testInfo.annotations.push({ type: 'engine', description: engine.version });
     const sessions: Session[] = [];
     await use(async (options) => {
       const session = tracked(await engine.newSession(options), openTabs);
