@@ -37,14 +37,14 @@ export interface Tab {
   close(): Promise<void>;
 }
 
-/** Offline emulation, and how far it reaches. */
+/**
+ * Offline emulation of the session's pages: their `navigator.onLine` and
+ * their `online`/`offline` events. It never reaches the service worker: its
+ * fetches still go out, in every engine (Firefox's BiDi emulation is per page;
+ * Chromium's is kept to the pages too, see chromium.ts). An outage of the API
+ * is the demo server's mode, not this.
+ */
 export interface Network {
-  /**
-   * `page and worker`: the service worker's fetches fail too (Chromium).
-   * `page`: only the page's `navigator.onLine` and its `online`/`offline`
-   * events follow; the worker's fetches still go out (Firefox over BiDi).
-   */
-  reach: 'page and worker' | 'page';
   setOffline(offline: boolean): Promise<void>;
 }
 

@@ -8,7 +8,7 @@
  *   cookies, IndexedDB and service worker registrations.
  * - Offline: `page.setOfflineMode` flips the page's `navigator.onLine` and
  *   fires its `offline`/`online` events, but the service worker's fetches
- *   still go out (measured with Firefox 153 ESR), so it is `reach: 'page'`.
+ *   still go out (measured with Firefox 153 ESR).
  * - No Background Sync (no `SyncManager`), and BiDi has no command to stop a
  *   service worker.
  * - A restart is a second launch on the same profile directory.
@@ -68,7 +68,6 @@ function sessionOf(context: BrowserContext | Browser, closeSession: () => Promis
       return tabOf(page, tabs);
     },
     network: {
-      reach: 'page',
       async setOffline(value) {
         offline = value;
         await Promise.all([...tabs].map((page) => page.setOfflineMode(value)));

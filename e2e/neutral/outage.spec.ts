@@ -15,23 +15,28 @@ const GROWING = `api=/api/chat&retryBase=${RETRY_BASE_MS}&retryMax=${RETRY_MAX_M
 /**
  * Failures in a row before the API comes back. After 7 the timer waits >= 3.2 s,
  * room for the probe (its interval grows during an outage, within 4 s in its
- * first minute); after 5 it waits >= 0.8 s, room for an `online` given at once.
+ * first minute); after 6 it waits >= 1.6 s, room for an `online` given at once.
  */
-const FAILURES = { 'health probe': 7, 'online event': 5 };
+const FAILURES = { 'health probe': 7, 'online event': 6 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The page goes offline and back: the browser fires `online`, or (no offline emulation) the page is handed one. */
-async function onlineAgain(session: Session, tab: Tab, replaced: (step: 'offline', how: string) => void): Promise<void> {
+/**
+ * The page goes offline (the API is still down), and back online once it is
+ * up: the browser fires `online`, or, without offline emulation, the page is
+ * handed one by script.
+ */
+async function offlineThenOnline(session: Session, tab: Tab, replaced: (step: 'offline', how: string) => void) {
   if (session.network) {
     await session.network.setOffline(true);
-    await session.network.setOffline(false);
-    return;
+    return () => session.network!.setOffline(false);
   }
   replaced('offline', 'the page\'s `online` event is dispatched by script, so the client\'s path from `online` to a drain is tested, not the browser\'s own event');
-  await tab.evaluate(() => {
-    dispatchEvent(new Event('online'));
-  });
+  return async () => {
+    await tab.evaluate(() => {
+      dispatchEvent(new Event('online'));
+    });
+  };
 }
 
 for (const outage of [
@@ -58,14 +63,18 @@ for (const outage of [
       });
       expect(server.api.attempts.every((a) => a.key === ids[0]), 'nothing behind the head is tried during the outage').toBe(true);
 
+      const online = trigger === 'online event' ? await offlineThenOnline(session, tab, replaced) : undefined;
       server.api.setMode('up');
       const failed = workerFailures(server, ids[0]!);
       const lastFailureAtMs = failed.at(-1)!.receivedAtMs;
       const timerEarliestMs = lastFailureAtMs + minTimerDelayMs(failed.length, RETRY_BASE_MS, RETRY_MAX_MS);
-      if (trigger === 'online event') {
-        // An `online` within retryBase of the last failure is taken as no news; give it that long.
-        await sleep(3 * RETRY_BASE_MS);
-        await onlineAgain(session, tab, replaced);
+      if (online) {
+        // An `online` within retryBase of the worker's last failure is taken as
+        // no news: wait until the worker has recorded it (the ledger counts it),
+        // then that long.
+        await waitFor(async () => ((await list(tab))[0]?.attempts ?? 0) >= failed.length, { timeoutMs: 1_000, message: 'the worker to record its last failure' });
+        await sleep(2 * RETRY_BASE_MS);
+        await online();
       }
 
       await waitForStored(3, { timeoutMs: 15_000, message: `3 messages stored after the outage (by the ${trigger})` });
