@@ -3,7 +3,8 @@
 // A test that passed on a retry counts as passed (Playwright calls it flaky,
 // and the list reporter says so). Counts are also kept per engine (a
 // project's `metadata.engine`; the unit tests have none), with each reason an
-// engine skipped or replaced a step (e2e/engines/fixtures.ts), once.
+// engine skipped or replaced a step (e2e/engines/fixtures.ts), and each
+// `fact` a spec recorded (e2e/neutral/storage.spec.ts), once.
 import { writeFileSync } from 'node:fs';
 
 const emptyCounts = () => ({ passed: 0, failed: 0, skipped: 0, flaky: 0 });
@@ -35,8 +36,8 @@ export default class SummaryReporter {
       const annotations = [...test.annotations, ...test.results.flatMap((r) => r.annotations ?? [])];
       for (const { type, description } of annotations) {
         if (type === 'engine' && description) perEngine.version = description;
-        if ((type === 'skip' || type === 'replaced') && description) {
-          const key = `${type === 'skip' ? 'skipped' : 'replaced'}: ${description}`;
+        if ((type === 'skip' || type === 'replaced' || type === 'fact') && description) {
+          const key = `${type === 'skip' ? 'skipped' : type}: ${description}`;
           perEngine.notes[key] = (perEngine.notes[key] ?? new Set()).add(test.id);
         }
       }
