@@ -8,7 +8,7 @@ import path from 'node:path';
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+export const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** Arguments every launch gets: quiet, no updates, no sandbox only when root (Chromium refuses it otherwise). */
 export const launchArgs = [
@@ -20,7 +20,7 @@ export const launchArgs = [
   '--disable-gpu',
 ];
 
-function isExecutable(file) {
+export function isExecutable(file) {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -29,7 +29,8 @@ function isExecutable(file) {
   }
 }
 
-function onPath(name) {
+/** The first executable `name` on PATH, or null. */
+export function onPath(name) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     if (!dir) continue;
     const file = path.join(dir, name);

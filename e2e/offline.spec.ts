@@ -1,6 +1,7 @@
-// Offline: a message sent without a network is queued at once, survives a
-// reload, and reaches the server exactly once, in order, when the network is back.
-import { test, expect, send, sendAll, list, events, sawStatus, expectStoredExactly, texts, UUID_RE, waitForHarness } from './fixtures';
+// Offline: a message sent without a network is queued at once, and reaches the
+// server exactly once, in order, when the network is back. (Surviving a reload:
+// e2e/neutral/queue.spec.ts, in every engine.)
+import { test, expect, send, sendAll, list, events, sawStatus, expectStoredExactly, texts, UUID_RE } from './fixtures';
 
 test('an offline send resolves `queued` at once and list() shows it', async ({ page, context, server, openHarness }) => {
   await openHarness(page);
@@ -23,31 +24,6 @@ test('an offline send resolves `queued` at once and list() shows it', async ({ p
 
   await expect.poll(() => sawStatus(page, result.id, 'queued'), { message: 'a `queued` event for the message' }).toBe(true);
   expect(server.api.attempts, 'nothing can reach the server while offline').toHaveLength(0);
-});
-
-test('queued messages are still queued after a reload, and are delivered afterwards', async ({ page, server, openHarness, waitForStored }) => {
-  await openHarness(page, 'api=/api/chat', { healthMs: 1_000 });
-  // Offline would also stop the reload itself; keep the page served, cut the API.
-  server.api.setMode('unreachable');
-  const sent = texts('survives reload', 3);
-  const results = await sendAll(page, sent);
-  expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
-  const ids = results.map((r) => r.id);
-
-  await page.reload();
-  await waitForHarness(page);
-
-  const pending = await list(page);
-  expect(pending.map((m) => m.id), 'list() after the reload, in send order').toEqual(ids);
-  for (const m of pending) expect(['queued', 'sending']).toContain(m.status);
-  expect(pending.map((m) => JSON.parse(m.bodyText!).text)).toEqual(sent);
-  expect(server.api.stored).toHaveLength(0);
-
-  // Back up: the reloaded page's probe (or the worker's timer) delivers them.
-  server.api.setMode('up');
-  await waitForStored(3);
-  expectStoredExactly(server, ids, sent);
-  await expect.poll(async () => (await list(page)).length, { message: 'list() empties once delivered' }).toBe(0);
 });
 
 test('back online: ten offline messages reach the server exactly once, in send order', async ({ page, context, server, openHarness, waitForStored, waitFor }) => {

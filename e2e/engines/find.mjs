@@ -6,26 +6,9 @@
 // xvfb-run gives it). What is still missing is reported, never thrown: the
 // caller decides whether a missing engine fails the run (CI) or is one line.
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-
-const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
-
-function isExecutable(file) {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name) {
-  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return null;
-}
+import { isExecutable, isRoot, onPath } from '../chromium.mjs';
 
 /** MiniBrowser lives under the multiarch library folder, e.g. /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/. */
 function findMiniBrowser() {
