@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// outbox-relay --upstream http://127.0.0.1:9000 [--listen 127.0.0.1:8787]
+//   [--store sqlite:./relay.db | --store redis://127.0.0.1:6379/0] [--path /api/chat]… [--lane-header NAME]
+import { parseArgs } from 'node:util';
+import { startRelay, RelayOptionError, RELAY_DEFAULTS } from '../src/relay/index.js';
+
+const USAGE = `usage: outbox-relay --upstream URL [options]
+
+  --upstream URL              the chat API to forward to (required)
+  --listen HOST:PORT          where to listen (default ${RELAY_DEFAULTS.listen}; port 0 picks a free one)
+  --store sqlite:FILE | redis://HOST:PORT/DB
+                              where accepted messages are kept (default ${RELAY_DEFAULTS.store})
+  --path PREFIX               POSTs under this path are relayed; repeatable (default ${RELAY_DEFAULTS.paths[0]})
+  --lane-header NAME          one FIFO lane per value of this header (default: one lane)
+  --pass-through-wait-ms MS   how long an empty lane's client waits for the upstream (default ${RELAY_DEFAULTS.passThroughWaitMs})
+  --timeout-ms MS             one forwarding attempt's deadline (default ${RELAY_DEFAULTS.timeoutMs})
+  --retry-base-ms MS, --retry-max-ms MS   backoff bounds (default ${RELAY_DEFAULTS.retryBaseMs}, ${RELAY_DEFAULTS.retryMaxMs})
+  --lease-ms MS               a lane's lease with Redis (default ${RELAY_DEFAULTS.leaseMs})
+  --max-body-bytes N          largest relayed body (default ${RELAY_DEFAULTS.maxBodyBytes})
+  --admin-token TOKEN         require Authorization: Bearer TOKEN on /outbox/*
+  --log-level LEVEL           debug, info, warn or error (default ${RELAY_DEFAULTS.logLevel})
+
+Logs are JSON lines on stdout. Endpoints: GET /api/health, GET /outbox/status,
+GET /outbox/messages?status=failed|queued, POST /outbox/messages/ID/retry,
+DELETE /outbox/messages/ID, GET /outbox/metrics (Prometheus).`;
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      upstream: { type: 'string' },
+      listen: { type: 'string' },
+      store: { type: 'string' },
+      path: { type: 'string', multiple: true },
+      'lane-header': { type: 'string' },
+      'pass-through-wait-ms': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'retry-base-ms': { type: 'string' },
+      'retry-max-ms': { type: 'string' },
+      'lease-ms': { type: 'string' },
+      'poll-ms': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'admin-token': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (error) {
+  console.error(`outbox-relay: ${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!args.upstream) {
+  console.error(`outbox-relay: --upstream is required\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let relay;
+try {
+  relay = await startRelay({
+    upstream: args.upstream,
+    listen: args.listen,
+    store: args.store,
+    paths: args.path,
+    laneHeader: args['lane-header'],
+    passThroughWaitMs: args['pass-through-wait-ms'],
+    timeoutMs: args['timeout-ms'],
+    retryBaseMs: args['retry-base-ms'],
+    retryMaxMs: args['retry-max-ms'],
+    leaseMs: args['lease-ms'],
+    pollMs: args['poll-ms'],
+    maxBodyBytes: args['max-body-bytes'],
+    adminToken: args['admin-token'] ?? process.env.OUTBOX_RELAY_ADMIN_TOKEN,
+    logLevel: args['log-level'],
+  });
+} catch (error) {
+  console.error(`outbox-relay: ${error.message}`);
+  process.exit(error instanceof RelayOptionError ? 2 : 1);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    relay.close().then(() => process.exit(0), () => process.exit(1));
+  });
+}

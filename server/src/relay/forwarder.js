@@ -1,0 +1,153 @@
+// Forwards each lane's messages upstream, oldest first, one in flight per
+// lane. A lane in this process is in one state at a time:
+//
+//   idle ──kick / poll finds it due──► draining ──head forwarded──► settle:
+//     2xx ──► finish(delivered), next head
+//     408/425/429/5xx, network, timeout ──► attempts+1, nextAttemptAtMs = now + max(backoff, Retry-After); idle
+//     other 4xx ──► finish(failed: a dead letter, or refused when its client got that answer); next head
+//   draining ──lease not held (another relay has the lane) or lane empty──► idle
+//
+// The lease (Redis) is held while draining and renewed every leaseMs/3; a
+// relay that lost it stops after the message on the wire, and that message
+// stays at the head for the new holder, which sends it again with the same
+// Idempotency-Key (a deduplicating upstream keeps one copy).
+import { performance } from 'node:perf_hooks';
+import { backoffDelayMs, classifyStatus, parseRetryAfterMs } from './retry.js';
+import { sendUpstream } from './http.js';
+
+/**
+ * @param {object} deps
+ * @param {ReturnType<import('./store-sqlite.js').sqliteQueue>} deps.store
+ * @param {string} deps.owner this relay's id, for leases
+ * @param {import('./options.js').RelayOptions} deps.options
+ * @param {ReturnType<import('./log.js').createLogger>} deps.log
+ * @param {ReturnType<import('./metrics.js').createMetrics>} deps.metrics
+ * @param {(state: 'up' | 'down') => void} deps.onUpstream
+ */
+export function createForwarder({ store, owner, options, log, metrics, onUpstream }) {
+  /** @type {Map<string, { state: 'draining', id?: string }>} lanes not idle */
+  const lanes = new Map();
+  /** @type {Map<string, { claimed: boolean, resolve: (result: unknown) => void }>} clients waiting for a pass-through answer */
+  const waiters = new Map();
+  let closed = false;
+  const running = new Set();
+
+  const poll = setInterval(() => {
+    store.dueLanes(Date.now()).then((due) => due.forEach(kick), (error) => log.error('poll-failed', { error: error.message }));
+  }, options.pollMs);
+  poll.unref();
+
+  function kick(lane) {
+    if (closed || lanes.has(lane)) return;
+    lanes.set(lane, { state: 'draining' });
+    const run = drain(lane).catch((error) => log.error('lane-failed', { lane, error: error.message })).finally(() => {
+      lanes.delete(lane);
+      running.delete(run);
+    });
+    running.add(run);
+  }
+
+  async function drain(lane) {
+    while (!closed) {
+      if (!(await store.acquireLane(lane, owner, options.leaseMs))) return;
+      const message = await store.head(lane);
+      if (!message || message.nextAttemptAtMs > Date.now()) {
+        await store.releaseLane(lane, owner);
+        return;
+      }
+      lanes.set(lane, { state: 'draining', id: message.id });
+      const { result, leaseHeld } = await forwardUnderLease(lane, message);
+      const settled = await settle(message, result);
+      if (!leaseHeld || settled === 'later') {
+        await store.releaseLane(lane, owner);
+        return;
+      }
+    }
+  }
+
+  async function forwardUnderLease(lane, message) {
+    let leaseHeld = true;
+    const renewal = setInterval(() => {
+      store.renewLane(lane, owner, options.leaseMs).then((held) => {
+        if (!held) leaseHeld = false;
+      }, () => {});
+    }, Math.max(10, Math.floor(options.leaseMs / 3)));
+    const startedMs = performance.now();
+    log.debug('forward', { id: message.id, lane, attempt: message.attempts + 1 });
+    try {
+      const result = await sendUpstream(options.upstream, { method: message.method, url: message.url, headers: message.headers, body: Buffer.from(message.bodyBase64, 'base64') }, options.timeoutMs);
+      metrics.duration.observe((performance.now() - startedMs) / 1000);
+      return { result, leaseHeld };
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now. */
+  async function settle(message, result) {
+    const { id, lane } = message;
+    const retryAfter = result.kind === 'answer' ? result.headers.find(([n]) => n.toLowerCase() === 'retry-after')?.[1] : undefined;
+    const verdict = result.kind === 'answer' ? classifyStatus(result.status, retryAfter) : 'transient';
+    metrics.attempts.inc({ result: verdict });
+    onUpstream(verdict === 'transient' ? 'down' : 'up');
+    // A client still waiting on this message is claimed before the store
+    // changes, so it is told the upstream's answer, never a 202 for a refusal.
+    const waiter = verdict === 'transient' ? undefined : waiters.get(id);
+    if (waiter) {
+      waiter.claimed = true;
+      waiters.delete(id);
+    }
+    const response = result.kind === 'answer' ? { status: result.status, headers: result.headers, bodyBase64: result.body.toString('base64'), passedThrough: Boolean(waiter) } : undefined;
+    try {
+      if (verdict === 'delivered') {
+        const done = await store.finish(id, owner, { status: 'delivered', response });
+        log.info(done ? 'delivered' : 'delivered-elsewhere', { id, lane, status: result.status, attempts: message.attempts + 1 });
+        return 'next';
+      }
+      if (verdict === 'rejected') {
+        const status = waiter ? 'refused' : 'failed';
+        const lastError = `http-${result.status}`;
+        await store.finish(id, owner, { status, response, lastError });
+        log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: result.status });
+        return 'next';
+      }
+      const attempts = message.attempts + 1;
+      const retryAfterMs = parseRetryAfterMs(retryAfter);
+      const delayMs = Math.max(backoffDelayMs(attempts, options.retryBaseMs, options.retryMaxMs), retryAfterMs ?? 0);
+      const lastError = result.kind === 'answer' ? `http-${result.status}` : result.error;
+      await store.recordAttempt(id, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError });
+      log.info('retry-later', { id, lane, attempts, delayMs, error: lastError });
+      return 'later';
+    } finally {
+      if (waiter) waiter.resolve(verdict === 'transient' ? null : result);
+      // A waiter whose message failed transiently gets its 202 from its own timer.
+      if (verdict === 'transient') waiters.get(id)?.resolve(null);
+    }
+  }
+
+  return {
+    kick,
+    /**
+     * Resolves with the upstream's answer if this message is forwarded and
+     * answered (2xx or a refusal) within `waitMs`, else with null (queued).
+     */
+    waitFor(id, waitMs) {
+      return new Promise((resolve) => {
+        const waiter = { claimed: false, resolve: (result) => { clearTimeout(timer); waiters.delete(id); resolve(result); } };
+        const timer = setTimeout(() => {
+          if (!waiter.claimed) waiter.resolve(null);
+        }, waitMs);
+        waiters.set(id, waiter);
+      });
+    },
+    cancelWait(id) {
+      waiters.get(id)?.resolve(null);
+    },
+    /** Stops taking new work and waits (at most `graceMs`) for the messages on the wire. */
+    async close(graceMs = 5_000) {
+      closed = true;
+      clearInterval(poll);
+      await Promise.race([Promise.allSettled([...running]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+    },
+  };
+}

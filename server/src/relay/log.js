@@ -1,0 +1,25 @@
+// Structured logs: one JSON object per line, one line per event, with the
+// message id and lane on every line about a message. Secret headers never
+// reach a line: log fields are chosen, never whole requests, and any header
+// set that is logged goes through redactHeaders().
+
+/** Headers whose values are credentials: forwarded, stored, never logged. */
+export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'set-cookie', 'x-api-key']);
+
+/** @param {[string, string][]} headers */
+export const redactHeaders = (headers) => headers.map(([name, value]) => [name, SECRET_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value]);
+
+/**
+ * @param {{ write?: (line: string) => void, level?: 'debug' | 'info' | 'warn' | 'error' }} [options]
+ * @returns {{ debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }}
+ * @typedef {(event: string, fields?: Record<string, unknown>) => void} LogFn
+ */
+export function createLogger({ write = (line) => process.stdout.write(line), level = 'info' } = {}) {
+  const order = ['debug', 'info', 'warn', 'error'];
+  const min = order.indexOf(level);
+  const at = (name) => (event, fields = {}) => {
+    if (order.indexOf(name) < min) return;
+    write(`${JSON.stringify({ time: new Date().toISOString(), level: name, event, ...fields })}\n`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}

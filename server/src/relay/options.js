@@ -1,0 +1,81 @@
+// The relay's options: typed once, defaults in one constant, units in names.
+
+/**
+ * @typedef {object} RelayOptions
+ * @property {string} upstream base URL of the chat API, e.g. `http://127.0.0.1:9000`
+ * @property {string} [listen] `host:port` to listen on. @default '127.0.0.1:8787'
+ * @property {string} [store] `sqlite:<file>` or `redis://host:port/db`. @default 'sqlite:./relay.db'
+ * @property {string[]} [paths] path prefixes whose POSTs are relayed. @default ['/api/chat']
+ * @property {string} [laneHeader] a request header that splits lanes (a conversation or user id); none: one lane
+ * @property {string} [healthPath] the relay's own health URL. @default '/api/health'
+ * @property {number} [passThroughWaitMs] how long a client of an empty lane waits for the upstream's own answer. @default 2000
+ * @property {number} [timeoutMs] one forwarding attempt's deadline. @default 10000
+ * @property {number} [retryBaseMs] first backoff step. @default 500
+ * @property {number} [retryMaxMs] backoff cap. @default 30000
+ * @property {number} [leaseMs] a lane's lease (Redis): how soon another relay takes over from a dead one. @default 5000
+ * @property {number} [pollMs] how often due lanes are looked for. @default 200
+ * @property {number} [maxBodyBytes] largest POST body relayed; larger gets 413. @default 1048576
+ * @property {number} [ttlSeconds] how long a delivered message's key is remembered. @default 86400
+ * @property {string} [adminToken] when set, /outbox/* needs `Authorization: Bearer <token>`
+ * @property {string} [redisPrefix] Redis key prefix, to share one Redis between relays of different apps. @default 'outbox-relay:'
+ * @property {'debug' | 'info' | 'warn' | 'error'} [logLevel] @default 'info'
+ */
+
+export const RELAY_DEFAULTS = {
+  listen: '127.0.0.1:8787',
+  store: 'sqlite:./relay.db',
+  paths: ['/api/chat'],
+  laneHeader: undefined,
+  healthPath: '/api/health',
+  passThroughWaitMs: 2_000,
+  timeoutMs: 10_000,
+  retryBaseMs: 500,
+  retryMaxMs: 30_000,
+  leaseMs: 5_000,
+  pollMs: 200,
+  maxBodyBytes: 1024 * 1024,
+  ttlSeconds: 24 * 60 * 60,
+  adminToken: undefined,
+  redisPrefix: 'outbox-relay:',
+  logLevel: 'info',
+};
+
+export class RelayOptionError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'RelayOptionError';
+  }
+}
+
+const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds'];
+
+/** @param {RelayOptions} options @returns {Required<RelayOptions> & { host: string, port: number }} */
+export function normalizeRelayOptions(options) {
+  const opts = { ...RELAY_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  let upstream;
+  try {
+    upstream = new URL(opts.upstream);
+  } catch {
+    throw new RelayOptionError(`--upstream must be a URL like http://127.0.0.1:9000; got ${JSON.stringify(opts.upstream)}`);
+  }
+  if (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') throw new RelayOptionError(`--upstream must be http: or https:; got ${upstream.protocol}`);
+  const listen = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(opts.listen);
+  if (!listen || Number(listen[3]) > 65535) throw new RelayOptionError(`--listen must be host:port like 127.0.0.1:8787; got ${JSON.stringify(opts.listen)}`);
+  if (!/^sqlite:.+/.test(opts.store) && !/^rediss?:\/\//.test(opts.store)) throw new RelayOptionError(`--store must be sqlite:<file> or redis://host:port/db; got ${JSON.stringify(opts.store)}`);
+  const paths = [].concat(opts.paths);
+  for (const p of paths) if (typeof p !== 'string' || !p.startsWith('/')) throw new RelayOptionError(`--path must start with /; got ${JSON.stringify(p)}`);
+  for (const name of NUMBERS) {
+    const value = Number(opts[name]);
+    if (!(Number.isFinite(value) && value > 0)) throw new RelayOptionError(`${name} must be a number > 0; got ${JSON.stringify(opts[name])}`);
+    opts[name] = value;
+  }
+  if (opts.retryMaxMs < opts.retryBaseMs) throw new RelayOptionError(`retryMaxMs (${opts.retryMaxMs}) must be at least retryBaseMs (${opts.retryBaseMs})`);
+  return {
+    ...opts,
+    upstream: upstream.href.replace(/\/$/, ''),
+    paths,
+    laneHeader: opts.laneHeader?.toLowerCase(),
+    host: listen[1] ?? listen[2],
+    port: Number(listen[3]),
+  };
+}

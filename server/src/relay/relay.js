@@ -1,0 +1,222 @@
+// The relay: a small HTTP service between the page and an upstream chat API.
+// Store first, then answer, then forward in order; exactly once at a
+// deduplicating upstream; nothing accepted is lost. See docs/server.md.
+import http from 'node:http';
+import { createHash, randomUUID } from 'node:crypto';
+import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
+import { normalizeRelayOptions } from './options.js';
+import { sqliteQueue } from './store-sqlite.js';
+import { redisQueue } from './store-redis.js';
+import { createForwarder } from './forwarder.js';
+import { createLogger, redactHeaders } from './log.js';
+import { createMetrics } from './metrics.js';
+import { endToEndHeaders, headerObject, proxy, readBody, sendJson, sendProblem } from './http.js';
+
+/**
+ * Starts a relay and resolves once it listens.
+ * @param {import('./options.js').RelayOptions & { log?: ReturnType<typeof createLogger> }} options
+ * @example const relay = await startRelay({ upstream: 'http://127.0.0.1:9000', store: 'sqlite:relay.db' }); // relay.url
+ */
+export async function startRelay(options) {
+  const opts = normalizeRelayOptions(options);
+  const log = options.log ?? createLogger({ level: opts.logLevel });
+  const ttlMs = opts.ttlSeconds * 1000;
+  const store = opts.store.startsWith('sqlite:')
+    ? sqliteQueue({ path: opts.store.slice('sqlite:'.length), ttlMs })
+    : redisQueue({ url: opts.store, prefix: opts.redisPrefix, ttlMs });
+  if (store.kind === 'redis') {
+    await store.redis.ping().catch((error) => {
+      store.redis.disconnect();
+      throw new Error(`relay: cannot reach Redis at ${opts.store}: ${error.message}`, { cause: error });
+    });
+    if ((await store.appendOnly()) === 'no') log.warn('redis-aof-off', { detail: 'appendonly is no: a Redis restart loses queued messages; set appendonly yes (and appendfsync always for a 202 that survives a power cut)' });
+  }
+  const owner = `${process.pid}-${randomUUID()}`;
+  const metrics = createMetrics(store);
+  let upstreamState = 'up';
+  const onUpstream = (state) => {
+    if (state !== upstreamState) log.info(state === 'up' ? 'upstream-up' : 'upstream-down', {});
+    upstreamState = state;
+  };
+  const forwarder = createForwarder({ store, owner, options: opts, log, metrics, onUpstream });
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      log.error('request-failed', { method: req.method, path: req.url, error: error.message });
+      if (!res.headersSent) sendProblem(res, 500, 'internal', 'Relay error', error.message);
+      else res.destroy();
+    });
+  });
+
+  async function handle(req, res) {
+    const { pathname } = new URL(req.url, 'http://relay');
+    if (pathname === opts.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
+      // Up while the relay is: the browser's outbox should hand its messages over even while the upstream is down.
+      return sendJson(res, 200, { ok: true, relay: true, upstream: upstreamState });
+    }
+    if (pathname.startsWith('/outbox/')) return admin(req, res, pathname);
+    if (req.method === 'POST' && opts.paths.some((p) => pathname === p || pathname.startsWith(p.endsWith('/') ? p : `${p}/`))) return accept(req, res);
+    return proxy(opts.upstream, req, res, { timeoutMs: opts.timeoutMs, onUpstream });
+  }
+
+  async function accept(req, res) {
+    let body;
+    try {
+      body = await readBody(req, opts.maxBodyBytes);
+    } catch (error) {
+      if (error.name === 'RequestAbortedError') return;
+      if (error.name !== 'BodyTooLargeError') throw error;
+      res.setHeader('Connection', 'close');
+      return sendProblem(res, 413, 'body-too-large', 'Request body too large', error.message);
+    }
+    let key;
+    try {
+      key = parseIdempotencyKey(req.headers['idempotency-key']);
+    } catch (error) {
+      if (!(error instanceof InvalidKeyError)) throw error;
+      return sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', error.message);
+    }
+    const headers = endToEndHeaders(req.rawHeaders);
+    if (key === undefined) {
+      // The relay makes the key, so its own retries are deduplicated upstream too.
+      key = randomUUID();
+      headers.push(['Idempotency-Key', key]);
+    }
+    const lane = opts.laneHeader ? String(req.headers[opts.laneHeader] ?? '') : '';
+    const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
+    const message = { id: key, lane, fingerprint, method: req.method, url: req.url, headers, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
+
+    // Waiting starts before the message is stored: the lane may take it the instant it is.
+    const passThrough = forwarder.waitFor(key, opts.passThroughWaitMs);
+    let accepted;
+    try {
+      accepted = await store.accept(message);
+    } catch (error) {
+      forwarder.cancelWait(key);
+      log.error('store-failed', { id: key, lane, error: error.message });
+      return sendProblem(res, 503, 'store-unavailable', 'The relay cannot store messages now', 'Nothing was stored; send it again with the same Idempotency-Key.', { 'Retry-After': '1' });
+    }
+    if (!accepted.created) {
+      forwarder.cancelWait(key);
+      return answerRepeat(res, accepted.existing, fingerprint);
+    }
+    log.info('accepted', { id: key, lane, bytes: body.length, headers: redactHeaders(headers) });
+    const head = await store.head(lane);
+    if (head?.id !== key) {
+      // Older messages wait in this lane: this one takes its turn behind them.
+      forwarder.cancelWait(key);
+      metrics.accepted.inc({ answer: 'queued' });
+      return sendQueued(res, key);
+    }
+    forwarder.kick(lane);
+    const answer = await passThrough;
+    if (!answer) {
+      metrics.accepted.inc({ answer: 'queued' });
+      return sendQueued(res, key);
+    }
+    metrics.accepted.inc({ answer: 'passed_through' });
+    return sendUpstreamAnswer(res, answer.status, answer.headers, answer.body);
+  }
+
+  function answerRepeat(res, existing, fingerprint) {
+    if (existing.fingerprint !== fingerprint) {
+      return sendProblem(res, 422, 'key-reused', 'Idempotency-Key reused with a different request', `The key "${existing.id}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
+    }
+    metrics.accepted.inc({ answer: 'repeated' });
+    log.info('repeated', { id: existing.id, lane: existing.lane, status: existing.status });
+    // Same key, same outcome: the upstream's answer if the first client got it, else the same 202.
+    if (existing.response?.passedThrough) {
+      return sendUpstreamAnswer(res, existing.response.status, existing.response.headers, Buffer.from(existing.response.bodyBase64, 'base64'), { 'Idempotent-Replayed': 'true' });
+    }
+    return sendQueued(res, existing.id, { 'Idempotent-Replayed': 'true' });
+  }
+
+  // Not `Outbox-Status`: that header marks the browser worker's own answers, and
+  // to the browser this 202 means delivered (the message is off the device).
+  const sendQueued = (res, id, headers = {}) => sendJson(res, 202, { status: 'queued', id }, { 'Outbox-Relay': 'queued', ...headers });
+
+  function sendUpstreamAnswer(res, status, headers, body, extra = {}) {
+    res.writeHead(status, { ...headerObject(headers), 'content-length': String(body.length), ...extra });
+    res.end(body);
+  }
+
+  async function admin(req, res, pathname) {
+    if (opts.adminToken && req.headers.authorization !== `Bearer ${opts.adminToken}`) {
+      return sendProblem(res, 401, 'admin-token', 'Admin token needed', '/outbox/* needs Authorization: Bearer <the relay\'s --admin-token>', { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (pathname === '/outbox/status' && req.method === 'GET') {
+      const counts = await store.counts();
+      return sendJson(res, 200, { queued: counts.queued, failed: counts.failed, upstream: upstreamState, store: store.kind });
+    }
+    if (pathname === '/outbox/metrics' && req.method === 'GET') {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+      return res.end(text);
+    }
+    if (pathname === '/outbox/messages' && req.method === 'GET') {
+      const status = new URL(req.url, 'http://relay').searchParams.get('status') ?? 'failed';
+      if (status !== 'failed' && status !== 'queued') return sendProblem(res, 400, 'bad-status', 'Unknown status', `status must be failed or queued; got ${JSON.stringify(status)}`);
+      const messages = await store.list(status, 1000);
+      return sendJson(res, 200, { messages: messages.map(describe) });
+    }
+    const one = /^\/outbox\/messages\/([^/]+)(\/retry)?$/.exec(pathname);
+    if (one) {
+      const id = decodeURIComponent(one[1]);
+      if (one[2] && req.method === 'POST') {
+        if (!(await store.retry(id))) return sendProblem(res, 404, 'not-failed', 'No such failed message', `no dead letter with id ${JSON.stringify(id)}`);
+        log.info('retried', { id });
+        const message = await store.get(id);
+        if (message) forwarder.kick(message.lane);
+        return sendJson(res, 200, { status: 'queued', id });
+      }
+      if (!one[2] && req.method === 'DELETE') {
+        if (!(await store.remove(id))) return sendProblem(res, 404, 'not-found', 'No such message', `no queued or failed message with id ${JSON.stringify(id)}`);
+        log.info('deleted', { id });
+        res.writeHead(204);
+        return res.end();
+      }
+      if (!one[2] && req.method === 'GET') {
+        const message = await store.get(id);
+        if (!message) return sendProblem(res, 404, 'not-found', 'No such message', `no message with id ${JSON.stringify(id)}`);
+        return sendJson(res, 200, describe(message));
+      }
+    }
+    return sendProblem(res, 404, 'not-found', 'Not found', `${req.method} ${pathname} is not a relay endpoint`);
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, resolve);
+  });
+  const { port } = server.address();
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  log.info('listening', { url, upstream: opts.upstream, store: opts.store.startsWith('sqlite:') ? opts.store : redactUrl(opts.store), paths: opts.paths, laneHeader: opts.laneHeader ?? null, pid: process.pid });
+  // Messages accepted before a restart (or by a relay that died) start moving at once.
+  for (const lane of await store.dueLanes(Date.now())) forwarder.kick(lane);
+
+  return {
+    url,
+    store,
+    async close() {
+      await new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await forwarder.close();
+      await store.close();
+      log.info('stopped', {});
+    },
+  };
+}
+
+/** A message as the admin endpoints show it: no body, secret headers redacted. */
+function describe(m) {
+  return {
+    id: m.id, lane: m.lane, status: m.status, method: m.method, url: m.url,
+    headers: redactHeaders(m.headers), bodyBytes: Buffer.from(m.bodyBase64 ?? '', 'base64').length,
+    acceptedAt: new Date(m.acceptedAtMs).toISOString(), attempts: m.attempts, lastError: m.lastError ?? null,
+    upstreamStatus: m.response?.status ?? null,
+  };
+}
+
+const redactUrl = (url) => url.replace(/\/\/[^@/]*@/, '//[redacted]@');

@@ -1,0 +1,128 @@
+// The relay's queue in an SQLite file: WAL + synchronous=FULL, so when
+// accept() returns the message is on disk (the 202 promise), and an
+// exclusive lock, so a second relay on the same file fails at start instead
+// of forwarding the same messages.
+import { openDatabase } from '../sqlite.js';
+
+const PURGE_INTERVAL_MS = 60_000;
+
+/**
+ * @param {{ path: string, ttlMs?: number, nowMs?: () => number }} options
+ */
+export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.now }) {
+  let db;
+  try {
+    db = openDatabase(path, { exclusive: true, busyTimeoutMs: 0 });
+    db.exec(`CREATE TABLE IF NOT EXISTS relay_messages (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      lane TEXT NOT NULL,
+      status TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      method TEXT NOT NULL,
+      url TEXT NOT NULL,
+      headers TEXT NOT NULL,
+      body BLOB NOT NULL,
+      accepted_at_ms INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
+      last_error TEXT,
+      response TEXT,
+      updated_at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS relay_lane_queue ON relay_messages (lane, seq) WHERE status = 'queued';
+    CREATE INDEX IF NOT EXISTS relay_status ON relay_messages (status, updated_at_ms);`);
+  } catch (error) {
+    db?.close();
+    if (error.code === 'SQLITE_BUSY') throw new Error(`the relay store ${path} is in use by another relay process (one relay per SQLite file; use Redis for several)`, { cause: error });
+    throw error;
+  }
+
+  const insert = db.prepare(`INSERT INTO relay_messages (id, lane, status, fingerprint, method, url, headers, body, accepted_at_ms, updated_at_ms)
+    VALUES (@id, @lane, 'queued', @fingerprint, @method, @url, @headers, @body, @acceptedAtMs, @acceptedAtMs) ON CONFLICT (id) DO NOTHING`);
+  const byId = db.prepare('SELECT * FROM relay_messages WHERE id = ?');
+  const headOf = db.prepare("SELECT * FROM relay_messages WHERE lane = ? AND status = 'queued' ORDER BY seq LIMIT 1");
+  const due = db.prepare(`SELECT lane FROM relay_messages m WHERE status = 'queued'
+    AND seq = (SELECT min(seq) FROM relay_messages WHERE lane = m.lane AND status = 'queued') AND next_attempt_at_ms <= ?`);
+  const attempt = db.prepare("UPDATE relay_messages SET attempts = ?, next_attempt_at_ms = ?, last_error = ?, updated_at_ms = ? WHERE id = ? AND status = 'queued'");
+  const finish = db.prepare("UPDATE relay_messages SET status = ?, response = ?, last_error = coalesce(?, last_error), updated_at_ms = ? WHERE id = ? AND status = 'queued'");
+  const byStatus = db.prepare('SELECT * FROM relay_messages WHERE status = ? ORDER BY seq LIMIT ?');
+  const counts = db.prepare("SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'failed') AS failed FROM relay_messages");
+  const requeue = db.prepare(`UPDATE relay_messages SET status = 'queued', attempts = 0, next_attempt_at_ms = 0, updated_at_ms = ?,
+    seq = (SELECT max(seq) + 1 FROM relay_messages) WHERE id = ? AND status = 'failed'`);
+  const remove = db.prepare("DELETE FROM relay_messages WHERE id = ? AND status IN ('queued', 'failed')");
+  const purge = db.prepare("DELETE FROM relay_messages WHERE status IN ('delivered', 'refused') AND updated_at_ms <= ?");
+  let lastPurgeMs = 0;
+
+  const toMessage = (row) => row && {
+    id: row.id,
+    lane: row.lane,
+    status: row.status,
+    fingerprint: row.fingerprint,
+    method: row.method,
+    url: row.url,
+    headers: JSON.parse(row.headers),
+    bodyBase64: row.body.toString('base64'),
+    acceptedAtMs: row.accepted_at_ms,
+    attempts: row.attempts,
+    nextAttemptAtMs: row.next_attempt_at_ms,
+    lastError: row.last_error ?? undefined,
+    response: row.response ? JSON.parse(row.response) : undefined,
+    updatedAtMs: row.updated_at_ms,
+  };
+
+  const accept = db.transaction((message) => {
+    const now = nowMs();
+    if (now - lastPurgeMs > PURGE_INTERVAL_MS) {
+      lastPurgeMs = now;
+      purge.run(now - ttlMs);
+    }
+    const { changes } = insert.run({ ...message, headers: JSON.stringify(message.headers), body: Buffer.from(message.bodyBase64, 'base64') });
+    return changes === 1 ? { created: true } : { created: false, existing: toMessage(byId.get(message.id)) };
+  });
+
+  return {
+    kind: 'sqlite',
+    async accept(message) {
+      return accept.immediate(message);
+    },
+    async get(id) {
+      return toMessage(byId.get(id)) ?? null;
+    },
+    async head(lane) {
+      return toMessage(headOf.get(lane)) ?? null;
+    },
+    async dueLanes(now) {
+      return due.all(now).map((r) => r.lane);
+    },
+    // The exclusive lock on the file is the lease of every lane.
+    async acquireLane() {
+      return true;
+    },
+    async renewLane() {
+      return true;
+    },
+    async releaseLane() {},
+    async recordAttempt(id, _owner, { attempts, nextAttemptAtMs, lastError }) {
+      return attempt.run(attempts, nextAttemptAtMs, lastError ?? null, nowMs(), id).changes === 1;
+    },
+    async finish(id, _owner, { status, response, lastError }) {
+      return finish.run(status, response ? JSON.stringify(response) : null, lastError ?? null, nowMs(), id).changes === 1;
+    },
+    async list(status, limit = 100) {
+      return byStatus.all(status, limit).map(toMessage);
+    },
+    async counts() {
+      return counts.get();
+    },
+    async retry(id) {
+      return requeue.run(nowMs(), id).changes === 1;
+    },
+    async remove(id) {
+      return remove.run(id).changes === 1;
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// kill -9 of relay processes (bin/outbox-relay.js): while messages are
+// queued, and mid-forward (the upstream stored a message, its answer not yet
+// back); then two relays on one Redis with the lane holder killed
+// mid-forward. Every message must arrive once and in order at the
+// deduplicating upstream.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Redis from 'ioredis';
+import { startRedis } from './support/redis-server.js';
+import { startUpstream } from './support/upstream.js';
+import { startNode } from './support/processes.js';
+import { postJson, request, waitFor } from './support/http.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = path.join(here, '../bin/outbox-relay.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-crash-'));
+let redis;
+before(async () => { redis = await startRedis(); });
+after(async () => {
+  await redis?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const relayArgs = (upstream, store) => ['--upstream', upstream, '--listen', '127.0.0.1:0', '--store', store,
+  '--retry-base-ms', '50', '--retry-max-ms', '300', '--poll-ms', '25', '--pass-through-wait-ms', '300', '--lease-ms', '1000'];
+const startRelayProcess = (upstream, store) => startNode(bin, relayArgs(upstream, store));
+const chatUrl = (relay) => `${relay.line.url}/api/chat`;
+const texts = (n, label) => Array.from({ length: n }, (_, i) => `${label} ${String(i + 1).padStart(2, '0')}`);
+
+/** Each key stored exactly once, in the order sent. */
+function assertOnceInOrder(upstream, keys, sent) {
+  assert.deepEqual(upstream.state.stored.map((m) => m.key), keys, 'every message once, in order');
+  assert.deepEqual(upstream.texts(), sent);
+}
+
+for (const kind of ['sqlite', 'redis']) {
+  test(`kill -9 while queued, then mid-forward (${kind}): every message arrives once and in order`, async () => {
+    const upstream = await startUpstream();
+    const store = kind === 'sqlite' ? `sqlite:${path.join(tmp, 'crash.db')}` : redis.url.replace(/\/0$/, '/3');
+    const processes = [];
+    try {
+      upstream.state.mode = '503';
+      const first = await startRelayProcess(upstream.url, store);
+      processes.push(first);
+      const sent = texts(20, `${kind} crash`);
+      const keys = sent.map((_, i) => `${kind}-crash-${i + 1}`);
+      for (const [i, text] of sent.entries()) {
+        const answer = await postJson(chatUrl(first), { text }, { 'idempotency-key': keys[i] });
+        assert.equal(answer.status, 202, `${text}: queued`);
+      }
+      await first.kill(); // kill -9 with 20 messages queued
+
+      // The first message is stored upstream, then its answer is held: the relay dies mid-forward.
+      upstream.state.slowKeys.set(keys[0], 1_500);
+      upstream.state.mode = 'up';
+      const second = await startRelayProcess(upstream.url, store);
+      processes.push(second);
+      await waitFor(() => upstream.state.stored.length === 1, { message: 'the first message stored upstream, its answer held' });
+      await second.kill();
+      assert.equal(upstream.state.stored.length, 1, 'nothing else went out: one in flight per lane');
+
+      const third = await startRelayProcess(upstream.url, store);
+      processes.push(third);
+      await waitFor(() => upstream.state.stored.length === 20, { timeoutMs: 15_000, message: 'all 20 stored after two kills' });
+      assertOnceInOrder(upstream, keys, sent);
+      assert.ok(upstream.state.attempts.filter((a) => a.key === keys[0] && a.mode === 'up').length >= 2, 'the message on the wire at the kill was sent again (same key)');
+      await waitFor(async () => (await request(`${third.line.url}/outbox/status`)).json.queued === 0, { message: 'the relay\'s queue empty' });
+    } finally {
+      await Promise.all(processes.map((p) => p.kill()));
+      await upstream.close();
+    }
+  });
+}
+
+test('two relays on one Redis: each message forwarded once, in order; the lane holder killed mid-forward is taken over', async () => {
+  const upstream = await startUpstream();
+  const store = redis.url.replace(/\/0$/, '/4');
+  const [a, b] = await Promise.all([startRelayProcess(upstream.url, store), startRelayProcess(upstream.url, store)]);
+  const client = new Redis(store);
+  try {
+    upstream.state.mode = '503';
+    const sent = texts(12, 'two relays');
+    const keys = sent.map((_, i) => `two-${i + 1}`);
+    for (const [i, text] of sent.entries()) {
+      const answer = await postJson(chatUrl(i % 2 ? b : a), { text }, { 'idempotency-key': keys[i] });
+      assert.equal(answer.status, 202);
+    }
+    upstream.state.slowKeys.set(keys[3], 1_500);
+    upstream.state.mode = 'up';
+    await waitFor(() => upstream.state.stored.length === 4, { message: 'the fourth message stored, its answer held' });
+    const holder = await client.get('outbox-relay:lease:');
+    assert.ok(holder, 'a relay holds the lane');
+    const [victim, survivor] = holder.startsWith(`${a.child.pid}-`) ? [a, b] : [b, a];
+    await victim.kill();
+    await waitFor(() => upstream.state.stored.length === 12, { timeoutMs: 15_000, message: 'the survivor takes the lane over and delivers the rest' });
+    assertOnceInOrder(upstream, keys, sent);
+    assert.ok((await client.get('outbox-relay:lease:')) === null || (await client.get('outbox-relay:lease:')).startsWith(`${survivor.child.pid}-`));
+    // Logged once the relay has the upstream's answer, a moment after the upstream stored it.
+    await waitFor(() => survivor.lines.some((l) => l.event === 'delivered' && l.id === keys.at(-1)), { message: 'the survivor delivered the last one' });
+  } finally {
+    client.disconnect();
+    await Promise.all([a.kill(), b.kill()]);
+    await upstream.close();
+  }
+});
