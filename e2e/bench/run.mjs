@@ -3,7 +3,7 @@
 //
 //   npm run bench                  full run (~8 min on 2 cores)
 //   BENCH_QUICK=1 npm run bench    reduced sizes (100/1000), one short outage (~2 min)
-//   BENCH_ONLY=ours,floor,none     only these (none = the page with no worker)
+//   BENCH_ONLY=ours,floor,none     only these (none = the page with no worker; relay = the server relay's throughput)
 //   BENCH_TRIALS=3                 enqueue/drain trials (default 2, quick 1); medians reported
 //   BENCH_WAIT_QUIET=300           wait up to 300 s for the load average to drop below BENCH_QUIET_LOAD (1.0)
 //
@@ -19,6 +19,7 @@ import { chromium } from 'playwright-core';
 import { startBenchServer } from './server.mjs';
 import { buildReferenceWorkers } from './build-workers.mjs';
 import { attachToServiceWorker, workerHeap } from './cdp.mjs';
+import { benchRelay, relayTable } from './relay.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -456,9 +457,29 @@ async function waitQuiet() {
   return load;
 }
 
+/** The server relay's throughput (e2e/bench/relay.mjs), after the browsers: printed, and kept in bench-results.json. */
+async function relaySection() {
+  if (ONLY && !ONLY.has('relay')) return null;
+  log('== relay throughput (server/): SQLite and Redis against a plain HTTP proxy');
+  try {
+    const result = await benchRelay({ quick: QUICK });
+    console.log(`\nrelay (outbox-relay, its own process; ${result.config.n} messages, ${result.config.concurrency} senders)\n`);
+    console.log(relayTable(result.rows) + '\n');
+    return result;
+  } catch (error) {
+    log('relay bench failed:', error.message);
+    return null;
+  }
+}
+
 async function main() {
   const loadStart = await waitQuiet();
   const tStart = performance.now();
+  if (ONLY && ONLY.size === 1 && ONLY.has('relay')) {
+    const relay = await relaySection();
+    if (relay) fs.writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ meta: { date: new Date().toISOString(), quick: QUICK, only: ['relay'], node: process.version, cpus: os.cpus().length, loadAverage: { start: loadStart, end: os.loadavg()[0] } }, relay }, null, 2) + '\n');
+    return;
+  }
   const oursBuilt = fs.existsSync(path.join(root, 'dist/sw.js')) && fs.existsSync(path.join(root, 'dist/client.js'));
   if (!oursBuilt) log('dist/sw.js or dist/client.js missing: our worker is skipped (n/a)');
   // A snapshot of dist/ taken now is what every session serves and what the sizes are of, so a
@@ -615,7 +636,9 @@ async function main() {
   console.log(figures);
   console.log('\n' + tgt + '\n');
 
+  const relay = await relaySection();
   const json = {
+    relay,
     meta: { date: new Date().toISOString(), quick: QUICK, only: ONLY ? [...ONLY] : null, node: process.version, chromium: exe, chromiumVersion: browserVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: { start: loadStart, end: loadEnd }, elapsedS, config: CFG, oursBuilt, distSha256: distHash },
     targets,
     workers: results,

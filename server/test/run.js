@@ -16,7 +16,8 @@ export function runServerTests({ extraArgs = [], summaryFile } = {}) {
   const reporters = summaryFile
     ? ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${path.join(here, 'summary-reporter.js')}`, `--test-reporter-destination=${summaryFile}`]
     : [];
-  const child = spawn(process.execPath, ['--test', ...reporters, ...extraArgs, ...testFiles()], { stdio: 'inherit' });
+  // Two files at a time: they mostly wait (child processes starting, leases lapsing), not compute.
+  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...extraArgs, ...testFiles()], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => child.kill(signal));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }

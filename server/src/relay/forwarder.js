@@ -48,21 +48,19 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
   }
 
   async function drain(lane) {
+    // Taken once per drain (a write, so an fsync on Redis with appendfsync
+    // always), then renewed while a message is on the wire.
+    if (!(await store.acquireLane(lane, owner, options.leaseMs))) return;
     while (!closed) {
-      if (!(await store.acquireLane(lane, owner, options.leaseMs))) return;
       const message = await store.head(lane);
-      if (!message || message.nextAttemptAtMs > Date.now()) {
-        await store.releaseLane(lane, owner);
-        return;
-      }
+      if (!message || message.nextAttemptAtMs > Date.now()) break;
       lanes.set(lane, { state: 'draining', id: message.id });
       const { result, leaseHeld } = await forwardUnderLease(lane, message);
       const settled = await settle(message, result);
-      if (!leaseHeld || settled === 'later') {
-        await store.releaseLane(lane, owner);
-        return;
-      }
+      if (!leaseHeld) return;
+      if (settled === 'later') break;
     }
+    await store.releaseLane(lane, owner);
   }
 
   async function forwardUnderLease(lane, message) {
@@ -100,14 +98,14 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     const response = result.kind === 'answer' ? { status: result.status, headers: result.headers, bodyBase64: result.body.toString('base64'), passedThrough: Boolean(waiter) } : undefined;
     try {
       if (verdict === 'delivered') {
-        const done = await store.finish(id, owner, { status: 'delivered', response });
+        const done = await store.finish(message, owner, { status: 'delivered', response });
         log.info(done ? 'delivered' : 'delivered-elsewhere', { id, lane, status: result.status, attempts: message.attempts + 1 });
         return 'next';
       }
       if (verdict === 'rejected') {
         const status = waiter ? 'refused' : 'failed';
         const lastError = `http-${result.status}`;
-        await store.finish(id, owner, { status, response, lastError });
+        await store.finish(message, owner, { status, response, lastError });
         log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: result.status });
         return 'next';
       }
@@ -115,7 +113,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       const retryAfterMs = parseRetryAfterMs(retryAfter);
       const delayMs = Math.max(backoffDelayMs(attempts, options.retryBaseMs, options.retryMaxMs), retryAfterMs ?? 0);
       const lastError = result.kind === 'answer' ? `http-${result.status}` : result.error;
-      await store.recordAttempt(id, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError });
+      await store.recordAttempt(message, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError });
       log.info('retry-later', { id, lane, attempts, delayMs, error: lastError });
       return 'later';
     } finally {

@@ -11,15 +11,15 @@ export const redactHeaders = (headers) => headers.map(([name, value]) => [name, 
 
 /**
  * @param {{ write?: (line: string) => void, level?: 'debug' | 'info' | 'warn' | 'error' }} [options]
- * @returns {{ debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }}
+ * @returns {{ debug: LogFn, info: LogFn, warn: LogFn, error: LogFn, lifecycle: LogFn }} `lifecycle` (listening, stopped) is written at any level
  * @typedef {(event: string, fields?: Record<string, unknown>) => void} LogFn
  */
 export function createLogger({ write = (line) => process.stdout.write(line), level = 'info' } = {}) {
   const order = ['debug', 'info', 'warn', 'error'];
   const min = order.indexOf(level);
-  const at = (name) => (event, fields = {}) => {
-    if (order.indexOf(name) < min) return;
+  const at = (name, always = false) => (event, fields = {}) => {
+    if (!always && order.indexOf(name) < min) return;
     write(`${JSON.stringify({ time: new Date().toISOString(), level: name, event, ...fields })}\n`);
   };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), lifecycle: at('info', true) };
 }

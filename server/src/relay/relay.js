@@ -19,7 +19,7 @@ import { endToEndHeaders, headerObject, proxy, readBody, sendJson, sendProblem }
  */
 export async function startRelay(options) {
   const opts = normalizeRelayOptions(options);
-  const log = options.log ?? createLogger({ level: opts.logLevel });
+  const log = options.log ? { lifecycle: options.log.info, ...options.log } : createLogger({ level: opts.logLevel });
   const ttlMs = opts.ttlSeconds * 1000;
   const store = opts.store.startsWith('sqlite:')
     ? sqliteQueue({ path: opts.store.slice('sqlite:'.length), ttlMs })
@@ -190,7 +190,7 @@ export async function startRelay(options) {
   });
   const { port } = server.address();
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  log.info('listening', { url, upstream: opts.upstream, store: opts.store.startsWith('sqlite:') ? opts.store : redactUrl(opts.store), paths: opts.paths, laneHeader: opts.laneHeader ?? null, pid: process.pid });
+  log.lifecycle('listening', { url, upstream: opts.upstream, store: opts.store.startsWith('sqlite:') ? opts.store : redactUrl(opts.store), paths: opts.paths, laneHeader: opts.laneHeader ?? null, pid: process.pid });
   // Messages accepted before a restart (or by a relay that died) start moving at once.
   for (const lane of await store.dueLanes(Date.now())) forwarder.kick(lane);
 
@@ -204,7 +204,7 @@ export async function startRelay(options) {
       });
       await forwarder.close();
       await store.close();
-      log.info('stopped', {});
+      log.lifecycle('stopped', {});
     },
   };
 }

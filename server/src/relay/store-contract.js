@@ -16,8 +16,8 @@
 //   head(lane)                      → the oldest queued message of the lane, or null
 //   dueLanes(nowMs)                 → lanes whose head may be tried now
 //   acquireLane(lane, owner, leaseMs) / releaseLane(lane, owner) → boolean / void
-//   recordAttempt(id, owner, { attempts, nextAttemptAtMs, lastError }) → boolean
-//   finish(id, owner, { status, response?, lastError? }) → boolean   (false: not the head, or the lease was lost)
+//   recordAttempt({ id, lane }, owner, { attempts, nextAttemptAtMs, lastError }) → boolean
+//   finish({ id, lane }, owner, { status, response?, lastError? }) → boolean   (false: not the head, or the lease was lost)
 //   list(status, limit)             → StoredMessage[]
 //   counts()                        → { queued, failed }
 //   retry(id) / remove(id)          → boolean (false: no such message in a state that allows it)

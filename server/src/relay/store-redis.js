@@ -144,15 +144,10 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
     async releaseLane(lane, owner) {
       await redis.relayRelease(k.lease(lane), owner);
     },
-    async recordAttempt(id, owner, { attempts, nextAttemptAtMs, lastError }) {
-      const message = await get(id);
-      if (!message) return false;
-      return (await redis.relayAttempt(k.msg(id), k.lease(message.lane), owner, attempts, nextAttemptAtMs, lastError ?? '', nowMs())) === 1;
+    async recordAttempt({ id, lane }, owner, { attempts, nextAttemptAtMs, lastError }) {
+      return (await redis.relayAttempt(k.msg(id), k.lease(lane), owner, attempts, nextAttemptAtMs, lastError ?? '', nowMs())) === 1;
     },
-    async finish(id, owner, { status, response, lastError }) {
-      const message = await get(id);
-      if (!message) return false;
-      const lane = message.lane;
+    async finish({ id, lane }, owner, { status, response, lastError }) {
       return (await redis.relayFinish(k.msg(id), k.lane(lane), k.lanes, k.lease(lane), k.failed,
         id, owner, status, response ? JSON.stringify(response) : '', lastError ?? '', nowMs(), ttlMs, lane)) === 1;
     },
