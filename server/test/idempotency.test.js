@@ -199,8 +199,8 @@ for (const kind of ['redis', 'sqlite']) {
   test(`a process killed mid-handler on ${kind} blocks its key only for the lease`, async () => {
     const store = kind === 'redis' ? redis.url.replace(/\/0$/, '/2') : `sqlite:${path.join(tmp, 'lease.db')}`;
     const runsFile = path.join(tmp, `lease-${kind}.log`);
-    const dying = await startNode(fixture, [], { env: { STORE: store, RUNS_FILE: runsFile, DELAY_MS: '30000', LEASE_MS: '600' } });
-    const survivor = await startNode(fixture, [], { env: { STORE: store, RUNS_FILE: runsFile, LEASE_MS: '600' } });
+    const dying = await startNode(fixture, [], { env: { STORE: store, RUNS_FILE: runsFile, DELAY_MS: '30000', LEASE_MS: '2000' } });
+    const survivor = await startNode(fixture, [], { env: { STORE: store, RUNS_FILE: runsFile, LEASE_MS: '2000' } });
     try {
       const key = `lease-${kind}`;
       postJson(`http://127.0.0.1:${dying.line.port}/api/chat`, { key }, { 'idempotency-key': key }).catch(() => {});
@@ -212,7 +212,7 @@ for (const kind of ['redis', 'sqlite']) {
       const taken = await waitFor(async () => {
         const answer = await postJson(survivorUrl, { key }, { 'idempotency-key': key });
         return answer.status === 201 ? answer : null;
-      }, { timeoutMs: 5_000, intervalMs: 100, message: 'the key taken over after the lease' });
+      }, { timeoutMs: 10_000, intervalMs: 100, message: 'the key taken over after the lease' });
       assert.equal(taken.json.pid, survivor.child.pid);
     } finally {
       await Promise.all([dying.kill(), survivor.kill()]);

@@ -20,6 +20,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
 import { sqliteStore } from '../stores/sqlite.js';
+import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 
 /** @type {Required<Omit<IdempotencyOptions, 'store' | 'onError'>>} */
 export const IDEMPOTENCY_DEFAULTS = {
@@ -73,7 +74,7 @@ export function idempotency(options = {}) {
       key = parseIdempotencyKey(req.headers['idempotency-key']);
     } catch (error) {
       if (!(error instanceof InvalidKeyError)) throw error;
-      sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', error.message);
+      sendProblem(res, 400, 'idempotency/key-invalid', 'Idempotency-Key is invalid', error.message);
       return 'refused';
     }
     if (key === undefined) {
@@ -81,7 +82,7 @@ export function idempotency(options = {}) {
         next();
         return 'skipped';
       }
-      sendProblem(res, 400, 'key-missing', 'Idempotency-Key is missing', `${req.method} ${req.url} needs an Idempotency-Key header: send the same key on every retry of one request.`);
+      sendProblem(res, 400, 'idempotency/key-missing', 'Idempotency-Key is missing', `${req.method} ${req.url} needs an Idempotency-Key header: send the same key on every retry of one request.`);
       return 'refused';
     }
 
@@ -90,10 +91,10 @@ export function idempotency(options = {}) {
       body = await requestBody(req, opts.maxBodyBytes);
     } catch (error) {
       // Nobody is left to answer; nothing was claimed.
-      if (error instanceof RequestAbortedError || error?.code === 'ECONNRESET') return 'refused';
+      if (error instanceof RequestAbortedError) return 'refused';
       if (!(error instanceof BodyTooLargeError)) throw error;
       res.setHeader('Connection', 'close');
-      sendProblem(res, 413, 'body-too-large', 'Request body too large', error.message);
+      sendProblem(res, 413, 'idempotency/body-too-large', 'Request body too large', error.message);
       return 'refused';
     }
     const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
@@ -107,15 +108,15 @@ export function idempotency(options = {}) {
       claim = await store.claim(storeKey, fingerprint, { leaseMs: opts.leaseMs, owner });
     } catch (error) {
       opts.onError(error, req);
-      sendProblem(res, 503, 'store-unavailable', 'Idempotency store unavailable', 'The server cannot check this Idempotency-Key now; retry with the same key.', { 'Retry-After': '1' });
+      sendProblem(res, 503, 'idempotency/store-unavailable', 'Idempotency store unavailable', 'The server cannot check this Idempotency-Key now; retry with the same key.', { 'Retry-After': '1' });
       return 'refused';
     }
     if (claim.outcome !== 'claimed' && claim.fingerprint !== fingerprint) {
-      sendProblem(res, 422, 'key-reused', 'Idempotency-Key reused with a different request', `The key "${key}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
+      sendProblem(res, 422, 'idempotency/key-reused', 'Idempotency-Key reused with a different request', `The key "${key}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
       return 'mismatch';
     }
     if (claim.outcome === 'running') {
-      sendProblem(res, 409, 'key-in-use', 'A request with this Idempotency-Key is being processed', `The first request with key "${key}" has not finished; retry later with the same key to get its answer.`, { 'Retry-After': '1' });
+      sendProblem(res, 409, 'idempotency/key-in-use', 'A request with this Idempotency-Key is being processed', `The first request with key "${key}" has not finished; retry later with the same key to get its answer.`, { 'Retry-After': '1' });
       return 'conflict';
     }
     if (claim.outcome === 'done') {
@@ -142,20 +143,6 @@ function normalizeOptions(options) {
 
 const definedOnly = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
 
-class RequestAbortedError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'RequestAbortedError';
-  }
-}
-
-class BodyTooLargeError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = 'BodyTooLargeError';
-  }
-}
-
 /**
  * The request's bytes: `req.rawBody` when something kept them, the body a
  * parser already made (as canonical JSON), else read here and kept on
@@ -164,28 +151,7 @@ class BodyTooLargeError extends Error {
 async function requestBody(req, maxBodyBytes) {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
   if (req.body !== undefined) return Buffer.from(Buffer.isBuffer(req.body) ? req.body : canonicalJson(req.body));
-  const declared = Number(req.headers['content-length']);
-  if (declared > maxBodyBytes) throw new BodyTooLargeError(`the body is ${declared} bytes; at most ${maxBodyBytes} are accepted`);
-  // 'data' events, not an async iterator: a stream someone paused stays paused.
-  req.rawBody = await new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    const onData = (chunk) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        req.off('data', onData);
-        reject(new BodyTooLargeError(`the body is over ${maxBodyBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!req.readableEnded) reject(new RequestAbortedError('the client closed the connection before its body was read'));
-    });
-  });
+  req.rawBody = await readBody(req, maxBodyBytes);
   return req.rawBody;
 }
 

@@ -7,13 +7,13 @@ const DRAFT = 'https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-k
 /**
  * @param {import('node:http').ServerResponse} res
  * @param {number} status
- * @param {string} name a stable name for the problem, e.g. `key-in-use`; it ends the `type` URI
+ * @param {string} name a stable name for the problem, e.g. `idempotency/key-in-use`; it ends the `type` URI
  * @param {string} title
  * @param {string} detail
  * @param {Record<string, string>} [headers]
  */
 export function sendProblem(res, status, name, title, detail, headers = {}) {
-  const body = JSON.stringify({ type: `tag:outbox.dev,2026:idempotency/${name}`, title, status, detail });
+  const body = JSON.stringify({ type: `tag:outbox.dev,2026:${name}`, title, status, detail });
   res.writeHead(status, {
     'Content-Type': 'application/problem+json',
     'Content-Length': Buffer.byteLength(body),

@@ -2,6 +2,8 @@
 // forwarding attempt with a deadline, JSON answers.
 import http from 'node:http';
 import https from 'node:https';
+import { sendProblem as sendProblemAs } from '../idempotency/problem.js';
+export { readBody } from '../body.js';
 
 // RFC 9110 §7.6.1: these describe one connection and are never forwarded.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
@@ -35,39 +37,8 @@ export function sendJson(res, status, value, headers = {}) {
   res.end(body);
 }
 
-export function sendProblem(res, status, name, title, detail, headers = {}) {
-  const body = JSON.stringify({ type: `tag:outbox.dev,2026:relay/${name}`, title, status, detail });
-  res.writeHead(status, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
-  res.end(body);
-}
-
-/** The request body, up to `maxBytes` (then a `BodyTooLargeError`). */
-export function readBody(req, maxBytes) {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > maxBytes) {
-      reject(Object.assign(new Error(`the body is ${declared} bytes; at most ${maxBytes} are accepted`), { name: 'BodyTooLargeError' }));
-      return;
-    }
-    const chunks = [];
-    let size = 0;
-    const onData = (chunk) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.off('data', onData);
-        reject(Object.assign(new Error(`the body is over ${maxBytes} bytes`), { name: 'BodyTooLargeError' }));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!req.readableEnded) reject(Object.assign(new Error('the client closed the connection mid-body'), { name: 'RequestAbortedError' }));
-    });
-  });
-}
+/** The relay's problems, in the same RFC 9457 form as the middleware's. */
+export const sendProblem = (res, status, name, ...rest) => sendProblemAs(res, status, `relay/${name}`, ...rest);
 
 const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }) };
 

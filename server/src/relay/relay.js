@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
+import { BodyTooLargeError, RequestAbortedError } from '../body.js';
 import { normalizeRelayOptions } from './options.js';
 import { sqliteQueue } from './store-sqlite.js';
 import { redisQueue } from './store-redis.js';
@@ -64,8 +65,8 @@ export async function startRelay(options) {
     try {
       body = await readBody(req, opts.maxBodyBytes);
     } catch (error) {
-      if (error.name === 'RequestAbortedError') return;
-      if (error.name !== 'BodyTooLargeError') throw error;
+      if (error instanceof RequestAbortedError) return;
+      if (!(error instanceof BodyTooLargeError)) throw error;
       res.setHeader('Connection', 'close');
       return sendProblem(res, 413, 'body-too-large', 'Request body too large', error.message);
     }
