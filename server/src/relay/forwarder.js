@@ -5,7 +5,7 @@
 //     2xx ──► finish(delivered), next head
 //     408/425/429/5xx, network, timeout ──► attempts+1, nextAttemptAtMs = now + max(backoff, Retry-After); idle
 //     other 4xx ──► finish(failed: a dead letter, or refused when its client got that answer); next head
-//   draining ──lease not held (another relay has the lane) or lane empty──► idle
+//   draining ──lane empty, head not due, or the lease lost (a write refused: another relay has the lane)──► idle
 //
 // The lease (Redis) is held while draining and renewed every leaseMs/3; a
 // relay that lost it stops after the message on the wire, and that message
@@ -49,25 +49,31 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
 
   async function drain(lane) {
     // Taken once per drain (a write, so an fsync on Redis with appendfsync
-    // always), then renewed while a message is on the wire.
+    // always), then renewed every leaseMs/3 of draining, not per message.
     if (!(await store.acquireLane(lane, owner, options.leaseMs))) return;
+    const lease = { renewedAtMs: performance.now(), held: true };
     while (!closed) {
+      if (performance.now() - lease.renewedAtMs > options.leaseMs / 3) {
+        if (!(await store.renewLane(lane, owner, options.leaseMs))) return;
+        lease.renewedAtMs = performance.now();
+      }
       const message = await store.head(lane);
       if (!message || message.nextAttemptAtMs > Date.now()) break;
       lanes.set(lane, { state: 'draining', id: message.id });
-      const { result, leaseHeld } = await forwardUnderLease(lane, message);
+      const result = await forwardUnderLease(lane, message, lease);
       const settled = await settle(message, result);
-      if (!leaseHeld) return;
+      // Lost: another relay holds the lane now (our lease lapsed); it goes on from its head.
+      if (!lease.held || settled === 'lost') return;
       if (settled === 'later') break;
     }
     await store.releaseLane(lane, owner);
   }
 
-  async function forwardUnderLease(lane, message) {
-    let leaseHeld = true;
+  async function forwardUnderLease(lane, message, lease) {
     const renewal = setInterval(() => {
       store.renewLane(lane, owner, options.leaseMs).then((held) => {
-        if (!held) leaseHeld = false;
+        if (held) lease.renewedAtMs = performance.now();
+        else lease.held = false;
       }, () => {});
     }, Math.max(10, Math.floor(options.leaseMs / 3)));
     const startedMs = performance.now();
@@ -75,13 +81,13 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     try {
       const result = await sendUpstream(options.upstream, { method: message.method, url: message.url, headers: message.headers, body: Buffer.from(message.bodyBase64, 'base64') }, options.timeoutMs);
       metrics.duration.observe((performance.now() - startedMs) / 1000);
-      return { result, leaseHeld };
+      return result;
     } finally {
       clearInterval(renewal);
     }
   }
 
-  /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now. */
+  /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now, 'lost' when the lane is no longer ours. */
   async function settle(message, result) {
     const { id, lane } = message;
     const retryAfter = result.kind === 'answer' ? result.headers.find(([n]) => n.toLowerCase() === 'retry-after')?.[1] : undefined;
@@ -98,14 +104,17 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     const response = result.kind === 'answer' ? { status: result.status, headers: result.headers, bodyBase64: result.body.toString('base64'), passedThrough: Boolean(waiter) } : undefined;
     try {
       if (verdict === 'delivered') {
-        const done = await store.finish(message, owner, { status: 'delivered', response });
-        log.info(done ? 'delivered' : 'delivered-elsewhere', { id, lane, status: result.status, attempts: message.attempts + 1 });
+        if (!(await store.finish(message, owner, { status: 'delivered', response }))) {
+          log.warn('lane-lost', { id, lane, detail: 'delivered, but the lane was taken over: its new holder sends this message again with the same key' });
+          return 'lost';
+        }
+        log.info('delivered', { id, lane, status: result.status, attempts: message.attempts + 1 });
         return 'next';
       }
       if (verdict === 'rejected') {
         const status = waiter ? 'refused' : 'failed';
         const lastError = `http-${result.status}`;
-        await store.finish(message, owner, { status, response, lastError });
+        if (!(await store.finish(message, owner, { status, response, lastError }))) return 'lost';
         log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: result.status });
         return 'next';
       }
@@ -113,7 +122,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       const retryAfterMs = parseRetryAfterMs(retryAfter);
       const delayMs = Math.max(backoffDelayMs(attempts, options.retryBaseMs, options.retryMaxMs), retryAfterMs ?? 0);
       const lastError = result.kind === 'answer' ? `http-${result.status}` : result.error;
-      await store.recordAttempt(message, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError });
+      if (!(await store.recordAttempt(message, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError }))) return 'lost';
       log.info('retry-later', { id, lane, attempts, delayMs, error: lastError });
       return 'later';
     } finally {
