@@ -153,12 +153,12 @@ for (const kind of ['sqlite', 'redis']) {
     });
 
     test('a drain longer than the lease keeps its lane (the lease is renewed while draining): each message sent once, in order', async () => {
-      const t = await setup(kind, { leaseMs: 300 });
+      const t = await setup(kind, { leaseMs: 1_000 });
       try {
         t.upstream.state.mode = '503';
         const sent = Array.from({ length: 25 }, (_, i) => `long ${i + 1}`);
         for (const [i, text] of sent.entries()) assert.equal((await t.send(text, `long-${i}`)).status, 202);
-        t.upstream.state.delayMs = 30; // 25 x 30 ms: the drain outlasts the 300 ms lease
+        t.upstream.state.delayMs = 60; // 25 x 60 ms: the drain outlasts the 1 s lease
         t.upstream.state.mode = 'up';
         await waitFor(() => t.upstream.state.stored.length === 25, { timeoutMs: 15_000, message: 'all 25 delivered' });
         assert.deepEqual(t.upstream.texts(), sent);
