@@ -47,12 +47,16 @@ const common = {
   // (sourcesContent is included, since the package ships no .ts files).
   sourcemap: 'linked',
   // Workbox's asserts and logs sit behind this; production drops them.
-  define: { 'process.env.NODE_ENV': '"production"' },
+  // OUTBOX_FULL: what the build leaves in (sw/build-flags.ts); false only for dist/sw.js.
+  define: { 'process.env.NODE_ENV': '"production"', OUTBOX_FULL: 'true' },
 };
 
 await Promise.all([
   // A classic script: module workers are not in every browser that has service workers.
-  build({ ...common, entryPoints: ['sw/worker.ts'], outfile: 'dist/sw.js', format: 'iife', minify: true }),
+  // Lean: tracing and encryption compiled out (sw/build-flags.ts); `?debug=1` or
+  // `?encrypt=1` load dist/sw-full.js, the same worker built with them.
+  build({ ...common, define: { ...common.define, OUTBOX_FULL: 'false' }, entryPoints: ['sw/worker.ts'], outfile: 'dist/sw.js', format: 'iife', minify: true }),
+  build({ ...common, entryPoints: ['sw/worker.ts'], outfile: 'dist/sw-full.js', format: 'iife', minify: true }),
   // Its own classic script, loaded by dist/sw.js with importScripts when `shell=` is given.
   build({ ...common, entryPoints: ['sw/shell-worker.ts'], outfile: 'dist/sw-shell.js', format: 'iife', minify: true }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client.js', format: 'esm', minify: true }),
@@ -67,12 +71,14 @@ await Promise.all([
   build({
     ...common,
     bundle: false,
-    define: {},
+    define: { OUTBOX_FULL: 'true' },
     entryPoints: libraryModules('sw'),
     outbase: 'sw',
     outdir: 'dist/sw',
     format: 'esm',
   }),
+  // What the worker library shares with the client (shared/): imported by dist/sw/ as ../shared/.
+  build({ ...common, bundle: false, define: {}, entryPoints: libraryModules('shared'), outbase: 'shared', outdir: 'dist/shared', format: 'esm' }),
 ]);
 
 const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', import.meta.url));

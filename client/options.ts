@@ -1,7 +1,8 @@
 /**
  * The client's options: typed once, defaults in one constant, units in the names.
  */
-import { positiveOption, type SessionCredentials } from '../sw/protocol/messages.js';
+import { positiveOption } from '../shared/options.js';
+import type { SessionCredentials } from '../sw/protocol/messages.js';
 
 /** Credentials, or a function that gives the current ones (called again when the worker needs them). */
 export type CredentialsSource = SessionCredentials | (() => SessionCredentials | undefined | Promise<SessionCredentials | undefined>);

@@ -8,7 +8,6 @@ import {
   NAMESPACE_HEADER,
   OUTBOX_STATUS_HEADER,
   PROTOCOL,
-  readDetail,
   type Broadcast,
   type DrainReport,
   type Hello,
@@ -18,6 +17,7 @@ import {
   type SessionCredentials,
   type StatusUpdate,
 } from '../sw/protocol/messages.js';
+import { readDetail } from '../shared/detail.js';
 import { HealthProbe } from './health.js';
 import { normalizeClientOptions, type CredentialsSource, type OutboxClientOptions, type ResolvedClientOptions } from './options.js';
 import { request } from './rpc.js';
@@ -66,6 +66,11 @@ export class Outbox {
   readonly #waiting = new Set<string>();
   readonly #probe: HealthProbe | undefined;
   readonly #onOnline = (): void => void this.#flushQuietly('online');
+  /**
+   * A new worker version took over: it knows no sessions, and the ones this
+   * page declared when it announced itself went to the old version.
+   */
+  readonly #onControllerChange = (): void => void this.#declare().catch(() => undefined);
   #namespace: string;
   #credentials: CredentialsSource | undefined;
   /** The credentials last handed to the worker, so a 401 with the same ones does not loop. */
@@ -88,12 +93,19 @@ export class Outbox {
     }
     // Chromium fires no `online` event inside a worker: the page's is the one to pass on.
     addEventListener('online', this.#onOnline);
+    navigator.serviceWorker.addEventListener('controllerchange', this.#onControllerChange);
   }
 
   /**
    * Sends `body` as a POST to `url`. A plain object or array is sent as JSON.
    * The `Idempotency-Key` header, if `init` sets one, is the message id;
    * otherwise a new UUID is.
+   *
+   * `init.signal` is not passed on: once `send` is called the message is the
+   * outbox's (it may be stored and on the wire before any abort could reach
+   * the worker), so the send resolves with the worker's answer (`queued` at the
+   * latest once stored) and never hands back a body the worker will still
+   * send. What the page is told is what the worker will do.
    *
    * @example
    * const { id, status } = await outbox.send('/api/chat', { text: 'hello' });
@@ -127,7 +139,7 @@ export class Outbox {
     // stopped mid-request; the same key makes the second try safe.
     for (let tries = 0; tries < 2 && !response; tries += 1) {
       try {
-        response = await fetch(url, { ...init, method: 'POST', headers, body: payload ?? null });
+        response = await fetch(url, { ...init, method: 'POST', headers, body: payload ?? null, signal: null });
       } catch (error) {
         lastError = error;
       }
@@ -261,6 +273,7 @@ export class Outbox {
   /** Stops listening and probing. The worker and the queue carry on. */
   close(): void {
     removeEventListener('online', this.#onOnline);
+    navigator.serviceWorker.removeEventListener('controllerchange', this.#onControllerChange);
     this.#probe?.stop();
     this.#channel.close();
     this.#listeners.clear();

@@ -10,6 +10,7 @@ import {
   type DrainReport,
   type StatusUpdate,
 } from './protocol/messages.js';
+import { wallNowMs } from './timing.js';
 
 export class Announcer {
   readonly channel: string;
@@ -24,17 +25,10 @@ export class Announcer {
     this.#port.postMessage(message);
   }
 
-  status(update: Omit<StatusUpdate, 'updatedAtMs'> & { updatedAtMs?: number }): void {
+  status(update: Omit<StatusUpdate, 'updatedAtMs' | 'reason' | 'detail'> & { updatedAtMs?: number; reason?: StatusUpdate['reason'] | undefined; detail?: string | undefined }): void {
     // Optional fields left out rather than sent as undefined: listeners see clean objects.
-    const clean: StatusUpdate = {
-      id: update.id,
-      namespace: update.namespace,
-      status: update.status,
-      attempts: update.attempts,
-      updatedAtMs: update.updatedAtMs ?? Date.now(),
-    };
-    if (update.reason !== undefined) clean.reason = update.reason;
-    if (update.detail !== undefined) clean.detail = update.detail;
+    const clean = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined)) as unknown as StatusUpdate;
+    clean.updatedAtMs ??= wallNowMs();
     this.#post({ protocol: PROTOCOL, type: 'status', update: clean });
   }
 

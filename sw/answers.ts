@@ -18,22 +18,18 @@ function answer(body: OutboxAnswer, status: number): Response {
  * a message that was in fact kept; this answer is the fix.
  */
 export function queuedAnswer(id: string, reason?: Reason): Response {
-  // `reason` says why it waits when that is news for the page (`auth`: it needs new credentials).
+  // `reason` says why it waits: why its first attempt failed, or `auth` (it needs new credentials).
   return answer(reason === undefined ? { status: 'queued', id } : { status: 'queued', id, reason }, 202);
 }
 
-const FAILURE_STATUS: Partial<Record<Reason, number>> = {
-  'too-large': 413, // Content Too Large
-  storage: 507, //     Insufficient Storage
-};
-
 /** The outbox could not keep the message; nothing was stored, the page still has the body. */
-export function failedAnswer(id: string, reason: Reason, detail: string): Response {
-  return answer({ status: 'failed', id, reason, detail }, FAILURE_STATUS[reason] ?? 500);
+export function failedAnswer(id: string, reason: 'storage' | 'too-large', detail: string): Response {
+  // 507 Insufficient Storage, 413 Content Too Large.
+  return answer({ status: 'failed', id, reason, detail }, reason === 'storage' ? 507 : 413);
 }
 
 /** IndexedDB refused the write (quota, or failing): say so, rather than a 202 that lies. */
 export function storageFailure(id: string, error: unknown): Response {
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return failedAnswer(id, 'storage', `the outbox could not store the message (${detail})`);
+  return failedAnswer(id, 'storage', `could not store it (${detail})`);
 }

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
-import { backoffDelayMs, classifyStatus, parseRetryAfterMs } from './classify.js';
+import { classifyStatus, parseRetryAfterMs } from './classify.js';
+import { backoffDelayMs } from './timing.js';
 
 test('only 2xx is delivered; 408, 425, 429 and 5xx are transient; other answers are refusals', () => {
   for (const status of [200, 201, 202, 204, 299]) expect(classifyStatus(status), String(status)).toBe('delivered');

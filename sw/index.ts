@@ -4,7 +4,8 @@
 export { installOutbox, type OutboxWorker } from './install.js';
 export { DEFAULT_OPTIONS, type OutboxWorkerOptions } from './options.js';
 export { installAppShell, DEFAULT_SHELL_TIMEOUT_MS, type AppShell, type AppShellOptions } from './shell.js';
-export { classifyStatus, backoffDelayMs, parseRetryAfterMs, type Verdict } from './classify.js';
+export { classifyStatus, parseRetryAfterMs, type Verdict } from './classify.js';
+export { backoffDelayMs } from './timing.js';
 export type {
   DrainReport,
   DrainStop,

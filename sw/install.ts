@@ -1,15 +1,12 @@
 /**
  * `installOutbox()`: wires the outbox into a service worker.
  */
-import { Announcer } from './announcer.js';
-import { list, runCommand } from './commands.js';
+import { runCommand } from './commands.js';
 import { Engine } from './engine.js';
 import { isOutboxRequest, takeRequest } from './intercept.js';
-import { Ledger } from './ledger.js';
 import { normalizeOptions, type OutboxWorkerOptions } from './options.js';
 import { OutboxProtocolError, serializeError } from './protocol/errors.js';
 import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
-import { RequestQueue } from './request-queue.js';
 
 const installed = new Set<string>();
 
@@ -43,14 +40,13 @@ interface SyncEvent extends ExtendableEvent {
 export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
   const resolved = normalizeOptions(options);
   const scope = self as unknown as ServiceWorkerGlobalScope;
-  const queue = new RequestQueue(resolved.queueName);
-  const engine = new Engine(resolved, queue, new Ledger(resolved.queueName), new Announcer(resolved.queueName));
+  const engine = new Engine(resolved);
   const syncSupported = resolved.backgroundSync && 'sync' in scope.registration;
 
   // One installation per queue name and worker, as Workbox's Queue enforces
   // (`duplicate-queue-name`): two engines on one queue would each drain it.
   if (installed.has(resolved.queueName)) {
-    throw new Error(`outbox: the queue '${resolved.queueName}' is already installed in this worker; call installOutbox once`);
+    throw new Error(`outbox: queue '${resolved.queueName}' is already installed; call installOutbox once`);
   }
   installed.add(resolved.queueName);
 
@@ -59,7 +55,7 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
   if (syncSupported) {
     const sync = (scope.registration as ServiceWorkerRegistration & { sync: { register(tag: string): Promise<void> } }).sync;
     // Failing to register (no permission) leaves the other triggers: online, probe, timer, start.
-    engine.armSync = () => sync.register(syncTag).catch(() => undefined);
+    engine.useSync(() => sync.register(syncTag).catch(() => undefined));
     scope.addEventListener('sync', (event) => {
       const { tag, lastChance } = event as SyncEvent;
       if (tag !== syncTag) return;
@@ -71,11 +67,11 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
           if (report.stoppedBy === 'empty' || report.stoppedBy === 'waiting') return;
           if (lastChance) {
             // Chromium gives up after this try (5, 15, 45 minutes): ask again, so the queue never stalls.
-            await engine.armSync();
+            await engine.rearmSync();
             return;
           }
           // Failing the event is how the browser learns to fire it again later.
-          throw new Error(`outbox: ${report.remaining} message(s) still queued in '${resolved.queueName}' (${report.stoppedBy})`);
+          throw new Error(`outbox: ${report.remaining} still queued (${report.stoppedBy})`);
         })(),
       );
     });
@@ -114,10 +110,14 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
   engine.kick('start');
   // Pages hand their sessions (namespace, credentials) again: this worker's memory starts empty.
   engine.announce.started();
+  // A new version is evaluated (above) while the old one still controls the
+  // pages, so they declared to the old one: ask again once this one is active
+  // (the client also declares again on `controllerchange`).
+  scope.addEventListener('activate', () => engine.announce.started());
 
   return {
     queueName: resolved.queueName,
     drain: (trigger = 'manual') => engine.drain(trigger),
-    list: (namespace = '') => list(engine, namespace),
+    list: (namespace = '') => engine.list(namespace),
   };
 }

@@ -1,12 +1,12 @@
 /**
  * The fetch side: which requests the outbox takes, and how one is stored.
  */
-import { StorableRequest } from 'workbox-background-sync';
 import { failedAnswer } from './answers.js';
 import type { Engine, PendingMessage } from './engine.js';
 import type { ResolvedOptions } from './options.js';
 import { IDEMPOTENCY_KEY_HEADER, MAX_ID_LENGTH, NAMESPACE_HEADER } from './protocol/messages.js';
-import type { EntryMetadata } from './request-queue.js';
+import { toRequest, type EntryMetadata } from './request-queue.js';
+import { wallNowMs } from './timing.js';
 
 /** Same-origin POSTs under one of the API paths; everything else passes untouched. */
 export function isOutboxRequest(request: Request, options: ResolvedOptions, origin: string): boolean {
@@ -26,9 +26,10 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   const id = pageKey !== null && pageKey !== '' && pageKey.length <= MAX_ID_LENGTH ? pageKey : crypto.randomUUID();
   const namespace = (request.headers.get(NAMESPACE_HEADER) ?? '').slice(0, MAX_ID_LENGTH);
   // The window that sends a message of a namespace is a page of that namespace.
-  if (clientId !== '') engine.sessions.declare(clientId, namespace, undefined);
+  if (clientId !== '') engine.declare(clientId, namespace);
   const headers = new Headers(request.headers);
-  headers.set(IDEMPOTENCY_KEY_HEADER, id);
+  // The draft's Structured Field form is a quoted string; Stripe-style servers expect the bare token.
+  headers.set(IDEMPOTENCY_KEY_HEADER, engine.options.idempotencyKeyFormat === 'quoted' ? `"${id.replace(/[\\"]/g, '\\$&')}"` : id);
   headers.delete(NAMESPACE_HEADER);
   // Credentials stay out of IndexedDB: kept in memory for this message's
   // attempts while the worker lives, and otherwise taken from the page's session.
@@ -46,16 +47,16 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
     // Read once: Workbox's `StorableRequest.fromRequest` would clone (tee) the stream first.
     body = await request.arrayBuffer();
   } catch (error) {
-    return { response: failedAnswer(id, 'storage', `could not read the request body: ${String(error)}`), ...none };
+    return { response: failedAnswer(id, 'storage', `could not read the body (${String(error)})`), ...none };
   }
   if (body.byteLength > engine.options.maxBodyBytes) {
     return {
-      response: failedAnswer(id, 'too-large', `the body is ${body.byteLength} bytes; the outbox keeps at most ${engine.options.maxBodyBytes}`),
+      response: failedAnswer(id, 'too-large', `${body.byteLength} bytes; at most ${engine.options.maxBodyBytes}`),
       ...none,
     };
   }
   const requestData = storableData(request, headers, body);
-  const metadata: EntryMetadata = { v: 1, id, createdAtMs: Date.now() };
+  const metadata: EntryMetadata = { v: 1, id, createdAtMs: wallNowMs() };
   if (namespace !== '') metadata.namespace = namespace;
   const stripped = Object.keys(secrets);
   if (stripped.length > 0) metadata.strippedHeaders = stripped;
@@ -63,17 +64,17 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
   // Only a first attempt that goes straight out needs it; an offline enqueue never does.
   // `body` is the plain one: with `encrypt`, `requestData.body` is replaced by the sealed one below.
   const live = (): Request => {
-    const request = new StorableRequest({ ...requestData, body }).toRequest();
+    const request = toRequest({ ...requestData, body });
     for (const [name, value] of Object.entries(secrets)) request.headers.set(name, value);
     return request;
   };
   const stored = (async () => {
-    if (engine.options.encrypt && body.byteLength > 0) {
-      const sealed = await engine.keys.seal(namespace, body);
+    if (OUTBOX_FULL && engine.options.encrypt && body.byteLength > 0) {
+      const sealed = await engine.seal(namespace, body);
       requestData.body = sealed.body;
       metadata.iv = sealed.sealed.iv;
     }
-    return engine.queue.push(requestData, metadata);
+    return engine.store(requestData, metadata);
   })();
   // The engine awaits it; this keeps a refused store from also counting as unhandled.
   stored.catch(() => undefined);

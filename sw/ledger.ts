@@ -12,9 +12,10 @@
  *   between leaves both; the drain sees `failed` and finishes the removal
  *   without sending.
  * - deliver: the queue entry is removed first, then the ledger note. A stop in
- *   between leaves a `queued` note with no entry; it is ignored (and cleaned).
+ *   between leaves a `queued` note with no entry; it is ignored (`list()` shows
+ *   queued messages from the queue, and only failed ones from the ledger).
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { LazyDB } from './idb.js';
 import type { Reason } from './protocol/messages.js';
 import type { QueueEntry } from './request-queue.js';
 
@@ -33,68 +34,45 @@ export interface LedgerRecord {
   /** Kept with `failed` records only: what `retry` puts back in the queue, with its metadata (iv, stripped headers). */
   requestData?: QueueEntry['requestData'];
   metadata?: QueueEntry['metadata'];
+  /** The entry's place in the queue when it was set aside: `list()` keeps queue order. */
+  seq?: number;
+  /** Network failures while the API answered (a dead head, see drain-loop.ts), and since when (epoch ms). */
+  strikes?: number;
+  firstStrikeAtMs?: number;
 }
 
-interface LedgerSchema extends DBSchema {
-  messages: {
-    key: string;
-    value: LedgerRecord;
-    indexes: { queueName: string };
-  };
-}
+const STORE = 'messages';
 
-const DB_NAME = 'outbox';
-/** Bump with a migration in `upgrade` when the record shape changes. */
+/** Bump with a migration in the upgrade when the record shape changes. */
 const DB_VERSION = 1;
 
 export class Ledger {
   readonly #queueName: string;
-  #db: Promise<IDBPDatabase<LedgerSchema>> | undefined;
+  readonly #db = new LazyDB('outbox', DB_VERSION, (db) => {
+    db.createObjectStore(STORE, { keyPath: 'id' }).createIndex('queueName', 'queueName', { unique: false });
+  });
 
   constructor(queueName: string) {
     this.#queueName = queueName;
   }
 
-  #open(): Promise<IDBPDatabase<LedgerSchema>> {
-    this.#db ??= openDB<LedgerSchema>(DB_NAME, DB_VERSION, {
-      upgrade(db) {
-        const store = db.createObjectStore('messages', { keyPath: 'id' });
-        store.createIndex('queueName', 'queueName', { unique: false });
-      },
-      blocking: () => {
-        // A newer worker wants to migrate: let it.
-        const db = this.#db;
-        this.#db = undefined;
-        void db?.then((d) => d.close(), () => undefined);
-      },
-    }).catch((error: unknown) => {
-      this.#db = undefined;
-      throw error;
-    });
-    return this.#db;
-  }
-
   async get(id: string): Promise<LedgerRecord | undefined> {
-    const db = await this.#open();
-    const record = await db.get('messages', id);
+    const record = await this.#db.run(STORE, 'readonly', (store) => store.get(id) as IDBRequest<LedgerRecord | undefined>);
     // Ids are per origin; a record of another queue is not ours to act on.
     return record?.queueName === this.#queueName ? record : undefined;
   }
 
   async put(record: LedgerRecord): Promise<void> {
-    const db = await this.#open();
-    await db.put('messages', record);
+    await this.#db.run(STORE, 'readwrite', (store) => store.put(record));
   }
 
   async delete(id: string): Promise<void> {
-    const db = await this.#open();
-    await db.delete('messages', id);
+    await this.#db.run(STORE, 'readwrite', (store) => store.delete(id));
   }
 
   /** Every record of this queue, keyed by id. */
   async all(): Promise<Map<string, LedgerRecord>> {
-    const db = await this.#open();
-    const records = await db.getAllFromIndex('messages', 'queueName', IDBKeyRange.only(this.#queueName));
+    const records = await this.#db.run(STORE, 'readonly', (store) => store.index('queueName').getAll(IDBKeyRange.only(this.#queueName)) as IDBRequest<LedgerRecord[]>);
     return new Map(records.map((record) => [record.id, record]));
   }
 }

@@ -28,7 +28,18 @@ test('the ready-made worker reads its options from its registration URL', () => 
     retryMaxMs: 900,
     secretHeaders: ['authorization', 'cookie'],
     encrypt: false,
+    idempotencyKeyFormat: 'bare',
+    setAsideAfterTries: 5,
+    setAsideAfterMs: 60_000,
+    debug: false,
   });
+  expect(normalizeOptions(optionsFromQuery(new URLSearchParams('key=quoted&debug=1&setAsideTries=2&setAsideMs=5000')))).toMatchObject({
+    idempotencyKeyFormat: 'quoted',
+    debug: true,
+    setAsideAfterTries: 2,
+    setAsideAfterMs: 5000,
+  });
+  expect(() => normalizeOptions(optionsFromQuery(new URLSearchParams('key=curly')))).toThrow(/idempotencyKeyFormat/);
   const privacy = normalizeOptions(optionsFromQuery(new URLSearchParams('encrypt=1&secretHeaders=Authorization,X-CSRF-Token')));
   expect(privacy.encrypt).toBe(true);
   expect(privacy.secretHeaders).toEqual(['authorization', 'x-csrf-token']);

@@ -1,7 +1,7 @@
 /**
  * The worker's options: typed once, defaults in one constant, units in the names.
  */
-import { positiveOption } from './protocol/messages.js';
+import { positiveOption } from '../shared/options.js';
 
 export interface OutboxWorkerOptions {
   /**
@@ -78,6 +78,34 @@ export interface OutboxWorkerOptions {
    * }
    */
   beforeReplay?: (request: Request, context: { id: string; namespace: string }) => Request | Promise<Request>;
+  /**
+   * How the `Idempotency-Key` header carries the id. `'bare'`: the token
+   * itself (`Idempotency-Key: 8e03978e-…`), what Stripe-style servers expect.
+   * `'quoted'`: the IETF draft's Structured Field string
+   * (`Idempotency-Key: "8e03978e-…"`, draft-ietf-httpapi-idempotency-key-header §2.1).
+   * @default 'bare'
+   */
+  idempotencyKeyFormat?: 'bare' | 'quoted';
+  /**
+   * A message that fails at the network level while the API answers (the
+   * page's health probe succeeds, or the server answered another message) is
+   * set aside as `failed` / `unreachable` after this many such tries, so it
+   * does not hold the queue behind it. A real outage (health failing too)
+   * never counts.
+   * @default 5
+   */
+  setAsideAfterTries?: number;
+  /**
+   * Or after this long since the first such try, whichever comes first (at least two tries).
+   * @default 60000
+   */
+  setAsideAfterMs?: number;
+  /**
+   * Logs each decision about a message (queued because …, backing off until …,
+   * sent, delivered, set aside) in the worker's console, with its id.
+   * @default false
+   */
+  debug?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<OutboxWorkerOptions, 'beforeReplay'>> & Pick<OutboxWorkerOptions, 'beforeReplay'>;
@@ -93,78 +121,71 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   retryMaxMs: 30_000,
   secretHeaders: Object.freeze(['authorization', 'cookie']),
   encrypt: false,
+  idempotencyKeyFormat: 'bare',
+  setAsideAfterTries: 5,
+  setAsideAfterMs: 60_000,
+  debug: false,
 });
 
 
+/** The options that must be positive numbers. */
+const POSITIVE = ['retentionMinutes', 'timeoutMs', 'maxBodyBytes', 'retryBaseMs', 'retryMaxMs', 'setAsideAfterTries', 'setAsideAfterMs'] as const;
+
 /** Fills in defaults and rejects values that would make the outbox misbehave quietly. */
 export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOptions {
-  const apiPaths = options.apiPaths ?? DEFAULT_OPTIONS.apiPaths;
-  if (apiPaths.length === 0) throw new TypeError(`outbox: option 'apiPaths' must name at least one path`);
+  const resolved = { ...DEFAULT_OPTIONS } as ResolvedOptions;
+  // `undefined` means "the default", as `??` would have it; 0 and false are kept.
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
+  const problem = (words: string): TypeError => new TypeError(`outbox: option ${words}`);
+  const { apiPaths, queueName, beforeReplay, idempotencyKeyFormat } = resolved;
+  if (apiPaths.length === 0) throw problem(`'apiPaths' must name at least one path`);
   for (const path of apiPaths) {
-    if (typeof path !== 'string' || !path.startsWith('/')) {
-      throw new TypeError(`outbox: each of 'apiPaths' must start with '/', got ${JSON.stringify(path)}`);
-    }
+    if (typeof path !== 'string' || !path.startsWith('/')) throw problem(`'apiPaths': each must start with '/', got ${JSON.stringify(path)}`);
   }
-  const queueName = options.queueName ?? DEFAULT_OPTIONS.queueName;
-  if (typeof queueName !== 'string' || queueName === '') {
-    throw new TypeError(`outbox: option 'queueName' must be a non-empty string`);
-  }
-  const resolved: ResolvedOptions = {
-    apiPaths: [...apiPaths],
-    queueName,
-    retentionMinutes: positiveOption('retentionMinutes', options.retentionMinutes ?? DEFAULT_OPTIONS.retentionMinutes),
-    timeoutMs: positiveOption('timeoutMs', options.timeoutMs ?? DEFAULT_OPTIONS.timeoutMs),
-    maxBodyBytes: positiveOption('maxBodyBytes', options.maxBodyBytes ?? DEFAULT_OPTIONS.maxBodyBytes),
-    backgroundSync: options.backgroundSync ?? DEFAULT_OPTIONS.backgroundSync,
-    retryBaseMs: positiveOption('retryBaseMs', options.retryBaseMs ?? DEFAULT_OPTIONS.retryBaseMs),
-    retryMaxMs: positiveOption('retryMaxMs', options.retryMaxMs ?? DEFAULT_OPTIONS.retryMaxMs),
-    secretHeaders: (options.secretHeaders ?? DEFAULT_OPTIONS.secretHeaders).map((name) => name.toLowerCase()),
-    encrypt: options.encrypt ?? DEFAULT_OPTIONS.encrypt,
-  };
-  if (options.beforeReplay !== undefined) {
-    if (typeof options.beforeReplay !== 'function') throw new TypeError(`outbox: option 'beforeReplay' must be a function`);
-    resolved.beforeReplay = options.beforeReplay;
+  if (typeof queueName !== 'string' || queueName === '') throw problem(`'queueName' must be a non-empty string`);
+  for (const key of POSITIVE) positiveOption(key, resolved[key]);
+  if (beforeReplay !== undefined && typeof beforeReplay !== 'function') throw problem(`'beforeReplay' must be a function`);
+  if (idempotencyKeyFormat !== 'bare' && idempotencyKeyFormat !== 'quoted') {
+    throw problem(`'idempotencyKeyFormat' must be 'bare' or 'quoted', got ${JSON.stringify(idempotencyKeyFormat)}`);
   }
   if (resolved.retryMaxMs < resolved.retryBaseMs) {
-    throw new TypeError(`outbox: 'retryMaxMs' (${resolved.retryMaxMs}) must not be below 'retryBaseMs' (${resolved.retryBaseMs})`);
+    throw problem(`'retryMaxMs' (${resolved.retryMaxMs}) must not be below 'retryBaseMs' (${resolved.retryBaseMs})`);
   }
+  resolved.apiPaths = [...apiPaths];
+  resolved.secretHeaders = resolved.secretHeaders.map((name) => name.toLowerCase());
   return resolved;
 }
 
 /**
  * Options of the ready-made worker, from its registration URL:
- * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000&encrypt=1&secretHeaders=authorization,cookie`.
+ * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000&encrypt=1&secretHeaders=authorization,cookie&key=quoted&setAsideTries=5&setAsideMs=60000&debug=1`.
  */
 export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
-  const options: OutboxWorkerOptions = {};
-  const number = (key: string): number | undefined => {
-    const raw = query.get(key);
-    return raw === null ? undefined : Number(raw);
-  };
+  const options: Record<string, unknown> = {};
   const api = query.getAll('api');
   if (api.length > 0) options.apiPaths = api;
-  const queue = query.get('queue');
-  if (queue !== null) options.queueName = queue;
-  const fields: Array<[string, 'retentionMinutes' | 'timeoutMs' | 'maxBodyBytes' | 'retryBaseMs' | 'retryMaxMs']> = [
-    ['retention', 'retentionMinutes'],
-    ['timeout', 'timeoutMs'],
-    ['maxBody', 'maxBodyBytes'],
-    ['retryBase', 'retryBaseMs'],
-    ['retryMax', 'retryMaxMs'],
+  const keys: Array<[string, keyof OutboxWorkerOptions, (raw: string) => unknown]> = [
+    ['queue', 'queueName', String],
+    ['retention', 'retentionMinutes', Number],
+    ['timeout', 'timeoutMs', Number],
+    ['maxBody', 'maxBodyBytes', Number],
+    ['retryBase', 'retryBaseMs', Number],
+    ['retryMax', 'retryMaxMs', Number],
+    ['setAsideTries', 'setAsideAfterTries', Number],
+    ['setAsideMs', 'setAsideAfterMs', Number],
+    ['sync', 'backgroundSync', flag],
+    ['encrypt', 'encrypt', flag],
+    ['debug', 'debug', flag],
+    ['key', 'idempotencyKeyFormat', String],
+    ['secretHeaders', 'secretHeaders', (raw) => raw.split(',').map((name) => name.trim()).filter(Boolean)],
   ];
-  for (const [key, field] of fields) {
-    const value = number(key);
-    if (value !== undefined) options[field] = value;
-  }
-  const flag = (key: string): boolean | undefined => {
+  for (const [key, option, read] of keys) {
     const raw = query.get(key);
-    return raw === null ? undefined : !['0', 'false', 'off'].includes(raw);
-  };
-  const sync = flag('sync');
-  if (sync !== undefined) options.backgroundSync = sync;
-  const encrypt = flag('encrypt');
-  if (encrypt !== undefined) options.encrypt = encrypt;
-  const secretHeaders = query.get('secretHeaders');
-  if (secretHeaders !== null) options.secretHeaders = secretHeaders.split(',').map((name) => name.trim()).filter(Boolean);
-  return options;
+    if (raw !== null) options[option] = read(raw);
+  }
+  return options as OutboxWorkerOptions;
+}
+
+function flag(raw: string): boolean {
+  return !['0', 'false', 'off'].includes(raw);
 }

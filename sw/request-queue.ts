@@ -9,11 +9,19 @@
  * Workbox 7's (`workbox-background-sync/src/lib/QueueDb.ts`) to the letter:
  * whichever of us opens the database first creates it, and opening it with any
  * other version would break every queue on the origin.
+ *
+ * One entry per message id: a second push of an id already queued (a page
+ * that re-sends with its own `Idempotency-Key`, or the client's one re-send
+ * after a worker stopped once its store committed) joins the first. Workbox's
+ * schema has no index on our id and may not get one (the version is fixed),
+ * so the ids are indexed in memory, read once per worker life. Duplicates
+ * that another worker version wrote meanwhile are mended on read: the drain
+ * sends an id once per pass, and discard, retry and purge act on every entry
+ * of an id.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { StorableRequest } from 'workbox-background-sync';
+import type { StorableRequest } from 'workbox-background-sync';
+import { LazyDB } from './idb.js';
 
-const DB_NAME = 'workbox-background-sync';
 const DB_VERSION = 3;
 const STORE = 'requests';
 const QUEUE_NAME_INDEX = 'queueName';
@@ -43,91 +51,113 @@ export interface QueueEntry {
   metadata?: Partial<EntryMetadata>;
 }
 
-interface QueueSchema extends DBSchema {
-  requests: {
-    key: number;
-    value: QueueEntry;
-    indexes: { queueName: string };
-  };
+/** Where a push landed: a new entry, or the one already holding that id. */
+export interface Pushed {
+  entryId: number;
+  joined: boolean;
 }
 
 export class RequestQueue {
   readonly name: string;
-  #db: Promise<IDBPDatabase<QueueSchema>> | undefined;
+  readonly #db = new LazyDB('workbox-background-sync', DB_VERSION, (db, oldVersion) => {
+    // Workbox 7's upgrade, unchanged (see the file comment).
+    if (oldVersion > 0 && oldVersion < DB_VERSION && db.objectStoreNames.contains(STORE)) {
+      db.deleteObjectStore(STORE);
+    }
+    db.createObjectStore(STORE, { autoIncrement: true, keyPath: 'id' }).createIndex(QUEUE_NAME_INDEX, QUEUE_NAME_INDEX, { unique: false });
+  });
+  /** Message id → entry id, for every entry this worker knows is stored; read once. */
+  #ids: Promise<Map<string, number>> | undefined;
+  /** Pushes on their way into the store, by message id: a second push of one joins it. */
+  readonly #pushing = new Map<string, Promise<number>>();
 
   constructor(name: string) {
     this.name = name;
   }
 
-  #open(): Promise<IDBPDatabase<QueueSchema>> {
-    this.#db ??= openDB<QueueSchema>(DB_NAME, DB_VERSION, {
-      upgrade(db, oldVersion) {
-        // Workbox 7's upgrade, unchanged (see the file comment).
-        if (oldVersion > 0 && oldVersion < DB_VERSION && db.objectStoreNames.contains(STORE)) {
-          db.deleteObjectStore(STORE);
-        }
-        const store = db.createObjectStore(STORE, { autoIncrement: true, keyPath: 'id' });
-        store.createIndex(QUEUE_NAME_INDEX, QUEUE_NAME_INDEX, { unique: false });
-      },
-      // Another tab's worker version may hold it open; a blocked open must not hang forever.
-      blocking: () => this.close(),
-    }).catch((error: unknown) => {
-      this.#db = undefined;
-      throw error;
-    });
-    return this.#db;
-  }
-
   close(): void {
-    const db = this.#db;
-    this.#db = undefined;
-    void db?.then((d) => d.close(), () => undefined);
+    this.#db.close();
   }
 
-  /** Stores the request at the tail; resolves to its entry id once the transaction committed. */
-  async push(requestData: QueueEntry['requestData'], metadata: EntryMetadata): Promise<number> {
-    const db = await this.#open();
-    const entry = { queueName: this.name, timestamp: metadata.createdAtMs, requestData, metadata };
-    // `add` without an id: the store's key generator keeps FIFO order.
-    return db.add(STORE, entry as QueueEntry);
+  #index(): Promise<Map<string, number>> {
+    this.#ids ??= this.all().then(
+      (entries) => {
+        const ids = new Map<string, number>();
+        for (const entry of entries) if (!ids.has(messageIdOf(entry))) ids.set(messageIdOf(entry), entry.id);
+        return ids;
+      },
+      (error: unknown) => {
+        this.#ids = undefined;
+        throw error;
+      },
+    );
+    return this.#ids;
   }
 
   /**
-   * The oldest `count` entries after the entry `afterId` (from the start when
-   * absent), without removing them. Read by primary key so a drain that skips
-   * entries (another user's, see sessions.ts) moves on instead of reading them again.
+   * Stores the request at the tail, unless its id is already queued; resolves
+   * once the transaction committed with `durability: 'strict'` (the page's 202
+   * means the message is on disk, not in the operating system's write cache).
    */
-  async head(count: number, afterId?: number): Promise<QueueEntry[]> {
-    const db = await this.#open();
-    if (afterId === undefined) return db.getAllFromIndex(STORE, QUEUE_NAME_INDEX, IDBKeyRange.only(this.name), count);
-    const entries: QueueEntry[] = [];
-    let cursor = await db.transaction(STORE).store.openCursor(IDBKeyRange.lowerBound(afterId, true));
-    while (cursor && entries.length < count) {
-      if (cursor.value.queueName === this.name) entries.push(cursor.value);
-      cursor = await cursor.continue();
+  async push(requestData: QueueEntry['requestData'], metadata: EntryMetadata): Promise<Pushed> {
+    const ids = await this.#index();
+    const known = ids.get(metadata.id);
+    if (known !== undefined) {
+      // Another version of the worker may have delivered it meanwhile: join only an entry that is there.
+      if ((await this.#db.run(STORE, 'readonly', (store) => store.getKey(known))) !== undefined) return { entryId: known, joined: true };
+      ids.delete(metadata.id);
     }
-    return entries;
+    const pending = this.#pushing.get(metadata.id);
+    if (pending) return { entryId: await pending, joined: true };
+    const entry = { queueName: this.name, timestamp: metadata.createdAtMs, requestData, metadata };
+    // `add` without an id: the store's key generator keeps FIFO order.
+    const adding = this.#db.run(STORE, 'readwrite', (store) => store.add(entry) as IDBRequest<number>, 'strict');
+    this.#pushing.set(metadata.id, adding);
+    try {
+      const entryId = await adding;
+      ids.set(metadata.id, entryId);
+      return { entryId, joined: false };
+    } finally {
+      this.#pushing.delete(metadata.id);
+    }
   }
 
-  async all(): Promise<QueueEntry[]> {
-    const db = await this.#open();
-    return db.getAllFromIndex(STORE, QUEUE_NAME_INDEX, IDBKeyRange.only(this.name));
+  /**
+   * The next `count` entries of the store after the entry `afterId` (from the
+   * start when absent), without removing them, in key order: FIFO. Read by
+   * primary key, so a drain that skips entries (another user's, see
+   * sessions.ts) moves on instead of reading them again. Entries of other
+   * queues on the origin are in it too: the caller skips them, and stops only
+   * when this returns none.
+   */
+  head(count: number, afterId?: number): Promise<QueueEntry[]> {
+    return this.#db.run(STORE, 'readonly', (store) => store.getAll(afterId === undefined ? null : IDBKeyRange.lowerBound(afterId, true), count));
   }
 
-  async count(): Promise<number> {
-    const db = await this.#open();
-    return db.countFromIndex(STORE, QUEUE_NAME_INDEX, IDBKeyRange.only(this.name));
+  /** This queue's oldest entry, if any. */
+  async first(): Promise<QueueEntry | undefined> {
+    return (await this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAll(IDBKeyRange.only(this.name), 1)))[0];
   }
 
-  async remove(entryId: number): Promise<void> {
-    const db = await this.#open();
-    await db.delete(STORE, entryId);
+  all(): Promise<QueueEntry[]> {
+    return this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAll(IDBKeyRange.only(this.name)));
   }
 
-  /** The entry holding message `id`, if queued. O(n): for user actions, not the drain. */
-  async find(id: string): Promise<QueueEntry | undefined> {
+  count(): Promise<number> {
+    return this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).count(IDBKeyRange.only(this.name)));
+  }
+
+  async remove(entry: QueueEntry): Promise<void> {
+    await this.#db.run(STORE, 'readwrite', (store) => store.delete(entry.id));
+    const ids = await this.#ids;
+    const id = messageIdOf(entry);
+    if (ids?.get(id) === entry.id) ids.delete(id);
+  }
+
+  /** Every entry holding message `id` (more than one only in a store an older version wrote). O(n): for user actions. */
+  async find(id: string): Promise<QueueEntry[]> {
     const entries = await this.all();
-    return entries.find((entry) => messageIdOf(entry) === id);
+    return entries.filter((entry) => messageIdOf(entry) === id);
   }
 }
 
@@ -155,16 +185,25 @@ export function createdAtOf(entry: QueueEntry): number {
   return typeof createdAtMs === 'number' ? createdAtMs : entry.timestamp;
 }
 
+/**
+ * The stored request as a `Request`: what Workbox's `StorableRequest.toRequest()`
+ * does, without loading the class (the stored fields are `RequestInit`'s, and a
+ * navigation cannot be replayed as one). Throws when the record cannot make one.
+ */
+export function toRequest(requestData: QueueEntry['requestData']): Request {
+  return new Request(requestData.url, { ...requestData, mode: requestData.mode === 'navigate' ? 'same-origin' : requestData.mode } as RequestInit);
+}
+
 /** Why an entry cannot be replayed, or `undefined` when it can. */
 export function entryProblem(entry: QueueEntry): string | undefined {
   const data = entry.requestData as { url?: unknown; method?: unknown; headers?: unknown } | undefined;
-  if (typeof data !== 'object' || data === null) return 'the record has no request';
-  if (typeof data.url !== 'string') return 'the stored request has no URL';
+  if (typeof data !== 'object' || data === null) return 'no request';
+  if (typeof data.url !== 'string') return 'no URL';
   try {
     new URL(data.url);
   } catch {
-    return `the stored request's URL is not valid`;
+    return 'bad URL';
   }
-  if (typeof data.headers !== 'object' || data.headers === null) return 'the stored request has no headers';
+  if (typeof data.headers !== 'object' || data.headers === null) return 'no headers';
   return undefined;
 }

@@ -9,6 +9,8 @@
  * is open, so a message queued by one user is never sent with the cookies of
  * the next user who signs in on the same browser.
  */
+import { monotonicMs } from './timing.js';
+
 export interface Credentials {
   /** The `Authorization` header value to replay with, e.g. `Bearer …`. */
   authorization?: string;
@@ -28,7 +30,7 @@ export class Sessions {
       // header (engine #prepare): a re-declaration of the same ones (worker
       // restart, 'auth' with nothing new) does not make them newer.
       const known = this.#credentials.get(namespace);
-      const atMs = known !== undefined && known.credentials.authorization === credentials.authorization ? known.atMs : Date.now();
+      const atMs = known !== undefined && known.credentials.authorization === credentials.authorization ? known.atMs : monotonicMs();
       this.#credentials.set(namespace, { credentials, atMs });
       this.#paused.delete(namespace);
     }
@@ -52,9 +54,9 @@ export class Sessions {
     return this.#credentials.get(namespace)?.credentials;
   }
 
-  /** When the namespace's credentials were handed over (0: none). */
+  /** When the namespace's credentials were handed over (monotonic ms; -Infinity: none). */
   credentialsAtMs(namespace: string): number {
-    return this.#credentials.get(namespace)?.atMs ?? 0;
+    return this.#credentials.get(namespace)?.atMs ?? -Infinity;
   }
 
   isPaused(namespace: string): boolean {

@@ -8,17 +8,25 @@ import { optionsFromQuery } from './options.js';
 
 const scope = self as unknown as ServiceWorkerGlobalScope;
 const query = new URL(scope.location.href).searchParams;
+const options = optionsFromQuery(query);
 
-installOutbox(optionsFromQuery(query));
+if (!OUTBOX_FULL && (options.debug || options.encrypt)) {
+  // This lean build has neither (build-flags.ts): the full build beside it
+  // reads the same registration URL and is the worker from here on. Relative
+  // to this script's URL, so it is found wherever sw.js is served.
+  importScripts('sw-full.js');
+} else {
+  installOutbox(options);
 
-// The app shell (`shell=`) is its own bundle, so a site without it pays
-// nothing. Loaded here, at the top level: a classic worker may call
-// importScripts only during its first evaluation (and install). After
-// installOutbox, so the outbox's POST route is the first to see a request.
-if (query.has('shell')) importScripts('sw-shell.js');
+  // The app shell (`shell=`) is its own bundle, so a site without it pays
+  // nothing. Loaded here, at the top level: a classic worker may call
+  // importScripts only during its first evaluation (and install). After
+  // installOutbox, so the outbox's POST route is the first to see a request.
+  if (query.has('shell')) importScripts('sw-shell.js');
 
-// A new version takes over at once: the queue's storage is the same across
-// versions (Workbox's store, our ledger), and the lock keeps the old worker's
-// drain and the new one's from overlapping.
-scope.addEventListener('install', () => void scope.skipWaiting());
-scope.addEventListener('activate', (event) => event.waitUntil(scope.clients.claim()));
+  // A new version takes over at once: the queue's storage is the same across
+  // versions (Workbox's store, our ledger), and the lock keeps the old worker's
+  // drain and the new one's from overlapping.
+  scope.addEventListener('install', () => void scope.skipWaiting());
+  scope.addEventListener('activate', (event) => event.waitUntil(scope.clients.claim()));
+}

@@ -31,11 +31,17 @@ export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
  * - `corrupt`: a stored record the worker cannot read.
  * - `auth`: on a queued message, waiting for credentials (none handed over, or the server said 401).
  * - `no-worker`: no service worker controls the page, so nothing was kept.
+ * - `http-3xx`: the server redirected elsewhere (not to the site itself); `detail` says where.
+ * - `hook`: on a queued message, `beforeReplay` threw; `detail` carries its error.
+ * - `unreachable`: failed at the network level on every try while the API answered; set aside.
  */
 export type Reason =
   | 'network'
   | 'timeout'
   | `http-${number}`
+  | 'http-3xx'
+  | 'hook'
+  | 'unreachable'
   | 'expired'
   | 'storage'
   | 'too-large'
@@ -210,25 +216,4 @@ export function envelopeProblem(data: unknown): string | undefined {
 /** True for data that claims to be ours (so it deserves an answer, even an error). */
 export function isOutboxMessage(data: unknown): boolean {
   return typeof data === 'object' && data !== null && (data as { protocol?: unknown }).protocol === PROTOCOL;
-}
-
-/** The server's own words for a refusal, from a JSON `{error}` or `{message}`, at most 300 characters. */
-export async function readDetail(response: Response): Promise<string | undefined> {
-  if (!(response.headers.get('Content-Type') ?? '').includes('json')) return undefined;
-  try {
-    const body = (await response.clone().json()) as { error?: unknown; message?: unknown } | null;
-    const text = typeof body?.error === 'string' ? body.error : typeof body?.message === 'string' ? body.message : undefined;
-    return text?.slice(0, 300);
-  } catch {
-    // A body that is not the JSON it claims to be carries no detail.
-    return undefined;
-  }
-}
-
-/** Rejects a non-positive or non-finite number option with a message naming it; `??` keeps 0 from becoming a default. */
-export function positiveOption(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
-  }
-  return value;
 }

@@ -1,0 +1,12 @@
+/**
+ * Checks shared by the worker's and the client's option parsing. Not part of
+ * the wire format, so it lives outside `sw/protocol/`.
+ */
+
+/** Rejects a non-positive or non-finite number option with a message naming it; `??` keeps 0 from becoming a default. */
+export function positiveOption(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,158 @@
+/**
+ * What a page can do to its messages besides sending: list, retry, discard,
+ * purge. Retry, discard and purge run in the exclusive section (engine.ts), so
+ * never beside a drain: a running drain steps aside after the message it is
+ * sending (`Exclusive.waiting`). Each acts on every entry of an id: a store
+ * that an older version left with two entries of one id is mended here too.
+ */
+import type { LedgerRecord } from './ledger.js';
+import type { Parts } from './parts.js';
+import type { PendingMessage, StatusUpdate } from './protocol/messages.js';
+import { UnknownMessageError } from './protocol/errors.js';
+import { createdAtOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
+import { isExpired, wallNowMs } from './timing.js';
+
+/** Bodies larger than this are not decoded for `list()`; the page shows a placeholder. */
+const MAX_BODY_TEXT_BYTES = 64 * 1024;
+
+/**
+ * A namespace's messages not yet delivered, in queue order: queued ones from
+ * the queue, failed ones from the ledger at the place they held in the queue
+ * (records of older versions, without one, first). Not by `createdAtMs`: a
+ * clock step would reorder them.
+ */
+export async function list(deps: Parts, namespace: string): Promise<PendingMessage[]> {
+  const { queue, ledger, loop, options } = deps;
+  const sendingId = deps.drain.sendingId;
+  const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
+  const nowMs = wallNowMs();
+  const messages = new Map<string, [number, PendingMessage]>();
+  for (const entry of entries) {
+    const id = messageIdOf(entry);
+    if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
+    const note = notes.get(id);
+    const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata));
+    if (id === sendingId) {
+      message.status = 'sending';
+    } else if (note?.status !== 'failed' && isExpired(message.createdAtMs, nowMs, options.retentionMinutes)) {
+      // The drain's sweep will record it; the list tells the truth already.
+      message.status = 'failed';
+      message.reason = 'expired';
+    }
+    messages.set(id, [entry.id, message]);
+  }
+  for (const note of notes.values()) {
+    if (note.status === 'failed' && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
+      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata))]);
+    }
+  }
+  return [...messages.values()].sort(([a, first], [b, second]) => a - b || first.createdAtMs - second.createdAtMs).map(([, message]) => message);
+}
+
+function describe(id: string, namespace: string, note: LedgerRecord | undefined, createdAtMs: number, readable: QueueEntry['requestData'] | undefined): PendingMessage {
+  const message: PendingMessage = {
+    id,
+    namespace,
+    status: note?.status ?? 'queued',
+    attempts: note?.attempts ?? 0,
+    url: String(readable?.url ?? note?.url ?? ''),
+    createdAtMs,
+    updatedAtMs: note?.updatedAtMs ?? createdAtMs,
+  };
+  if (note?.reason !== undefined) message.reason = note.reason;
+  if (note?.detail !== undefined) message.detail = note.detail;
+  const bodyText = textOf(readable);
+  if (bodyText !== undefined) {
+    message.bodyText = bodyText;
+    // Parsed here once, so no page has to: a JSON body that does not parse keeps only its text.
+    if (/json/i.test((readable!.headers as Record<string, string>)['content-type'] ?? '')) {
+      try {
+        message.body = JSON.parse(bodyText);
+      } catch {}
+    }
+  }
+  return message;
+}
+
+/** The body as text when it is text (JSON, text/*, form-urlencoded) and small enough to show. */
+function textOf(requestData: QueueEntry['requestData'] | undefined): string | undefined {
+  const body = requestData?.body;
+  if (!(body instanceof ArrayBuffer) || body.byteLength > MAX_BODY_TEXT_BYTES) return undefined;
+  const headers = (requestData?.headers ?? {}) as Record<string, string>;
+  const type = headers['content-type'] ?? '';
+  if (!/json|^text\/|x-www-form-urlencoded/i.test(type)) return undefined;
+  return new TextDecoder().decode(body);
+}
+
+/**
+ * Queues a failed message again, at the tail (it is the user asking, now).
+ * Entry first, then the record: a stop in between leaves the record `failed`,
+ * and the drain then removes the new entry unsent (ledger.ts), so the message
+ * is shown failed and can be retried again; it is never sent twice.
+ */
+export async function retry(deps: Parts, id: string, namespace: string): Promise<StatusUpdate> {
+  const { queue, ledger, announce } = deps;
+  const record = await ledger.get(id);
+  if (record?.status !== 'failed' || !record.requestData || (record.namespace ?? '') !== namespace) {
+    const entries = await queue.find(id);
+    if (entries.some((entry) => namespaceOf(entry) === namespace)) {
+      // Already queued: retrying means "try now".
+      deps.drain.kick('manual');
+      return { id, namespace, status: 'queued', attempts: 0, updatedAtMs: wallNowMs() };
+    }
+    throw new UnknownMessageError(id, 'retry');
+  }
+  const nowMs = wallNowMs();
+  // Leftover entries of this id would be removed unsent by the drain (the record says failed); remove them first.
+  for (const entry of await queue.find(id)) await queue.remove(entry);
+  // The retention clock restarts: an expired message retried gets a full period again.
+  await queue.push(record.requestData, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
+  deps.drain.stored();
+  await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs });
+  const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, updatedAtMs: nowMs };
+  announce.status(update);
+  deps.drain.kick('manual');
+  return update;
+}
+
+/** Forgets a queued or failed message, every entry of it. It is never sent afterwards. */
+export async function discard(deps: Parts, id: string, namespace: string): Promise<{ id: string }> {
+  const { queue, ledger, announce, secrets } = deps;
+  const [record, found] = await Promise.all([ledger.get(id), queue.find(id)]);
+  const entries = found.filter((entry) => namespaceOf(entry) === namespace);
+  const owned = (record && (record.namespace ?? '') === namespace) || entries.length > 0;
+  if (!owned) throw new UnknownMessageError(id, 'discard');
+  // Queue first: once the entries are gone nothing can send them, whatever happens next.
+  for (const entry of entries) await queue.remove(entry);
+  if (record) await ledger.delete(id);
+  secrets.drop(id);
+  announce.removed(id, namespace);
+  return { id };
+}
+
+/**
+ * Deletes everything of a namespace: its key first (so anything a stop leaves
+ * behind cannot be read), then its queued requests, then its records. It runs
+ * in the exclusive section, so a drain steps aside: a purged message is never
+ * sent afterwards (one already on the wire when purge was called may arrive).
+ */
+export async function purge(deps: Parts, namespace: string): Promise<{ namespace: string; removed: number }> {
+  const { queue, ledger, announce, secrets, sessions, keys } = deps;
+  await keys.forget(namespace);
+  sessions.forget(namespace);
+  const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
+  const removed = new Set<string>();
+  for (const entry of entries) {
+    if (namespaceOf(entry) !== namespace) continue;
+    await queue.remove(entry);
+    removed.add(messageIdOf(entry));
+  }
+  secrets.dropNamespace(namespace);
+  for (const note of notes.values()) {
+    if ((note.namespace ?? '') !== namespace) continue;
+    await ledger.delete(note.id);
+    removed.add(note.id);
+  }
+  for (const id of removed) announce.removed(id, namespace);
+  return { namespace, removed: removed.size };
+}

@@ -1,0 +1,393 @@
+/**
+ * One pass of the drain: sends queued messages oldest first, one at a time,
+ * and decides each message's fate from the server's answer. The pass runs in
+ * a state of drain.ts (under the lock) and tells it what happens through
+ * `PassControl`.
+ *
+ * Where we differ from Workbox's `Queue.replayRequests()`, and why:
+ * - an entry leaves the store only after the server answered (Workbox deletes
+ *   it first, so a worker stopped mid-send loses it);
+ * - only 2xx is delivered; 408/425/429/5xx keep it queued (classify.ts);
+ * - a transient failure stops the drain with order kept, and the next attempt
+ *   waits for a backoff (or `Retry-After`) instead of the browser's 5 minutes;
+ * - a permanent refusal marks that message failed and the drain goes on;
+ * - a head that fails at the network level while the API answers is set
+ *   aside after a few tries, not waited on for the whole retention time.
+ */
+import { queuedAnswer } from './answers.js';
+import type { Announcer } from './announcer.js';
+import { outcomeOf, type Outcome } from './classify.js';
+import type { LoopReport, PassControl } from './drain.js';
+import { open } from './keys.js';
+import type { LedgerRecord } from './ledger.js';
+import type { Parts } from './parts.js';
+import { IDEMPOTENCY_KEY_HEADER, type Reason } from './protocol/messages.js';
+import { createdAtOf, entryProblem, messageIdOf, namespaceOf, toRequest, type QueueEntry } from './request-queue.js';
+import { isExpired, monotonicMs, wallNowMs } from './timing.js';
+
+/** Entries read per IndexedDB round trip; the drain never holds more than this in memory. */
+const BATCH_SIZE = 32;
+/** Expired entries behind a stuck head are found by a sweep, at most this often. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+type RequestData = QueueEntry['requestData'];
+
+/** What one pass carries from message to message. */
+export interface PassState {
+  control: PassControl;
+  report: LoopReport;
+  notes: Map<string, LedgerRecord>;
+  /** Namespaces whose messages wait (no page of theirs open, or no credentials). */
+  waiting: Set<string>;
+  /** Ids sent or set aside in this pass: another entry of one (a duplicate an older version stored) is removed unsent. */
+  handled: Set<string>;
+  /** The server answered something in this pass: evidence the API is up. */
+  answered: boolean;
+  /** Removals of delivered entries, issued but not awaited (see settle). */
+  writes: Promise<unknown>[];
+}
+
+export type LoopDeps = Omit<Parts, 'loop' | 'drain' | 'exclusive'>;
+
+export class DrainLoop {
+  readonly #deps: LoopDeps;
+  #lastSweepAtMs = -Infinity;
+
+  constructor(deps: LoopDeps) {
+    this.#deps = deps;
+  }
+
+  newPass(control: PassControl, notes = new Map<string, LedgerRecord>()): PassState {
+    return {
+      control,
+      report: { trigger: control.trigger, delivered: 0, failed: 0, remaining: 0, stoppedBy: 'empty' },
+      notes,
+      waiting: new Set(),
+      handled: new Set(),
+      answered: false,
+      writes: [],
+    };
+  }
+
+  readonly pass = async (control: PassControl): Promise<LoopReport> => {
+    const { ledger, sessions, queue, trace } = this.#deps;
+    const [notes] = await Promise.all([ledger.all(), sessions.prune()]);
+    await this.#sweepIfDue(notes);
+    const pass = this.newPass(control, notes);
+    const { report, waiting } = pass;
+    /** The last entry looked at: entries left behind (waiting) are not read again. */
+    let afterId: number | undefined;
+    outer: for (;;) {
+      const batch = await queue.head(BATCH_SIZE, afterId);
+      if (batch.length === 0) break;
+      for (const entry of batch) {
+        afterId = entry.id;
+        if (entry.queueName !== queue.name) continue;
+        const id = messageIdOf(entry);
+        const namespace = namespaceOf(entry);
+        const problem = entryProblem(entry);
+        if (problem !== undefined) {
+          await this.fail(pass, entry, id, 'corrupt', problem);
+          continue;
+        }
+        const note = notes.get(id);
+        if (note?.status === 'failed' || pass.handled.has(id)) {
+          // A stop between "ledger says failed" and "remove the entry", or a
+          // second entry of an id this pass already sent: finish it, never send.
+          await queue.remove(entry);
+          continue;
+        }
+        if (isExpired(createdAtOf(entry), wallNowMs(), this.#deps.options.retentionMinutes)) {
+          await this.#expire(pass, entry, id);
+          continue;
+        }
+        if (waiting.has(namespace) || !sessions.isPresent(namespace) || sessions.isPaused(namespace)) {
+          // Replayed only as its owner: its user's page is not open (or owes
+          // us credentials). Later messages of that namespace wait too, so
+          // FIFO holds within it; other namespaces go on.
+          if (OUTBOX_FULL && !waiting.has(namespace)) trace(id, `queued because no page of namespace '${namespace}' is open or it owes credentials`);
+          waiting.add(namespace);
+          if (control.waiterId() === id) control.answer(id);
+          continue;
+        }
+        const stop = control.stop();
+        if (stop) {
+          if (OUTBOX_FULL && stop !== 'yield') trace(id, `queued because the drain stopped: ${stop}`);
+          report.stoppedBy = stop;
+          break outer;
+        }
+        let prepared: Request | undefined | Outcome;
+        try {
+          prepared = await this.#prepare(entry, id, namespace);
+        } catch (error) {
+          // A record that passes `entryProblem` may still not make a Request
+          // (a GET with a body, an invalid header name or mode, another
+          // scheme). Sending it would fail the same way on every drain, as a
+          // transient `network` error that keeps the queue stuck behind it.
+          await this.fail(pass, entry, id, 'corrupt', `cannot make a request of it (${String(error)})`);
+          continue;
+        }
+        if (prepared === undefined) {
+          await this.#awaitCredentials(pass, entry, id, namespace, note?.attempts ?? 0);
+          control.answer(id, queuedAnswer(id, 'auth'));
+          waiting.add(namespace);
+          continue;
+        }
+        const waiterId = control.waiterId();
+        if (waiterId !== undefined && waiterId !== id) control.answer(undefined); // older messages first: it is queued
+        const outcome = prepared instanceof Request ? await this.attempt(control, prepared, id, namespace, note) : prepared;
+        if (await this.settle(pass, entry, id, namespace, note, outcome)) {
+          report.stoppedBy = 'transient';
+          break outer;
+        }
+      }
+      // Once per batch, not per message: the sends did not wait for them, and
+      // the pass holds at most a batch of them (a 10,000-message drain would
+      // otherwise keep 10,000 promises until it ends).
+      await Promise.all(pass.writes.splice(0));
+    }
+    return this.endPass(pass);
+  };
+
+  /**
+   * Records what an answer means for one message. Returns `true` when the
+   * drain must stop there (a transient failure: order is kept).
+   */
+  async settle(pass: PassState, entry: QueueEntry, id: string, namespace: string, note: LedgerRecord | undefined, outcome: Outcome): Promise<boolean> {
+    const { queue, ledger, sessions, secrets, announce, trace, options } = this.#deps;
+    const { control, report, notes, waiting } = pass;
+    const attempts = (note?.attempts ?? 0) + 1;
+    if (outcome.verdict !== 'transient') pass.answered = true;
+    if (outcome.verdict === 'auth') {
+      // Not this message's fault: the credentials (or the cookie session) are
+      // stale. It waits, with the rest of its namespace, for fresh ones.
+      sessions.pause(namespace);
+      secrets.dropNamespace(namespace);
+      await this.#awaitCredentials(pass, entry, id, namespace, attempts);
+      // The message is kept: the page hears `queued` (reason auth), not the
+      // server's 401, which the client would report as a failed message.
+      control.answer(id, queuedAnswer(id, 'auth'));
+      waiting.add(namespace);
+      return false;
+    }
+    if (outcome.verdict === 'delivered') {
+      // The page may have its answer now; the bookkeeping below is ours.
+      control.answer(id, outcome.response);
+      control.succeeded();
+      // Not awaited before the next send: the server has the message, and a
+      // stop before these commit only means a replay with the same key.
+      pass.writes.push(queue.remove(entry));
+      if (note) pass.writes.push(ledger.delete(id));
+      notes.delete(id);
+      pass.handled.add(id);
+      secrets.drop(id);
+      OUTBOX_FULL && trace(id, 'delivered');
+      announce.status({ id, namespace, status: 'delivered', attempts });
+      report.delivered += 1;
+      return false;
+    }
+    if (outcome.verdict === 'rejected') {
+      control.succeeded(); // the server answered: it is up, so no backoff for the next one
+      // Recorded before the page hears of it, so its next list() shows the failure.
+      await this.fail(pass, entry, id, outcome.reason, outcome.detail, attempts);
+      control.answer(id, outcome.response);
+      return false;
+    }
+    const record: LedgerRecord = { ...noteFor(entry, id, attempts, outcome.reason, options.queueName), detail: outcome.detail, strikes: note?.strikes, firstStrikeAtMs: note?.firstStrikeAtMs };
+    if (outcome.reason === 'network' && (pass.answered || control.trigger === 'probe')) {
+      // The API answers (the health probe just succeeded, or it answered
+      // another message in this pass) but this message never gets through: a
+      // redirect CORS refuses, a route that drops it. Waited on, it would hold
+      // every message behind it for the whole retention time.
+      record.strikes = (record.strikes ?? 0) + 1;
+      record.firstStrikeAtMs ??= wallNowMs();
+      const { setAsideAfterTries, setAsideAfterMs } = options;
+      if (record.strikes >= setAsideAfterTries || (record.strikes > 1 && wallNowMs() - record.firstStrikeAtMs >= setAsideAfterMs)) {
+        const detail = `network error on ${record.strikes} tries while the API answered`;
+        await this.fail(pass, entry, id, 'unreachable', detail, attempts);
+        return false;
+      }
+    }
+    await ledger.put(record);
+    notes.set(id, record);
+    control.failed(outcome.retryAfterMs);
+    const retryAtMs = control.retryAtMs();
+    OUTBOX_FULL && trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
+    announce.status({ id, namespace, status: 'queued', attempts, reason: outcome.reason, detail: outcome.detail });
+    control.answer(id, queuedAnswer(id, outcome.reason));
+    return true;
+  }
+
+  /** Waits for the pass's writes, then says how it ended and arranges the next try. */
+  async endPass({ control, report, waiting, writes }: PassState): Promise<LoopReport> {
+    await Promise.all(writes);
+    if (report.stoppedBy === 'empty' && waiting.size > 0) report.stoppedBy = 'waiting';
+    if (report.stoppedBy !== 'empty') {
+      report.remaining = await this.#deps.queue.count();
+      if (report.stoppedBy !== 'yield') {
+        const retryAtMs = control.retryAtMs();
+        if ((report.stoppedBy === 'transient' || report.stoppedBy === 'backoff') && retryAtMs !== undefined) report.retryAtMs = retryAtMs;
+        // Registering the tag that is firing makes Chromium fire it again at
+        // once: the sync handler decides instead (throw to be retried, or re-arm
+        // on the last chance; see install.ts).
+        if (report.trigger !== 'sync') await this.#deps.armSync();
+      }
+    } else {
+      this.#deps.disarmSync();
+    }
+    if (report.stoppedBy !== 'yield') this.#deps.announce.drain(report as Parameters<Announcer['drain']>[0]);
+    return report;
+  }
+
+  /** The request on the wire; its answer classified. Never throws. */
+  async attempt(control: PassControl, request: Request, id: string, namespace: string, note: LedgerRecord | undefined): Promise<Outcome> {
+    const { announce, options, trace } = this.#deps;
+    control.sending(id);
+    const attempts = (note?.attempts ?? 0) + 1;
+    OUTBOX_FULL && trace(id, `sent (attempt ${attempts})`);
+    announce.status({ id, namespace, status: 'sending', attempts, reason: note?.reason });
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    try {
+      // `follow`, whatever the page asked: a redirect shows as `response.redirected` (classify.ts).
+      const response = await fetch(request, { signal: controller.signal, redirect: 'follow' });
+      return await outcomeOf(response, attempts > 1, self.location.origin);
+    } catch {
+      return { verdict: 'transient', reason: controller.signal.aborted ? 'timeout' : 'network' };
+    } finally {
+      clearTimeout(timer);
+      control.sending(undefined);
+    }
+  }
+
+  /** Moves a message to `failed`, keeping its request for `retry`. Ledger first: see ledger.ts. */
+  async fail(pass: PassState, entry: QueueEntry, id: string, reason: Reason, detail: string | undefined, attempts?: number): Promise<void> {
+    const { ledger, queue, secrets, announce, trace, options } = this.#deps;
+    const record: LedgerRecord = {
+      ...noteFor(entry, id, attempts ?? pass.notes.get(id)?.attempts ?? 0, reason, options.queueName),
+      status: 'failed',
+      requestData: entry.requestData,
+      metadata: entry.metadata,
+      detail,
+      seq: entry.id,
+    };
+    await ledger.put(record);
+    await queue.remove(entry);
+    pass.notes.set(id, record);
+    pass.handled.add(id);
+    pass.report.failed += 1;
+    secrets.drop(id);
+    OUTBOX_FULL && trace(id, `set aside: ${reason}${detail !== undefined ? ` (${detail})` : ''}`);
+    announce.status({ id, namespace: record.namespace ?? '', status: 'failed', attempts: record.attempts, reason, detail });
+  }
+
+  #expire(pass: PassState, entry: QueueEntry, id: string): Promise<void> {
+    return this.fail(pass, entry, id, 'expired', `not delivered within ${this.#deps.options.retentionMinutes} minutes`);
+  }
+
+  /** The stored request with its body decrypted (for `list()`); the body is absent when the key is gone. */
+  async readableBody(requestData: RequestData | undefined, metadata: QueueEntry['metadata']): Promise<RequestData | undefined> {
+    const iv = metadata?.iv;
+    if (!requestData || !iv || !(requestData.body instanceof ArrayBuffer)) return requestData;
+    const { body: sealed, ...rest } = requestData;
+    // The lean build cannot read it (build-flags.ts): the body stays unreadable, the rest is shown.
+    const body = OUTBOX_FULL ? await open(this.#deps.keys, metadata?.namespace ?? '', sealed as ArrayBuffer, { iv }) : undefined;
+    return body ? { ...rest, body } : (rest as RequestData);
+  }
+
+  /**
+   * The stored request, ready to send: decrypted, with its secret headers
+   * back (from this worker's memory, or the namespace's session credentials),
+   * through `beforeReplay`. `undefined` when it needs credentials nobody has
+   * handed over; a transient `hook` outcome when `beforeReplay` threw (a token
+   * endpoint down for a moment is not a corrupt record); throws when the
+   * record cannot make a request.
+   */
+  async #prepare(entry: QueueEntry, id: string, namespace: string): Promise<Request | undefined | Outcome> {
+    const { sessions, secrets, options } = this.#deps;
+    let requestData = entry.requestData;
+    if (entry.metadata?.iv) {
+      requestData = (await this.readableBody(requestData, entry.metadata))!;
+      if (!(requestData.body instanceof ArrayBuffer)) throw new Error(OUTBOX_FULL ? 'its encryption key is gone (purged)' : 'it is encrypted: register the worker with encrypt=1');
+    }
+    const request = rebuildRequest(requestData, id);
+    let missing = false;
+    const session = sessions.credentialsOf(namespace);
+    const secret = secrets.get(id);
+    const held = secret?.headers;
+    // Whichever the page handed over last wins. A message's own live header is
+    // newer than credentials declared at page load (a site that refreshed its
+    // token and sends with it must not be replayed with the stale one: 401,
+    // paused); credentials handed over after the message was sent (a refresh,
+    // a new sign-in after a 401) are newer than its header.
+    const heldFirst = secret !== undefined && secret.atMs > sessions.credentialsAtMs(namespace);
+    for (const name of entry.metadata?.strippedHeaders ?? []) {
+      const fromSession = name === 'authorization' ? session?.authorization : undefined;
+      const value = heldFirst ? held?.[name] ?? fromSession : fromSession ?? held?.[name];
+      if (value === undefined) missing = true;
+      else request.headers.set(name, value);
+    }
+    if (!options.beforeReplay) return missing ? undefined : request;
+    try {
+      return await options.beforeReplay(request, { id, namespace });
+    } catch (error) {
+      return { verdict: 'transient', reason: 'hook', detail: `beforeReplay: ${String(error)}`.slice(0, 300) };
+    }
+  }
+
+  /** Marks a message `queued` with reason `auth` (once, not on every drain). */
+  async #awaitCredentials(pass: PassState, entry: QueueEntry, id: string, namespace: string, attempts: number): Promise<void> {
+    const { ledger, announce, trace, options } = this.#deps;
+    const known = pass.notes.get(id);
+    if (known?.reason === 'auth' && known.attempts === attempts) return;
+    const record = noteFor(entry, id, attempts, 'auth', options.queueName);
+    await ledger.put(record);
+    pass.notes.set(id, record);
+    OUTBOX_FULL && trace(id, 'queued because it waits for credentials (auth)');
+    announce.status({ id, namespace, status: 'queued', attempts, reason: 'auth' });
+  }
+
+  /**
+   * Expired entries behind a head that cannot be sent (an outage) would
+   * otherwise stay `queued` until the head moves: found by a sweep, at most
+   * once a minute.
+   */
+  async #sweepIfDue(notes: Map<string, LedgerRecord>): Promise<void> {
+    const { queue, options } = this.#deps;
+    if (monotonicMs() - this.#lastSweepAtMs < SWEEP_INTERVAL_MS) return;
+    this.#lastSweepAtMs = monotonicMs();
+    const pass = this.newPass({ trigger: 'start' } as PassControl, notes);
+    for (const entry of await queue.all()) {
+      const id = messageIdOf(entry);
+      if (entryProblem(entry) === undefined && notes.get(id)?.status !== 'failed' && isExpired(createdAtOf(entry), wallNowMs(), options.retentionMinutes)) {
+        await this.#expire(pass, entry, id);
+      }
+    }
+  }
+}
+
+/** The stored request, ready to send; throws when the record cannot make one. */
+function rebuildRequest(requestData: RequestData, id: string): Request {
+  // A re-sent message carries its original Idempotency-Key: it is in the stored headers.
+  const request = toRequest(requestData);
+  const { protocol } = new URL(request.url);
+  if (protocol !== 'https:' && protocol !== 'http:') throw new TypeError(`cannot send to a ${protocol} URL`);
+  // Adopted entries of the plain recipe have no key yet: their id becomes it.
+  if (!request.headers.has(IDEMPOTENCY_KEY_HEADER)) request.headers.set(IDEMPOTENCY_KEY_HEADER, id);
+  return request;
+}
+
+/** The ledger note of a queued message that was tried. */
+export function noteFor(entry: QueueEntry, id: string, attempts: number, reason: Reason, queueName: string): LedgerRecord {
+  return {
+    id,
+    queueName,
+    status: 'queued',
+    attempts,
+    reason,
+    url: String(entry.requestData?.url ?? ''),
+    createdAtMs: createdAtOf(entry),
+    updatedAtMs: wallNowMs(),
+    namespace: namespaceOf(entry) || undefined,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * The parts of one outbox installation, built once by the engine (engine.ts)
+ * and handed as one object to the modules that work with them.
+ */
+import type { Announcer } from './announcer.js';
+import type { Drain } from './drain.js';
+import type { DrainLoop } from './drain-loop.js';
+import type { Exclusive } from './exclusive.js';
+import type { KeyStore } from './keys.js';
+import type { Ledger } from './ledger.js';
+import type { ResolvedOptions } from './options.js';
+import type { RequestQueue } from './request-queue.js';
+import type { HeldSecrets } from './secrets.js';
+import type { Sessions } from './sessions.js';
+import type { Trace } from './trace.js';
+
+export interface Parts {
+  options: ResolvedOptions;
+  queue: RequestQueue;
+  ledger: Ledger;
+  announce: Announcer;
+  sessions: Sessions;
+  secrets: HeldSecrets;
+  keys: KeyStore;
+  exclusive: Exclusive;
+  trace: Trace;
+  loop: DrainLoop;
+  drain: Drain;
+  /** Asks the browser for a `sync` event once per outage (no-op without Background Sync). */
+  armSync(): Promise<void>;
+  /** The queue is empty: the next outage needs a registration of its own. */
+  disarmSync(): void;
+}

@@ -1,0 +1,111 @@
+/**
+ * A new message's way in: answered with the server's answer when it can be
+ * sent at once, else with 202 once it is stored, or a `storage` failure.
+ *
+ * The straight path: when nothing runs or waits and the message may be sent
+ * now, it goes out while its store is still being written (the page waits for
+ * the slower of the two, not their sum). It runs under the lock like any pass,
+ * and first checks the store itself: an entry another worker version queued is
+ * older, so then the message takes its turn behind it. "The queue is empty" is
+ * never a belief a worker carries from an earlier pass.
+ *
+ * A message that is not delivered is answered only once its store committed,
+ * so it loses nothing it would not lose otherwise: a worker stopped before
+ * then makes the page's fetch reject, which the client re-sends with the same
+ * key. A delivered one is answered as soon as the server said so.
+ */
+import { queuedAnswer, storageFailure } from './answers.js';
+import type { LoopReport, PassControl, Waiter } from './drain.js';
+import type { Parts } from './parts.js';
+import { messageIdOf, type EntryMetadata, type Pushed, type QueueEntry } from './request-queue.js';
+
+/** A new message on its way into the store. */
+export interface PendingMessage {
+  /** Resolves once the store committed (or found the id already queued); rejects when IndexedDB refused it. */
+  stored: Promise<Pushed>;
+  /** The stored form (body sealed under `encrypt`): read it only after `stored` resolved. */
+  requestData: QueueEntry['requestData'];
+  metadata: EntryMetadata;
+  /** Makes the request as the page sent it (secret headers included), for a first attempt that goes straight out. */
+  live: () => Request;
+}
+
+export interface Submitted {
+  response: Response;
+  /** Settles when the work this message started is over (keeps the worker alive). */
+  done: Promise<unknown>;
+}
+
+export async function submit(deps: Parts, id: string, namespace: string, pending: PendingMessage): Promise<Submitted> {
+  const { drain, exclusive, sessions, secrets, announce, trace } = deps;
+  let answer!: (response: Response) => void;
+  const answered = new Promise<Response>((resolve) => (answer = resolve));
+  const waiter: Waiter = { id, namespace, resolve: answer };
+  if (drain.idle && exclusive.waiting === 0 && drain.blocked('submit') === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
+    const done = drain.run('submit', (control) => straightPass(deps, control, id, namespace, pending), waiter);
+    return { response: await answered, done };
+  }
+  try {
+    await pending.stored;
+  } catch (error) {
+    secrets.drop(id);
+    return { response: storageFailure(id, error), done: Promise.resolve() };
+  }
+  drain.stored();
+  const blocked = drain.blocked('submit');
+  const joined = blocked ? undefined : drain.join(waiter);
+  if (joined) return { response: await answered, done: joined };
+  const running = drain.running;
+  if (running || blocked) {
+    // Something is ahead of it, or it is too soon to try: it waits its turn.
+    OUTBOX_FULL && trace(id, `queued because ${blocked ? `the drain is ${blocked === 'offline' ? 'offline' : 'backing off'}` : 'a drain is busy ahead of it'}`);
+    announce.status({ id, namespace, status: 'queued', attempts: 0 });
+    return { response: queuedAnswer(id), done: running ?? deps.armSync() };
+  }
+  const done = drain.run('submit', undefined, waiter);
+  return { response: await answered, done };
+}
+
+async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, pending: PendingMessage): Promise<LoopReport> {
+  const { queue, loop, secrets } = deps;
+  // Checked under the lock: an older entry (another worker version's) goes first.
+  const head = await queue.first();
+  if (head !== undefined && messageIdOf(head) !== id) return afterStore(deps, control, id, pending);
+  const pass = loop.newPass(control);
+  const outcome = await loop.attempt(control, pending.live(), id, namespace, undefined);
+  // Delivered: the page may have the server's answer before the store
+  // commits. A copy that commits afterwards is removed below; one that
+  // outlives a stopped worker is replayed with the same key and deduplicated.
+  if (outcome.verdict === 'delivered') control.answer(id, outcome.response);
+  let pushed: Pushed;
+  try {
+    pushed = await pending.stored;
+  } catch (error) {
+    // Not stored. A delivered message needs no copy; any other must not be answered 202.
+    secrets.drop(id);
+    control.answer(id, outcome.verdict === 'delivered' ? outcome.response : storageFailure(id, error));
+    if (outcome.verdict === 'delivered') control.succeeded();
+    return pass.report;
+  }
+  const entry: QueueEntry = {
+    id: pushed.entryId,
+    queueName: deps.options.queueName,
+    timestamp: pending.metadata.createdAtMs,
+    requestData: pending.requestData,
+    metadata: pending.metadata,
+  };
+  if (await loop.settle(pass, entry, id, namespace, undefined, outcome)) pass.report.stoppedBy = 'transient';
+  return loop.endPass(pass);
+}
+
+/** Not the head: stored first, then a normal pass takes it in turn (and answers its page). */
+async function afterStore(deps: Parts, control: PassControl, id: string, pending: PendingMessage): Promise<LoopReport> {
+  try {
+    await pending.stored;
+  } catch (error) {
+    deps.secrets.drop(id);
+    control.answer(id, storageFailure(id, error));
+    return deps.loop.newPass(control).report;
+  }
+  return deps.loop.pass(control);
+}
