@@ -22,10 +22,14 @@ export function queuedAnswer(id: string, reason?: Reason): Response {
   return answer(reason === undefined ? { status: 'queued', id } : { status: 'queued', id, reason }, 202);
 }
 
-/** The outbox could not keep the message; nothing was stored, the page still has the body. */
-export function failedAnswer(id: string, reason: 'storage' | 'too-large', detail: string): Response {
-  // 507 Insufficient Storage, 413 Content Too Large.
-  return answer({ status: 'failed', id, reason, detail }, reason === 'storage' ? 507 : 413);
+/**
+ * The outbox could not keep the message (`storage`, `too-large`: nothing was
+ * stored, the page still has the body), or the server's answer is not one the
+ * page could read as a refusal (a redirect elsewhere: the message is kept, failed).
+ */
+export function failedAnswer(id: string, reason: Reason, detail: string | undefined): Response {
+  // 507 Insufficient Storage, 413 Content Too Large, 502 for an answer that was not the API's.
+  return answer({ status: 'failed', id, reason, detail }, reason === 'storage' ? 507 : reason === 'too-large' ? 413 : 502);
 }
 
 /** IndexedDB refused the write (quota, or failing): say so, rather than a 202 that lies. */

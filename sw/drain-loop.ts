@@ -14,7 +14,7 @@
  * - a head that fails at the network level while the API answers is set
  *   aside after a few tries, not waited on for the whole retention time.
  */
-import { queuedAnswer } from './answers.js';
+import { failedAnswer, queuedAnswer } from './answers.js';
 import type { Announcer } from './announcer.js';
 import { outcomeOf, type Outcome } from './classify.js';
 import type { LoopReport, PassControl } from './drain.js';
@@ -190,7 +190,8 @@ export class DrainLoop {
       control.succeeded(); // the server answered: it is up, so no backoff for the next one
       // Recorded before the page hears of it, so its next list() shows the failure.
       await this.fail(pass, entry, id, outcome.reason, outcome.detail, attempts);
-      control.answer(id, outcome.response);
+      // A redirect's final answer is some other page's: the page would read its 200 as delivery.
+      control.answer(id, outcome.response.redirected ? failedAnswer(id, outcome.reason, outcome.detail) : outcome.response);
       return false;
     }
     const record: LedgerRecord = { ...noteFor(entry, id, attempts, outcome.reason, options.queueName), detail: outcome.detail, strikes: note?.strikes, firstStrikeAtMs: note?.firstStrikeAtMs };
@@ -308,7 +309,7 @@ export class DrainLoop {
     let requestData = entry.requestData;
     if (entry.metadata?.iv) {
       requestData = (await this.readableBody(requestData, entry.metadata))!;
-      if (!(requestData.body instanceof ArrayBuffer)) throw new Error(OUTBOX_FULL ? 'its encryption key is gone (purged)' : 'it is encrypted: register the worker with encrypt=1');
+      if (!(requestData.body instanceof ArrayBuffer)) throw new Error(OUTBOX_FULL ? 'its encryption key is gone (purged)' : 'encrypted: needs encrypt=1');
     }
     const request = rebuildRequest(requestData, id);
     let missing = false;

@@ -90,7 +90,7 @@ export class Engine {
 
   /** Seals a body for storage under `encrypt` (not in the lean build: worker.ts). */
   seal(namespace: string, body: ArrayBuffer): ReturnType<typeof seal> {
-    return OUTBOX_FULL ? seal(this.#parts.keys, namespace, body) : Promise.reject(new Error('outbox: encryption is not in this build'));
+    return OUTBOX_FULL ? seal(this.#parts.keys, namespace, body) : Promise.reject(new Error('outbox: no encryption in this build'));
   }
 
   /** Starts storing a new message. */

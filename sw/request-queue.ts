@@ -134,13 +134,9 @@ export class RequestQueue {
     return this.#db.run(STORE, 'readonly', (store) => store.getAll(afterId === undefined ? null : IDBKeyRange.lowerBound(afterId, true), count));
   }
 
-  /** This queue's oldest entry, if any. */
-  async first(): Promise<QueueEntry | undefined> {
-    return (await this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAll(IDBKeyRange.only(this.name), 1)))[0];
-  }
-
-  all(): Promise<QueueEntry[]> {
-    return this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAll(IDBKeyRange.only(this.name)));
+  /** This queue's entries, oldest first; the oldest `count` when given. */
+  all(count?: number): Promise<QueueEntry[]> {
+    return this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAll(IDBKeyRange.only(this.name), count));
   }
 
   count(): Promise<number> {

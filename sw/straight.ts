@@ -69,7 +69,7 @@ export async function submit(deps: Parts, id: string, namespace: string, pending
 async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, pending: PendingMessage): Promise<LoopReport> {
   const { queue, loop, secrets } = deps;
   // Checked under the lock: an older entry (another worker version's) goes first.
-  const head = await queue.first();
+  const [head] = await queue.all(1);
   if (head !== undefined && messageIdOf(head) !== id) return afterStore(deps, control, id, pending);
   const pass = loop.newPass(control);
   const outcome = await loop.attempt(control, pending.live(), id, namespace, undefined);
