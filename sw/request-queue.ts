@@ -51,12 +51,6 @@ export interface QueueEntry {
   metadata?: Partial<EntryMetadata>;
 }
 
-/** Where a push landed: a new entry, or the one already holding that id. */
-export interface Pushed {
-  entryId: number;
-  joined: boolean;
-}
-
 export class RequestQueue {
   readonly name: string;
   readonly #db = new LazyDB('workbox-background-sync', DB_VERSION, (db, oldVersion) => {
@@ -73,10 +67,6 @@ export class RequestQueue {
 
   constructor(name: string) {
     this.name = name;
-  }
-
-  close(): void {
-    this.#db.close();
   }
 
   #index(): Promise<Map<string, number>> {
@@ -96,19 +86,19 @@ export class RequestQueue {
 
   /**
    * Stores the request at the tail, unless its id is already queued; resolves
-   * once the transaction committed with `durability: 'strict'` (the page's 202
+   * to the entry id (the new one, or the one already holding the id) once the transaction committed with `durability: 'strict'` (the page's 202
    * means the message is on disk, not in the operating system's write cache).
    */
-  async push(requestData: QueueEntry['requestData'], metadata: EntryMetadata): Promise<Pushed> {
+  async push(requestData: QueueEntry['requestData'], metadata: EntryMetadata): Promise<number> {
     const ids = await this.#index();
     const known = ids.get(metadata.id);
     if (known !== undefined) {
       // Another version of the worker may have delivered it meanwhile: join only an entry that is there.
-      if ((await this.#db.run(STORE, 'readonly', (store) => store.getKey(known))) !== undefined) return { entryId: known, joined: true };
+      if ((await this.#db.run(STORE, 'readonly', (store) => store.getKey(known))) !== undefined) return known;
       ids.delete(metadata.id);
     }
     const pending = this.#pushing.get(metadata.id);
-    if (pending) return { entryId: await pending, joined: true };
+    if (pending) return pending;
     const entry = { queueName: this.name, timestamp: metadata.createdAtMs, requestData, metadata };
     // `add` without an id: the store's key generator keeps FIFO order.
     const adding = this.#db.run(STORE, 'readwrite', (store) => store.add(entry) as IDBRequest<number>, 'strict');
@@ -116,7 +106,7 @@ export class RequestQueue {
     try {
       const entryId = await adding;
       ids.set(metadata.id, entryId);
-      return { entryId, joined: false };
+      return entryId;
     } finally {
       this.#pushing.delete(metadata.id);
     }

@@ -17,12 +17,12 @@
 import { queuedAnswer, storageFailure } from './answers.js';
 import type { LoopReport, PassControl, Waiter } from './drain.js';
 import type { Parts } from './parts.js';
-import { messageIdOf, type EntryMetadata, type Pushed, type QueueEntry } from './request-queue.js';
+import { messageIdOf, type EntryMetadata, type QueueEntry } from './request-queue.js';
 
 /** A new message on its way into the store. */
 export interface PendingMessage {
-  /** Resolves once the store committed (or found the id already queued); rejects when IndexedDB refused it. */
-  stored: Promise<Pushed>;
+  /** Resolves to the entry id once the store committed (or found the id already queued); rejects when IndexedDB refused it. */
+  stored: Promise<number>;
   /** The stored form (body sealed under `encrypt`): read it only after `stored` resolved. */
   requestData: QueueEntry['requestData'];
   metadata: EntryMetadata;
@@ -37,7 +37,7 @@ export interface Submitted {
 }
 
 export async function submit(deps: Parts, id: string, namespace: string, pending: PendingMessage): Promise<Submitted> {
-  const { drain, exclusive, sessions, secrets, announce, trace } = deps;
+  const { drain, exclusive, sessions, announce, trace } = deps;
   let answer!: (response: Response) => void;
   const answered = new Promise<Response>((resolve) => (answer = resolve));
   const waiter: Waiter = { id, namespace, resolve: answer };
@@ -45,12 +45,8 @@ export async function submit(deps: Parts, id: string, namespace: string, pending
     const done = drain.run('submit', (control) => straightPass(deps, control, id, namespace, pending), waiter);
     return { response: await answered, done };
   }
-  try {
-    await pending.stored;
-  } catch (error) {
-    secrets.drop(id);
-    return { response: storageFailure(id, error), done: Promise.resolve() };
-  }
+  const refused = await refusal(deps, id, pending);
+  if (refused) return { response: refused, done: Promise.resolve() };
   drain.stored();
   const blocked = drain.blocked('submit');
   const joined = blocked ? undefined : drain.join(waiter);
@@ -77,9 +73,9 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
   // commits. A copy that commits afterwards is removed below; one that
   // outlives a stopped worker is replayed with the same key and deduplicated.
   if (outcome.verdict === 'delivered') control.answer(id, outcome.response);
-  let pushed: Pushed;
+  let entryId: number;
   try {
-    pushed = await pending.stored;
+    entryId = await pending.stored;
   } catch (error) {
     // Not stored. A delivered message needs no copy; any other must not be answered 202.
     secrets.drop(id);
@@ -88,7 +84,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
     return pass.report;
   }
   const entry: QueueEntry = {
-    id: pushed.entryId,
+    id: entryId,
     queueName: deps.options.queueName,
     timestamp: pending.metadata.createdAtMs,
     requestData: pending.requestData,
@@ -100,12 +96,19 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
 
 /** Not the head: stored first, then a normal pass takes it in turn (and answers its page). */
 async function afterStore(deps: Parts, control: PassControl, id: string, pending: PendingMessage): Promise<LoopReport> {
+  const refused = await refusal(deps, id, pending);
+  if (!refused) return deps.loop.pass(control);
+  control.answer(id, refused);
+  return deps.loop.newPass(control).report;
+}
+
+/** Waits for the store; the page's answer when IndexedDB refused it (its secrets are dropped: nothing will send it). */
+async function refusal(deps: Parts, id: string, pending: PendingMessage): Promise<Response | undefined> {
   try {
     await pending.stored;
+    return undefined;
   } catch (error) {
     deps.secrets.drop(id);
-    control.answer(id, storageFailure(id, error));
-    return deps.loop.newPass(control).report;
+    return storageFailure(id, error);
   }
-  return deps.loop.pass(control);
 }
