@@ -92,7 +92,7 @@ export function normalizeClientOptions(options: OutboxClientOptions = {}): Resol
   if (options.health !== undefined) resolved.health = options.health;
   if (options.credentials !== undefined) resolved.credentials = options.credentials;
   if (typeof resolved.namespace !== 'string' || resolved.namespace.length > 200) {
-    throw new TypeError(`outbox: option 'namespace' must be a string of at most 200 characters`);
+    throw new TypeError(`outbox: option 'namespace' must be a string up to 200 characters`);
   }
   resolved.healthMinIntervalMs = Math.min(resolved.healthMinIntervalMs, resolved.healthIntervalMs);
   return resolved;

@@ -67,10 +67,11 @@ export class Outbox {
   readonly #probe: HealthProbe | undefined;
   readonly #onOnline = (): void => void this.#flushQuietly('online');
   /**
-   * A new worker version took over: it knows no sessions, and the ones this
-   * page declared when it announced itself went to the old version.
+   * Says again who this page is: a worker that started knows no sessions, and
+   * a new version that took over (`controllerchange`) was not the one this page
+   * declared to when it announced itself.
    */
-  readonly #onControllerChange = (): void => void this.#declare().catch(() => undefined);
+  readonly #redeclare = (): void => void this.#declare().catch(() => undefined);
   #namespace: string;
   #credentials: CredentialsSource | undefined;
   /** The credentials last handed to the worker, so a 401 with the same ones does not loop. */
@@ -93,7 +94,7 @@ export class Outbox {
     }
     // Chromium fires no `online` event inside a worker: the page's is the one to pass on.
     addEventListener('online', this.#onOnline);
-    navigator.serviceWorker.addEventListener('controllerchange', this.#onControllerChange);
+    navigator.serviceWorker.addEventListener('controllerchange', this.#redeclare);
   }
 
   /**
@@ -131,7 +132,7 @@ export class Outbox {
     }
     if (!navigator.serviceWorker.controller) {
       // Without a controller the request would bypass the outbox and could be lost.
-      return { id, status: 'failed', reason: 'no-worker', detail: 'no service worker controls this page, so the message was not sent' };
+      return { id, status: 'failed', reason: 'no-worker', detail: 'no worker controls this page' };
     }
     let response: Response | undefined;
     let lastError: unknown;
@@ -273,7 +274,7 @@ export class Outbox {
   /** Stops listening and probing. The worker and the queue carry on. */
   close(): void {
     removeEventListener('online', this.#onOnline);
-    navigator.serviceWorker.removeEventListener('controllerchange', this.#onControllerChange);
+    navigator.serviceWorker.removeEventListener('controllerchange', this.#redeclare);
     this.#probe?.stop();
     this.#channel.close();
     this.#listeners.clear();
@@ -300,8 +301,7 @@ export class Outbox {
       return;
     }
     if (message.type === 'started') {
-      // A new worker knows no sessions: say again who this page is.
-      void this.#declare().catch(() => undefined);
+      this.#redeclare();
       return;
     }
     // Another user's messages are not this page's business.
@@ -367,7 +367,7 @@ async function takeControl(registration: ServiceWorkerRegistration, options: Res
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new NoServiceWorkerError(`The worker '${options.serviceWorker}' did not take control of this page within ${options.controlTimeoutMs} ms`)),
+      () => reject(new NoServiceWorkerError(`The worker '${options.serviceWorker}' did not take control within ${options.controlTimeoutMs} ms`)),
       options.controlTimeoutMs,
     );
   });

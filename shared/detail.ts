@@ -7,9 +7,9 @@
 export async function readDetail(response: Response): Promise<string | undefined> {
   if (!(response.headers.get('Content-Type') ?? '').includes('json')) return undefined;
   try {
-    const body = (await response.clone().json()) as { error?: unknown; message?: unknown; detail?: unknown; title?: unknown } | null;
-    const text = [body?.error, body?.message, body?.detail, body?.title].find((value) => typeof value === 'string') as string | undefined;
-    return text?.slice(0, 300);
+    const body = (await response.clone().json()) as { error?: unknown; message?: unknown; detail?: unknown } | null;
+    const text = body?.error ?? body?.message ?? body?.detail;
+    return typeof text === 'string' ? text.slice(0, 300) : undefined;
   } catch {
     // A body that is not the JSON it claims to be carries no detail.
     return undefined;

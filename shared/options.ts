@@ -6,7 +6,7 @@
 /** Rejects a non-positive or non-finite number option with a message naming it; `??` keeps 0 from becoming a default. */
 export function positiveOption(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${String(value)}`);
+    throw new TypeError(`outbox: option '${name}' must be a positive number, got ${value}`);
   }
   return value;
 }

@@ -63,7 +63,7 @@ export async function outcomeOf(response: Response, sentBefore: boolean, origin:
   if (verdict === 'rejected') {
     // The draft's 422: this key came with another body before. Only a key we sent before can mean that.
     const words = response.status === 422 && sentBefore ? `Idempotency-Key reused with another body${detail ? `: ${detail}` : ''}` : detail;
-    return { verdict, response, reason, detail: words?.slice(0, 300) };
+    return { verdict, response, reason, detail: words };
   }
   return { verdict, reason, detail, retryAfterMs: parseRetryAfterMs(response.headers.get('Retry-After'), Date.now()) };
 }

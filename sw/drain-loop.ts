@@ -124,7 +124,7 @@ export class DrainLoop {
           // (a GET with a body, an invalid header name or mode, another
           // scheme). Sending it would fail the same way on every drain, as a
           // transient `network` error that keeps the queue stuck behind it.
-          await this.fail(pass, entry, id, 'corrupt', `cannot make a request of it (${String(error)})`);
+          await this.fail(pass, entry, id, 'corrupt', `cannot make a request of it (${error})`);
           continue;
         }
         if (prepared === undefined) {
@@ -332,7 +332,7 @@ export class DrainLoop {
     try {
       return await options.beforeReplay(request, { id, namespace });
     } catch (error) {
-      return { verdict: 'transient', reason: 'hook', detail: `beforeReplay: ${String(error)}`.slice(0, 300) };
+      return { verdict: 'transient', reason: 'hook', detail: `beforeReplay: ${error}`.slice(0, 300) };
     }
   }
 

@@ -47,7 +47,7 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
     // Read once: Workbox's `StorableRequest.fromRequest` would clone (tee) the stream first.
     body = await request.arrayBuffer();
   } catch (error) {
-    return { response: failedAnswer(id, 'storage', `could not read the body (${String(error)})`), ...none };
+    return { response: failedAnswer(id, 'storage', `could not read the body (${error})`), ...none };
   }
   if (body.byteLength > engine.options.maxBodyBytes) {
     return {
