@@ -92,7 +92,8 @@ test('packed from a clean clone, installed, type-checked three ways, bundled, an
     const markers = [...worker.matchAll(/workbox:([a-z-]+):([\d.]+)/g)].map(([, pkg, version]) => `${pkg}@${version}`);
     expect(markers.filter((m) => m.startsWith('core@')), 'copies of workbox-core in the worker').toEqual([`core@${OTHER_WORKBOX}`]);
     expect(markers.filter((m) => !m.endsWith(`@${OTHER_WORKBOX}`)), 'Workbox modules of another version').toEqual([]);
-    expect(markers).toContain(`background-sync@${OTHER_WORKBOX}`);
+    // The outbox keeps Workbox's storage format (database, schema, StorableRequest fields, sync tag)
+    // without its runtime code (sw/request-queue.ts), so no background-sync marker is expected.
 
     // ---- one send through an outage, in Chromium ----
     server = (await startServer({ port: 0, quiet: true, staticDirs: [{ prefix: '/', dir: site }] })) as DemoServer;
