@@ -71,7 +71,8 @@ await Promise.all([
   build({
     ...common,
     bundle: false,
-    define: { OUTBOX_FULL: 'true' },
+    // Left for the site's bundler: esbuild would otherwise define it itself ("development", unminified).
+    define: { OUTBOX_FULL: 'true', 'process.env.NODE_ENV': 'process.env.NODE_ENV' },
     entryPoints: libraryModules('sw'),
     outbase: 'sw',
     outdir: 'dist/sw',

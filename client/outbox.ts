@@ -300,6 +300,8 @@ export class Outbox {
       if (stoppedBy === 'transient' || stoppedBy === 'backoff') this.#probe?.start();
       return;
     }
+    // Another route took a chat API POST: loud in every page, never silent.
+    if (message.type === 'bypassed') return console.warn(message.text);
     if (message.type === 'started') {
       this.#redeclare();
       return;
@@ -341,8 +343,8 @@ export class Outbox {
 export async function createOutbox(options: OutboxClientOptions = {}): Promise<Outbox> {
   const resolved = normalizeClientOptions(options);
   // Outside a browser (server-side rendering, Node) there is no `navigator`: the same named error, not a ReferenceError.
-  if (typeof navigator === 'undefined' || !('serviceWorker' in navigator)) {
-    throw new NoServiceWorkerError('No service workers here: not a browser, or not a secure context (https or localhost)');
+  if (!globalThis.navigator?.serviceWorker) {
+    throw new NoServiceWorkerError('No service worker: not a browser, or not https');
   }
   const registration = await navigator.serviceWorker.register(
     resolved.serviceWorker,
@@ -389,10 +391,10 @@ async function takeControl(registration: ServiceWorkerRegistration, options: Res
 }
 
 function isJsonValue(body: unknown): body is Record<string, unknown> | unknown[] {
-  if (Array.isArray(body)) return true;
   if (typeof body !== 'object' || body === null) return false;
   const proto = Object.getPrototypeOf(body) as unknown;
-  return proto === Object.prototype || proto === null;
+  // An array or a plain object; a FormData, Blob or URLSearchParams has a prototype of its own.
+  return Array.isArray(body) || proto === Object.prototype || proto === null;
 }
 
 function withOptional(result: SendResult, reason: Reason | undefined, detail: string | undefined): SendResult {

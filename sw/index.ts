@@ -1,7 +1,10 @@
 /**
  * outbox for service workers: `import { installOutbox } from 'outbox/sw'`.
  */
-export { installOutbox, type OutboxWorker } from './install.js';
+export { installOutbox } from './install-outbox.js';
+export type { OutboxWorker } from './install.js';
+export { outboxHandler, type OutboxRouteHandler } from './handler.js';
+export type { BypassedBy } from './protocol/warnings.js';
 export { DEFAULT_OPTIONS, type OutboxWorkerOptions } from './options.js';
 export { installAppShell, DEFAULT_SHELL_TIMEOUT_MS, type AppShell, type AppShellOptions } from './shell.js';
 export { classifyStatus, parseRetryAfterMs, type Verdict } from './classify.js';

@@ -1,10 +1,13 @@
 /**
- * `installOutbox()`: wires the outbox into a service worker.
+ * The outbox's wiring in a service worker: its engine and its `message` and
+ * `sync` listeners (`startOutbox`), and its fetch listener (`interceptFetch`).
+ * `installOutbox` (install-outbox.ts) and `outboxHandler` (handler.ts) are
+ * made of these; the ready-made worker (worker.ts) too.
  */
 import { runCommand } from './commands.js';
 import { Engine } from './engine.js';
 import { isOutboxRequest, takeRequest } from './intercept.js';
-import { normalizeOptions, type OutboxWorkerOptions } from './options.js';
+import { normalizeOptions, type OutboxWorkerOptions, type ResolvedOptions } from './options.js';
 import { OutboxProtocolError, serializeError } from './protocol/errors.js';
 import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
 
@@ -25,19 +28,30 @@ interface SyncEvent extends ExtendableEvent {
 }
 
 /**
- * Makes the chat API's POSTs survive outages. Call it once, synchronously, at
- * the top level of your service worker script: the `fetch`, `message` and
- * `sync` listeners must be added during the script's first evaluation, and a
- * queue name may be installed once per worker.
- *
- * @example
- * // sw.ts, built by your bundler
- * import { installOutbox } from 'outbox/sw';
- * installOutbox({ apiPaths: ['/api/chat'], retentionMinutes: 24 * 60 });
- * self.addEventListener('install', () => self.skipWaiting());
- * self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+ * @internal The outbox's fetch listener: takes the chat API's POSTs. `claimed`
+ * records each event it took, for watch.ts.
  */
-export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
+export function interceptFetch({ engine, options }: Started, claimed?: WeakSet<Event>): void {
+  const scope = self as unknown as ServiceWorkerGlobalScope;
+  scope.addEventListener('fetch', (event) => {
+    if (!isOutboxRequest(event.request, options, scope.location.origin)) return;
+    claimed?.add(event);
+    const taken = takeRequest(engine, event.request, event.clientId);
+    event.respondWith(taken.then(({ response }) => response));
+    // Keeps the worker alive until the drain this message started is over.
+    event.waitUntil(taken.then(({ done }) => done).catch(() => undefined));
+  });
+}
+
+/** @internal */
+export interface Started {
+  engine: Engine;
+  options: ResolvedOptions;
+  worker: OutboxWorker;
+}
+
+/** @internal What installOutbox and outboxHandler share: everything but the fetch listener. */
+export function startOutbox(options: OutboxWorkerOptions): Started {
   const resolved = normalizeOptions(options);
   const scope = self as unknown as ServiceWorkerGlobalScope;
   const engine = new Engine(resolved);
@@ -77,14 +91,6 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
     });
   }
 
-  scope.addEventListener('fetch', (event) => {
-    if (!isOutboxRequest(event.request, resolved, scope.location.origin)) return;
-    const taken = takeRequest(engine, event.request, event.clientId);
-    event.respondWith(taken.then(({ response }) => response));
-    // Keeps the worker alive until the drain this message started is over.
-    event.waitUntil(taken.then(({ done }) => done).catch(() => undefined));
-  });
-
   scope.addEventListener('message', (event) => {
     // Other libraries may talk to this worker too: only our messages get an answer.
     if (!isOutboxMessage(event.data)) return;
@@ -115,9 +121,10 @@ export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
   // (the client also declares again on `controllerchange`).
   scope.addEventListener('activate', () => engine.announce.started());
 
-  return {
+  const worker: OutboxWorker = {
     queueName: resolved.queueName,
     drain: (trigger = 'manual') => engine.drain(trigger),
     list: (namespace = '') => engine.list(namespace),
   };
+  return { engine, options: resolved, worker };
 }

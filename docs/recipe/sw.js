@@ -9,8 +9,8 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 //    API's POSTs: a route registered before it that answers them takes the
 //    messages away from the outbox (no queue, no order, no Idempotency-Key).
 //    A Workbox POST route on the same path from an older recipe: delete it.
-//    Left in after this line it never sees a message (the outbox has answered;
-//    Workbox's listener then fails with "already responded", in the console).
+//    Left in after this line it never sees a message (the outbox has answered,
+//    and respondWith stops the event's propagation: the router's listener is not called).
 installOutbox({ apiPaths: ['/api/chat'] });
 
 // 2. The app shell: cache-first from the precache, updated when a file's

@@ -6,6 +6,8 @@
  * types and tiny pure helpers only: the client bundle must not pull in Workbox.
  */
 
+import type { BypassedBy } from './warnings.js';
+
 /** Marks our messages; anything else posted to the worker is ignored. */
 export const PROTOCOL = 'outbox/1';
 
@@ -150,7 +152,9 @@ export type Broadcast =
   | { protocol: typeof PROTOCOL; type: 'removed'; id: string; namespace: string }
   /** A worker started: its memory (sessions, credentials) is empty, so pages declare theirs again. */
   | { protocol: typeof PROTOCOL; type: 'started' }
-  | { protocol: typeof PROTOCOL; type: 'drain'; report: DrainReport };
+  | { protocol: typeof PROTOCOL; type: 'drain'; report: DrainReport }
+  /** A chat API POST went elsewhere (warnings.ts): it is not queued. `text` says so to a developer. */
+  | { protocol: typeof PROTOCOL; type: 'bypassed'; url: string; by: BypassedBy; text: string };
 
 /** The body of an answer the worker makes itself instead of the server's. */
 export interface OutboxAnswer {

@@ -1,0 +1,28 @@
+/**
+ * `installOutbox()`: the outbox as its own fetch listener, for a worker that
+ * does not route with workbox-routing (or wants the outbox ahead of its router).
+ */
+import { interceptFetch, startOutbox, type OutboxWorker } from './install.js';
+import type { OutboxWorkerOptions } from './options.js';
+import { claimed, watch } from './watch.js';
+
+/**
+ * Makes the chat API's POSTs survive outages. Import `outbox/sw` before the
+ * worker's other code, and call this once, synchronously, at the top level of
+ * the worker script, before registering other routes: the `fetch`, `message` and
+ * `sync` listeners must be added during the script's first evaluation, and a
+ * queue name may be installed once per worker.
+ *
+ * @example
+ * // sw.ts, built by your bundler
+ * import { installOutbox } from 'outbox/sw';
+ * installOutbox({ apiPaths: ['/api/chat'], retentionMinutes: 24 * 60 });
+ * self.addEventListener('install', () => self.skipWaiting());
+ * self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+ */
+export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
+  const started = startOutbox(options);
+  interceptFetch(started, claimed);
+  watch({ ...started, by: 'listener' });
+  return started.worker;
+}
