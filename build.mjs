@@ -63,6 +63,9 @@ await Promise.all([
   // Page helpers apart from the client, so a page that does not use them does not load them.
   build({ ...common, entryPoints: ['client/history.ts'], outfile: 'dist/history.js', format: 'esm', minify: true }),
   build({ ...common, entryPoints: ['client/storage.ts'], outfile: 'dist/storage.js', format: 'esm', minify: true }),
+  // UI bindings (docs/ui-bindings.md): the store alone, and the React hook with the store in it; React stays the site's.
+  build({ ...common, entryPoints: ['client/store.ts'], outfile: 'dist/store.js', format: 'esm', minify: true }),
+  build({ ...common, entryPoints: ['client/react.ts'], outfile: 'dist/react.js', format: 'esm', minify: true, external: ['react'] }),
   // The library form, one module per source file and not bundled, so a site's
   // bundler drops what the site does not import (the package is
   // `"sideEffects": false`): a worker without installAppShell pulls in no

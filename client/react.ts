@@ -1,0 +1,63 @@
+/**
+ * React bindings: `useOutbox()` → `{ messages, ready, error, send, retry,
+ * discard }`, re-rendering on every status change of every message (from
+ * every tab). `react` is an optional peer dependency: only this entry point
+ * (`outbox/react`) imports it.
+ */
+import { createContext, createElement, useContext, useSyncExternalStore, type ReactNode } from 'react';
+import type { Outbox } from './outbox.js';
+import { createOutboxStore, type OutboxSnapshot, type OutboxStore } from './store.js';
+
+/** What `useOutbox` gives a component. */
+export interface UseOutbox extends OutboxSnapshot {
+  send: OutboxStore['send'];
+  retry: OutboxStore['retry'];
+  discard: OutboxStore['discard'];
+}
+
+type Source = Outbox | Promise<Outbox> | OutboxStore;
+
+const OutboxContext = createContext<OutboxStore | undefined>(undefined);
+/** One store per outbox, so every component that asks for the same outbox shares it. */
+const stores = new WeakMap<object, OutboxStore>();
+
+function storeOf(source: Source): OutboxStore {
+  if ('getSnapshot' in source) return source;
+  let store = stores.get(source);
+  if (!store) {
+    store = createOutboxStore(source);
+    stores.set(source, store);
+  }
+  return store;
+}
+
+/**
+ * Gives the components inside it `useOutbox()` without an argument.
+ *
+ * @example
+ * const outbox = createOutbox({ serviceWorker: '/sw.js?api=/api/chat' }); // a promise is fine
+ * root.render(<OutboxProvider outbox={outbox}><Chat /></OutboxProvider>);
+ */
+export function OutboxProvider({ outbox, children }: { outbox: Source; children?: ReactNode }): ReactNode {
+  return createElement(OutboxContext.Provider, { value: storeOf(outbox) }, children);
+}
+
+/**
+ * The outbox's messages and actions, for the outbox given here or by the
+ * nearest `OutboxProvider`.
+ *
+ * @example
+ * function Chat() {
+ *   const { messages, send, retry, discard } = useOutbox();
+ *   return messages.map((m) => <Line key={m.id} message={m} onRetry={() => retry(m.id)} />);
+ * }
+ */
+export function useOutbox(source?: Source): UseOutbox {
+  const fromContext = useContext(OutboxContext);
+  const store = source !== undefined ? storeOf(source) : fromContext;
+  if (!store) throw new Error('outbox: useOutbox() needs an outbox: pass one, or render it inside <OutboxProvider outbox={…}>');
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  return { ...snapshot, send: store.send, retry: store.retry, discard: store.discard };
+}
+
+export { createOutboxStore, type OutboxMessage, type OutboxSnapshot, type OutboxStore, type OutboxStoreOptions } from './store.js';
