@@ -35,7 +35,7 @@ export type OutboxRouteHandler = (options: { request: Request; event: Extendable
  * registerRoute(({ url }) => url.pathname === '/api/chat', outboxHandler({ apiPaths: ['/api/chat'] }), 'POST');
  */
 export function outboxHandler(options: OutboxWorkerOptions = {}): OutboxRouteHandler {
-  const started = startOutbox(options);
+  const started = startOutbox(options, false);
   watch({ ...started, by: 'route' });
   const { engine } = started;
   return ({ request, event }) => {

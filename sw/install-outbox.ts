@@ -2,7 +2,7 @@
  * `installOutbox()`: the outbox as its own fetch listener, for a worker that
  * does not route with workbox-routing (or wants the outbox ahead of its router).
  */
-import { interceptFetch, startOutbox, type OutboxWorker } from './install.js';
+import { startOutbox, type OutboxWorker } from './install.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { claimed, watch } from './watch.js';
 
@@ -21,8 +21,12 @@ import { claimed, watch } from './watch.js';
  * self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
  */
 export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
-  const started = startOutbox(options);
-  interceptFetch(started, claimed);
+  const started = startOutbox(options, claimed);
+  const { engine } = started;
   watch({ ...started, by: 'listener' });
-  return started.worker;
+  return {
+    queueName: started.options.queueName,
+    drain: (trigger = 'manual') => engine.drain(trigger),
+    list: (namespace = '') => engine.list(namespace),
+  };
 }

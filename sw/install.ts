@@ -1,6 +1,6 @@
 /**
- * The outbox's wiring in a service worker: its engine and its `message` and
- * `sync` listeners (`startOutbox`), and its fetch listener (`interceptFetch`).
+ * The outbox's wiring in a service worker (`startOutbox`): its engine and its
+ * `message`, `sync` and `fetch` listeners.
  * `installOutbox` (install-outbox.ts) and `outboxHandler` (handler.ts) are
  * made of these; the ready-made worker (worker.ts) too.
  */
@@ -27,31 +27,19 @@ interface SyncEvent extends ExtendableEvent {
   readonly lastChance: boolean;
 }
 
-/**
- * @internal The outbox's fetch listener: takes the chat API's POSTs. `claimed`
- * records each event it took, for watch.ts.
- */
-export function interceptFetch({ engine, options }: Started, claimed?: WeakSet<Event>): void {
-  const scope = self as unknown as ServiceWorkerGlobalScope;
-  scope.addEventListener('fetch', (event) => {
-    if (!isOutboxRequest(event.request, options, scope.location.origin)) return;
-    claimed?.add(event);
-    const taken = takeRequest(engine, event.request, event.clientId);
-    event.respondWith(taken.then(({ response }) => response));
-    // Keeps the worker alive until the drain this message started is over.
-    event.waitUntil(taken.then(({ done }) => done).catch(() => undefined));
-  });
-}
-
 /** @internal */
 export interface Started {
   engine: Engine;
   options: ResolvedOptions;
-  worker: OutboxWorker;
 }
 
-/** @internal What installOutbox and outboxHandler share: everything but the fetch listener. */
-export function startOutbox(options: OutboxWorkerOptions): Started {
+/**
+ * @internal What installOutbox, outboxHandler and the ready-made worker share.
+ * `intercept`: the outbox's own fetch listener for the chat API's POSTs, with
+ * the set that records each event it took (for watch.ts), or `false` for none
+ * (outboxHandler: the site's router calls it).
+ */
+export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Event> | false = new WeakSet()): Started {
   const resolved = normalizeOptions(options);
   const scope = self as unknown as ServiceWorkerGlobalScope;
   const engine = new Engine(resolved);
@@ -111,6 +99,17 @@ export function startOutbox(options: OutboxWorkerOptions): Started {
     );
   });
 
+  if (intercept) {
+    scope.addEventListener('fetch', (event) => {
+      if (!isOutboxRequest(event.request, resolved, scope.location.origin)) return;
+      intercept.add(event);
+      const taken = takeRequest(engine, event.request, event.clientId);
+      event.respondWith(taken.then(({ response }) => response));
+      // Keeps the worker alive until the drain this message started is over.
+      event.waitUntil(taken.then(({ done }) => done).catch(() => undefined));
+    });
+  }
+
   // The worker starting is a chance to deliver what an earlier one left (also
   // where Background Sync does not exist).
   engine.kick('start');
@@ -121,10 +120,5 @@ export function startOutbox(options: OutboxWorkerOptions): Started {
   // (the client also declares again on `controllerchange`).
   scope.addEventListener('activate', () => engine.announce.started());
 
-  const worker: OutboxWorker = {
-    queueName: resolved.queueName,
-    drain: (trigger = 'manual') => engine.drain(trigger),
-    list: (namespace = '') => engine.list(namespace),
-  };
-  return { engine, options: resolved, worker };
+  return { engine, options: resolved };
 }

@@ -3,7 +3,7 @@
  * e.g. `navigator.serviceWorker.register('/sw.js?api=/api/chat&retention=1440')`
  * (see `optionsFromQuery` for every key).
  */
-import { interceptFetch, startOutbox } from './install.js';
+import { startOutbox } from './install.js';
 import { optionsFromQuery } from './options.js';
 
 const scope = self as unknown as ServiceWorkerGlobalScope;
@@ -18,7 +18,7 @@ if (!OUTBOX_FULL && (options.debug || options.encrypt)) {
 } else {
   // installOutbox without its bypass watch: nothing else in this script
   // answers the API's POSTs (the shell's routes are GETs), so it need not ship in it.
-  interceptFetch(startOutbox(options));
+  startOutbox(options);
 
   // The app shell (`shell=`) is its own bundle, so a site without it pays
   // nothing. Loaded here, at the top level: a classic worker may call
