@@ -31,15 +31,17 @@ test('messages left queued when the last tab closed are delivered when a page of
   expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
   const ids = results.map((r) => r.id);
 
-  // The user closes the site (the browser stays open); the worker keeps failing on its own timer.
+  // A tab of something else, opened now so that opening it is not on the clock below.
   const blank = await session.newTab();
-  await tab.close();
+  // The failures grow while the site's tab is open: WebKit stops a worker
+  // whose last client closed within seconds (its retries stopped there).
   await waitFor(() => workerFailures(server, ids[0]!).length >= FAILURES, {
     timeoutMs: 30_000,
     message: `${FAILURES} failed attempts, so the worker's backoff has grown`,
   });
 
-  // The API comes back, and the user comes back to the site.
+  // The user closes the site (the browser stays open), the API comes back, and the user comes back to the site.
+  await tab.close();
   server.api.setMode('up');
   const failed = workerFailures(server, ids[0]!);
   const lastFailureAtMs = failed.at(-1)!.receivedAtMs;
