@@ -230,7 +230,11 @@ export function rawQueue(page: Page): Promise<RawEntry[]> {
         const body = entry.requestData?.body;
         const copy = { ...entry, requestData: entry.requestData ? { ...entry.requestData } : undefined };
         if (body instanceof ArrayBuffer && copy.requestData) {
-          copy.requestData.body = btoa(String.fromCharCode(...new Uint8Array(body)));
+          // In chunks: spreading a 1 MiB body into one call overflows the stack.
+          const bytes = new Uint8Array(body);
+          let binary = '';
+          for (let at = 0; at < bytes.length; at += 0x8000) binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+          copy.requestData.body = btoa(binary);
         }
         return copy;
       });
