@@ -146,7 +146,7 @@ export function tempProfile(): Profile {
       return context;
     },
     remove() {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }

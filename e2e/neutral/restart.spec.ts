@@ -15,6 +15,7 @@ const N = 4;
 test('messages queued before a browser restart are delivered once and in order after it, when a page of the origin opens', async ({ server, openSession, harness, needs, waitForStored }) => {
   needs('restart');
   const profileDir = mkdtempSync(path.join(os.tmpdir(), 'outbox-profile-'));
+  let after: Awaited<ReturnType<typeof openSession>> | undefined;
   try {
     const before = await openSession({ profileDir });
     const tab = await before.newTab();
@@ -27,7 +28,7 @@ test('messages queued before a browser restart are delivered once and in order a
     server.api.setMode('up');
     const attemptsBefore = server.api.attempts.length;
 
-    const after = await openSession({ profileDir });
+    after = await openSession({ profileDir });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(server.api.attempts.length, 'no Background Sync: nothing is tried until a page of the origin opens').toBe(attemptsBefore);
 
@@ -39,6 +40,9 @@ test('messages queued before a browser restart are delivered once and in order a
     expectStoredExactly(server, results.map((r) => r.id), sent);
     expect(server.api.attempts.slice(attemptsBefore).map((a) => a.outcome), 'one attempt per message after the restart').toEqual(Array(N).fill('stored'));
   } finally {
-    rmSync(profileDir, { recursive: true, force: true });
+    // The browser writes to its profile until it has exited: close it first,
+    // and let rm retry what an exiting browser still holds (ENOTEMPTY seen in CI).
+    await after?.close().catch(() => undefined);
+    rmSync(profileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
