@@ -17,7 +17,10 @@
  *   keep the page served and make only the API unreachable
  *   (`server.api.setMode('unreachable')`).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test as base, expect, type Browser, type BrowserContext, type CDPSession, type Page, type TestInfo } from '@playwright/test';
 // @ts-ignore: plain ESM modules without type declarations
 import { startServer } from '../demo/server.mjs';
@@ -271,6 +274,34 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     });
   },
 });
+
+/**
+ * The fixtures of a spec that serves files it builds (a React page, an own
+ * worker): `build` fills a temporary folder once per Playwright worker, and
+ * each test's demo server (a fresh origin, as everywhere) serves it under
+ * `prefix`, which is also the scope of a worker built into it.
+ */
+export function testWithBuiltSite(prefix: string, build: (dir: string) => Promise<void>) {
+  return test.extend<{ server: DemoServer }, { siteDir: string }>({
+    siteDir: [
+      async ({}, use) => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-site-'));
+        try {
+          await build(dir);
+          await use(dir);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+      { scope: 'worker' },
+    ],
+    server: async ({ siteDir }, use) => {
+      const server: DemoServer = await startServer({ port: 0, quiet: true, staticDirs: [{ prefix, dir: siteDir }] });
+      await use(server);
+      await server.close();
+    },
+  });
+}
 
 /**
  * The harness page's URL (e2e/pages/harness.js) for a worker script URL and

@@ -1,45 +1,29 @@
 // useOutbox() in React, in Chromium: it re-renders on every status change of
 // a message, in the tab that sent it and in another tab, and the server
 // stores the message once.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { test as base, expect, expectStoredExactly, type DemoServer, type Page } from './fixtures';
-// @ts-ignore: plain ESM modules without type declarations
-import { startServer } from '../demo/server.mjs';
+import { testWithBuiltSite, expect, expectStoredExactly, type DemoServer, type Page } from './fixtures';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const test = base.extend<{ server: DemoServer }, { reactDir: string }>({
-  reactDir: [
-    async ({}, use) => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-react-'));
-      await build({
-        entryPoints: [path.join(repo, 'e2e/pages/react/app.tsx')],
-        outfile: path.join(dir, 'app.js'),
-        bundle: true,
-        format: 'esm',
-        target: 'es2022',
-        jsx: 'automatic',
-        logLevel: 'error',
-        external: ['/client.js'],
-        // `outbox/react` as a site gets it from the package: the built file.
-        alias: { 'outbox/react': path.join(repo, 'dist/react.js') },
-        define: { 'process.env.NODE_ENV': '"production"' },
-      });
-      writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="./app.js"></script>\n');
-      await use(dir);
-      rmSync(dir, { recursive: true, force: true });
-    },
-    { scope: 'worker' },
-  ],
-  server: async ({ reactDir }, use) => {
-    const server: DemoServer = await startServer({ port: 0, quiet: true, staticDirs: [{ prefix: '/react/', dir: reactDir }] });
-    await use(server);
-    await server.close();
-  },
+const test = testWithBuiltSite('/react/', async (dir) => {
+  await build({
+    entryPoints: [path.join(repo, 'e2e/pages/react/app.tsx')],
+    outfile: path.join(dir, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    jsx: 'automatic',
+    logLevel: 'error',
+    external: ['/client.js'],
+    // `outbox/react` as a site gets it from the package: the built file.
+    alias: { 'outbox/react': path.join(repo, 'dist/react.js') },
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="./app.js"></script>\n');
 });
 
 async function open(page: Page, server: DemoServer): Promise<void> {

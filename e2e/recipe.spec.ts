@@ -2,44 +2,27 @@
 // workbox-precaching with an injected manifest, and installOutbox first. The
 // same offline reload as the ready-made shell's; and what a leftover Workbox
 // POST route on the API's path does when it is registered after the outbox.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test as base, expect, sendAll, list, expectStoredExactly, texts, waitForHarness, type DemoServer } from './fixtures';
-// @ts-ignore: plain ESM modules without type declarations
-import { startServer } from '../demo/server.mjs';
+import { testWithBuiltSite, expect, sendAll, list, expectStoredExactly, texts, waitForHarness } from './fixtures';
 // @ts-ignore: plain ESM module without type declarations
 import { buildWorker } from '../docs/recipe/build.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The recipe's workers and page, built once per Playwright worker into a temporary folder. */
-const test = base.extend<{ server: DemoServer }, { recipeDir: string }>({
-  recipeDir: [
-    async ({}, use) => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-recipe-'));
-      cpSync(path.join(repo, 'e2e/pages/recipe'), dir, { recursive: true });
-      const precache = [
-        { url: '/recipe/index.html', file: path.join(dir, 'index.html') },
-        { url: '/recipe/page.js', file: path.join(dir, 'page.js') },
-        { url: '/client.js', file: path.join(repo, 'dist/client.js') },
-      ];
-      // `outbox/sw` as a site gets it from the package: the built library.
-      const alias = { 'outbox/sw': path.join(repo, 'dist/sw/index.js') };
-      await buildWorker({ outfile: path.join(dir, 'sw.js'), precache, alias });
-      await buildWorker({ outfile: path.join(dir, 'sw-legacy.js'), entry: path.join(repo, 'e2e/pages/recipe/sw-legacy-route.js'), precache, alias });
-      await use(dir);
-      rmSync(dir, { recursive: true, force: true });
-    },
-    { scope: 'worker' },
-  ],
-  /** Each test's server also serves the recipe under /recipe/ (the worker's scope). */
-  server: async ({ recipeDir }, use) => {
-    const server: DemoServer = await startServer({ port: 0, quiet: true, staticDirs: [{ prefix: '/recipe/', dir: recipeDir }] });
-    await use(server);
-    await server.close();
-  },
+const test = testWithBuiltSite('/recipe/', async (dir) => {
+  cpSync(path.join(repo, 'e2e/pages/recipe'), dir, { recursive: true });
+  const precache = [
+    { url: '/recipe/index.html', file: path.join(dir, 'index.html') },
+    { url: '/recipe/page.js', file: path.join(dir, 'page.js') },
+    { url: '/client.js', file: path.join(repo, 'dist/client.js') },
+  ];
+  // `outbox/sw` as a site gets it from the package: the built library.
+  const alias = { 'outbox/sw': path.join(repo, 'dist/sw/index.js') };
+  await buildWorker({ outfile: path.join(dir, 'sw.js'), precache, alias });
+  await buildWorker({ outfile: path.join(dir, 'sw-legacy.js'), entry: path.join(repo, 'e2e/pages/recipe/sw-legacy-route.js'), precache, alias });
 });
 
 test('own worker (precache + installOutbox): an offline reload shows the page and its queue; back online each message arrives once, in order', async ({ page, context, server, waitForStored }) => {

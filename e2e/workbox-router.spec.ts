@@ -4,62 +4,46 @@
 // a GET route and another POST route. And a conflicting route never takes the
 // chat API's messages silently: the worker's console says so in development
 // builds, every page's console says so always.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { test as base, expect, sendAll, list, expectStoredExactly, texts, waitForHarness, type DemoServer, type Page } from './fixtures';
-// @ts-ignore: plain ESM modules without type declarations
-import { startServer } from '../demo/server.mjs';
+import { testWithBuiltSite, expect, sendAll, list, expectStoredExactly, texts, waitForHarness, type DemoServer, type Page } from './fixtures';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WARNING = /did not go through the outbox/;
 
 type Variant = 'router' | 'leftover-route' | 'leftover-listener';
 
-const test = base.extend<{ server: DemoServer }, { routerDir: string }>({
-  routerDir: [
-    async ({}, use) => {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'outbox-router-'));
-      cpSync(path.join(repo, 'e2e/pages/harness.html'), path.join(dir, 'harness.html'));
-      cpSync(path.join(repo, 'e2e/pages/harness.js'), path.join(dir, 'harness.js'));
-      const manifest = [
-        { url: '/router/harness.html', revision: '1' },
-        { url: '/router/harness.js', revision: '1' },
-        { url: '/client.js', revision: '1' },
-      ];
-      const builds: Array<[string, Variant, string]> = [
-        ['router.js', 'router', 'production'],
-        ['leftover-route.js', 'leftover-route', 'development'],
-        ['leftover-route.prod.js', 'leftover-route', 'production'],
-        ['leftover-listener.js', 'leftover-listener', 'development'],
-      ];
-      await Promise.all(
-        builds.map(([file, variant, env]) =>
-          build({
-            entryPoints: [path.join(repo, 'e2e/pages/router/sw.ts')],
-            outfile: path.join(dir, file),
-            bundle: true,
-            format: 'iife',
-            target: 'es2022',
-            logLevel: 'error',
-            // `outbox/sw` as a site gets it from the package: the built library.
-            alias: { 'outbox/sw': path.join(repo, 'dist/sw/index.js') },
-            define: { VARIANT: JSON.stringify(variant), 'process.env.NODE_ENV': JSON.stringify(env), 'self.__WB_MANIFEST': JSON.stringify(manifest) },
-          }),
-        ),
-      );
-      await use(dir);
-      rmSync(dir, { recursive: true, force: true });
-    },
-    { scope: 'worker' },
-  ],
-  server: async ({ routerDir }, use) => {
-    const server: DemoServer = await startServer({ port: 0, quiet: true, staticDirs: [{ prefix: '/router/', dir: routerDir }] });
-    await use(server);
-    await server.close();
-  },
+const test = testWithBuiltSite('/router/', async (dir) => {
+  cpSync(path.join(repo, 'e2e/pages/harness.html'), path.join(dir, 'harness.html'));
+  cpSync(path.join(repo, 'e2e/pages/harness.js'), path.join(dir, 'harness.js'));
+  const manifest = [
+    { url: '/router/harness.html', revision: '1' },
+    { url: '/router/harness.js', revision: '1' },
+    { url: '/client.js', revision: '1' },
+  ];
+  const builds: Array<[string, Variant, string]> = [
+    ['router.js', 'router', 'production'],
+    ['leftover-route.js', 'leftover-route', 'development'],
+    ['leftover-route.prod.js', 'leftover-route', 'production'],
+    ['leftover-listener.js', 'leftover-listener', 'development'],
+  ];
+  await Promise.all(
+    builds.map(([file, variant, env]) =>
+      build({
+        entryPoints: [path.join(repo, 'e2e/pages/router/sw.ts')],
+        outfile: path.join(dir, file),
+        bundle: true,
+        format: 'iife',
+        target: 'es2022',
+        logLevel: 'error',
+        // `outbox/sw` as a site gets it from the package: the built library.
+        alias: { 'outbox/sw': path.join(repo, 'dist/sw/index.js') },
+        define: { VARIANT: JSON.stringify(variant), 'process.env.NODE_ENV': JSON.stringify(env), 'self.__WB_MANIFEST': JSON.stringify(manifest) },
+      }),
+    ),
+  );
 });
 
 /** Console lines of the page and of the worker, apart. */
