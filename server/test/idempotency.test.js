@@ -6,22 +6,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { idempotency, memoryStore, sqliteStore, redisStore, parseIdempotencyKey } from '../src/index.js';
-import { startRedis } from './support/redis-server.js';
+import { fileResources } from './support/redis-server.js';
 import { request, postJson, sleep, waitFor } from './support/http.js';
 import { startNode } from './support/processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-idem-test-'));
-let redis;
-before(async () => { redis = await startRedis(); });
-after(async () => {
-  await redis?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+const { tmp, redis } = fileResources('outbox-idem-test-');
 
 /** A guarded chat handler in this process; `runs` counts handler runs per key. */
 async function startApp(store, options = {}) {

@@ -3,27 +3,19 @@
 // back); then two relays on one Redis with the lane holder killed
 // mid-forward. Every message must arrive once and in order at the
 // deduplicating upstream.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Redis from 'ioredis';
-import { startRedis } from './support/redis-server.js';
+import { fileResources } from './support/redis-server.js';
 import { startUpstream } from './support/upstream.js';
 import { startNode } from './support/processes.js';
 import { postJson, request, waitFor } from './support/http.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '../bin/outbox-relay.js');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-crash-'));
-let redis;
-before(async () => { redis = await startRedis(); });
-after(async () => {
-  await redis?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+const { tmp, redis } = fileResources('outbox-relay-crash-');
 
 const relayArgs = (upstream, store) => ['--upstream', upstream, '--listen', '127.0.0.1:0', '--store', store,
   '--retry-base-ms', '50', '--retry-max-ms', '300', '--poll-ms', '25', '--pass-through-wait-ms', '300', '--lease-ms', '1000'];

@@ -3,23 +3,15 @@
 // pass-through, queueing across dropped connections and 503s with
 // Retry-After, repeated keys and changed bodies, dead letters (list, retry,
 // delete), lanes, the proxy and health, logs without secrets, metrics.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startRelay } from '../src/relay/index.js';
-import { startRedis } from './support/redis-server.js';
+import { fileResources } from './support/redis-server.js';
 import { startUpstream } from './support/upstream.js';
 import { postJson, request, waitFor } from './support/http.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-test-'));
-let redis;
-before(async () => { redis = await startRedis(); });
-after(async () => {
-  await redis?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
+const { tmp, redis } = fileResources('outbox-relay-test-');
 
 let seq = 0;
 const storeFor = (kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : redis.url);

@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { after, before } from 'node:test';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -104,4 +105,23 @@ async function waitForPort(port, child, stderr) {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`redis-server did not listen on ${port} within 10 s: ${stderr()}`);
+}
+
+/**
+ * What a test file of the server half shares: a temporary folder (made now)
+ * and one redis-server for the whole file (started before its first test,
+ * stopped with the folder after its last). `redis` is filled in by then:
+ * read `redis.url` inside tests and hooks, not at the file's top level.
+ */
+export function fileResources(prefix) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const redis = {};
+  before(async () => {
+    Object.assign(redis, await startRedis());
+  });
+  after(async () => {
+    await redis.stop?.();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  return { tmp, redis };
 }
