@@ -16,13 +16,20 @@ process.chdir(root);
  * 8 KiB for v1; accounts, credentials and encryption took it past that (the
  * README's Performance section has the breakdown). This budget stops it
  * growing further unnoticed.
+ *
+ * Raised on 2026-12-05 (sw.js 10 -> 12 KiB, client.js 3 -> 4 KiB, sw-shell.js
+ * 5 -> 6 KiB) before the storage-health, ordering and identity fixes of issue
+ * 16 and the config checks of issue 18: both sat within 20 bytes of their
+ * budget, so any fix would have had to be paid for by cutting something
+ * else. What each KiB buys is to be written down with issue 20's split of
+ * the worker into a core and opt-in features.
  */
 const BUDGET_GZIP_BYTES = {
-  'dist/sw.js': 10 * 1024,
-  'dist/client.js': 3 * 1024,
+  'dist/sw.js': 12 * 1024,
+  'dist/client.js': 4 * 1024,
   // The opt-in app shell (`?shell=`): Workbox's NetworkFirst and router, loaded
   // by dist/sw.js only when asked for.
-  'dist/sw-shell.js': 5 * 1024,
+  'dist/sw-shell.js': 6 * 1024,
   // Page helpers, each its own file (README, "History and pending as one list", "Storage").
   'dist/history.js': 1.5 * 1024,
   'dist/storage.js': 0.5 * 1024,
