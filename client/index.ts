@@ -11,6 +11,8 @@ export {
 } from './outbox.js';
 export { DEFAULT_CLIENT_OPTIONS, type CredentialsSource, type OutboxClientOptions } from './options.js';
 export {
+  InvalidMessageError,
+  InvalidNamespaceError,
   NoServiceWorkerError,
   OutboxProtocolError,
   OutboxTimeoutError,

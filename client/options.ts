@@ -2,7 +2,8 @@
  * The client's options: typed once, defaults in one constant, units in the names.
  */
 import { positiveOption } from '../shared/options.js';
-import type { SessionCredentials } from '../sw/protocol/messages.js';
+import { InvalidNamespaceError } from '../sw/protocol/errors.js';
+import { namespaceProblem, type SessionCredentials } from '../sw/protocol/messages.js';
 
 /** Credentials, or a function that gives the current ones (called again when the worker needs them). */
 export type CredentialsSource = SessionCredentials | (() => SessionCredentials | undefined | Promise<SessionCredentials | undefined>);
@@ -91,9 +92,8 @@ export function normalizeClientOptions(options: OutboxClientOptions = {}): Resol
   if (options.scope !== undefined) resolved.scope = options.scope;
   if (options.health !== undefined) resolved.health = options.health;
   if (options.credentials !== undefined) resolved.credentials = options.credentials;
-  if (typeof resolved.namespace !== 'string' || resolved.namespace.length > 200) {
-    throw new TypeError(`outbox: option 'namespace' must be a string up to 200 characters`);
-  }
+  const namespaceWrong = namespaceProblem(resolved.namespace);
+  if (namespaceWrong !== undefined) throw new InvalidNamespaceError(`outbox: option 'namespace': ${namespaceWrong}`);
   resolved.healthMinIntervalMs = Math.min(resolved.healthMinIntervalMs, resolved.healthIntervalMs);
   return resolved;
 }

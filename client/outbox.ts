@@ -2,10 +2,15 @@
  * The page side: sends through the worker, follows every message's status
  * (from every tab), and tells the worker when delivery is worth trying.
  */
-import { NoServiceWorkerError } from '../sw/protocol/errors.js';
+import { InvalidMessageError, InvalidNamespaceError, NoServiceWorkerError } from '../sw/protocol/errors.js';
 import {
   IDEMPOTENCY_KEY_HEADER,
+  idProblem,
+  isUnderApi,
   NAMESPACE_HEADER,
+  namespaceProblem,
+  namespaceToHeader,
+  NOTHING_KEPT,
   OUTBOX_STATUS_HEADER,
   PROTOCOL,
   type Broadcast,
@@ -39,8 +44,6 @@ export interface SendResult {
   body?: Body;
 }
 
-/** Failures after which the outbox holds no copy of the message: the page's copy is the only one. */
-const NOTHING_KEPT: ReadonlySet<string> = new Set(['storage', 'too-large', 'no-worker', 'network']);
 
 /** What a listener receives: a status change, or the news that a message was discarded. */
 export type OutboxEvent =
@@ -55,6 +58,8 @@ export class Outbox {
   readonly #registration: ServiceWorkerRegistration;
   readonly #options: ResolvedClientOptions;
   readonly #channel: BroadcastChannel;
+  /** The paths the worker takes POSTs under (`undefined`: a worker too old to say). */
+  readonly #apiPaths: readonly string[] | undefined;
   readonly #listeners = new Set<OutboxListener>();
   /**
    * With `persist: true`, the browser's answer to `navigator.storage.persist()`:
@@ -84,6 +89,7 @@ export class Outbox {
     this.#namespace = options.namespace;
     this.#credentials = options.credentials;
     this.#channel = new BroadcastChannel(hello.channel);
+    this.#apiPaths = hello.apiPaths;
     this.#channel.onmessage = ({ data }: MessageEvent<Broadcast>) => this.#receive(data);
     if (options.health !== undefined) {
       this.#probe = new HealthProbe(
@@ -108,6 +114,11 @@ export class Outbox {
    * latest once stored) and never hands back a body the worker will still
    * send. What the page is told is what the worker will do.
    *
+   * Rejects with `InvalidMessageError`, before anything is stored or sent,
+   * for a message no worker would keep as it is: an `Idempotency-Key` of more
+   * than 200 characters, or a URL outside the worker's `api` (a plain
+   * `fetch` is the way to send those).
+   *
    * @example
    * const { id, status } = await outbox.send('/api/chat', { text: 'hello' });
    * if (status === 'queued') showBadge(id, 'Queued');
@@ -122,9 +133,17 @@ export class Outbox {
 
   async #send(url: string, body: Body, init: RequestInit): Promise<SendResult> {
     const headers = new Headers(init.headers);
-    const id = headers.get(IDEMPOTENCY_KEY_HEADER) || crypto.randomUUID();
+    const id = headers.get(IDEMPOTENCY_KEY_HEADER) ?? crypto.randomUUID();
+    // The worker would refuse it (never swap it: the page would follow an id nobody sends).
+    const badId = idProblem(id);
+    if (badId !== undefined) throw new InvalidMessageError(`send: ${badId}`);
+    // Outside the worker's api nothing keeps the message: a 503 there could never be retried.
+    const target = new URL(url, location.href);
+    if (this.#apiPaths !== undefined && !isUnderApi(target, location.origin, this.#apiPaths)) {
+      throw new InvalidMessageError(`send: ${target.href} is not under the worker's api (${this.#apiPaths.join(', ')}); nothing would keep it`);
+    }
     headers.set(IDEMPOTENCY_KEY_HEADER, id);
-    if (this.#namespace !== '') headers.set(NAMESPACE_HEADER, this.#namespace);
+    if (this.#namespace !== '') headers.set(NAMESPACE_HEADER, namespaceToHeader(this.#namespace));
     let payload = body as BodyInit | null | undefined;
     if (isJsonValue(body)) {
       payload = JSON.stringify(body);
@@ -224,8 +243,14 @@ export class Outbox {
    * @example
    * await outbox.purge();                       // sign-out: alice's queued messages are gone
    * await outbox.setNamespace('bob', { authorization: `Bearer ${bobToken}` });
+   *
+   * Rejects with `InvalidNamespaceError`, changing nothing, for a namespace
+   * that is not a string of at most 200 characters. Any such string works
+   * (`'山田'`, an e-mail address, spaces kept).
    */
   async setNamespace(namespace: string, credentials?: CredentialsSource): Promise<void> {
+    const problem = namespaceProblem(namespace);
+    if (problem !== undefined) throw new InvalidNamespaceError(`setNamespace: ${problem}`);
     this.#namespace = namespace;
     this.#credentials = credentials;
     this.#waiting.clear();

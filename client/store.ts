@@ -12,7 +12,7 @@
  * `keepDelivered`, so a UI can show the tick; discarded ones leave.
  */
 import type { Body, Outbox, OutboxEvent, SendResult } from './outbox.js';
-import type { MessageStatus, PendingMessage, Reason } from '../sw/protocol/messages.js';
+import { NOTHING_KEPT, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
 
 /** One message as the store shows it. */
 export interface OutboxMessage {
@@ -70,7 +70,6 @@ export interface OutboxStore {
 }
 
 const IDEMPOTENCY_KEY = 'Idempotency-Key';
-const NOTHING_KEPT: ReadonlySet<string> = new Set(['storage', 'too-large', 'no-worker', 'network']);
 
 /**
  * A store over an outbox, or over the promise `createOutbox()` returns (the
@@ -207,7 +206,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
 
   async function send(url: string, body?: Body, init: RequestInit = {}): Promise<SendResult> {
     const headers = new Headers(init.headers);
-    const id = headers.get(IDEMPOTENCY_KEY) || crypto.randomUUID();
+    const id = headers.get(IDEMPOTENCY_KEY) ?? crypto.randomUUID();
     headers.set(IDEMPOTENCY_KEY, id);
     const nowMs = Date.now();
     const local: OutboxMessage = { id, status: 'sending', attempts: 0, url, createdAtMs: nowMs, updatedAtMs: nowMs, kept: true };
@@ -220,8 +219,10 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     try {
       result = await (await outboxReady).send(url, body, { ...init, headers });
     } catch (thrown) {
-      // No outbox (createOutbox rejected): like a send without a worker, the page keeps the text.
-      result = { id, status: 'failed', reason: 'no-worker', detail: String(thrown), body };
+      // A message the outbox refused as it is (its key, or its URL), or no
+      // outbox at all (createOutbox rejected): the page keeps the text, with why.
+      const invalid = (thrown as Error | undefined)?.name === 'InvalidMessageError';
+      result = { id, status: 'failed', reason: invalid ? 'invalid' : 'no-worker', detail: String(thrown), body };
     }
     const known = messages.get(id);
     if (known) {

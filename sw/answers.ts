@@ -28,8 +28,9 @@ export function queuedAnswer(id: string, reason?: Reason): Response {
  * page could read as a refusal (a redirect elsewhere: the message is kept, failed).
  */
 export function failedAnswer(id: string, reason: Reason, detail: string | undefined): Response {
-  // 507 Insufficient Storage, 413 Content Too Large, 502 for an answer that was not the API's.
-  return answer({ status: 'failed', id, reason, detail }, reason === 'storage' ? 507 : reason === 'too-large' ? 413 : 502);
+  // 507 Insufficient Storage, 413 Content Too Large, 400 for a request the outbox will not take as it is, 502 for an answer that was not the API's.
+  const status = reason === 'storage' ? 507 : reason === 'too-large' ? 413 : reason === 'invalid' ? 400 : 502;
+  return answer({ status: 'failed', id, reason, detail }, status);
 }
 
 /** IndexedDB refused the write (quota, or failing): say so, rather than a 202 that lies. */

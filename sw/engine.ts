@@ -8,6 +8,7 @@
  */
 import { discard, list, purge, retry } from './actions.js';
 import { Announcer } from './announcer.js';
+import { ArrivalOrder } from './arrival-order.js';
 import { Drain } from './drain.js';
 import { DrainLoop } from './drain-loop.js';
 import { Exclusive } from './exclusive.js';
@@ -27,6 +28,8 @@ export type { PendingMessage } from './straight.js';
 export class Engine {
   readonly options: ResolvedOptions;
   readonly announce: Announcer;
+  /** New messages take their queue position in the order they arrived. */
+  readonly arrival = new ArrivalOrder();
   readonly #parts: Parts;
   /** Set by the installer: asks the browser for a `sync` event (no-op without Background Sync). */
   #registerSync: () => Promise<void> = async () => undefined;

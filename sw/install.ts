@@ -7,7 +7,7 @@
 import { runCommand } from './commands.js';
 import { Engine } from './engine.js';
 import { isOutboxRequest, takeRequest } from './intercept.js';
-import { normalizeOptions, type OutboxWorkerOptions, type ResolvedOptions } from './options.js';
+import { defaultQueueName, normalizeOptions, type OutboxWorkerOptions, type ResolvedOptions } from './options.js';
 import { OutboxProtocolError, serializeError } from './protocol/errors.js';
 import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
 
@@ -40,8 +40,8 @@ export interface Started {
  * (outboxHandler: the site's router calls it).
  */
 export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Event> | false = new WeakSet()): Started {
-  const resolved = normalizeOptions(options);
   const scope = self as unknown as ServiceWorkerGlobalScope;
+  const resolved = normalizeOptions({ ...options, queueName: options.queueName ?? defaultQueueName(scope.registration.scope) });
   const engine = new Engine(resolved);
   const syncSupported = resolved.backgroundSync && 'sync' in scope.registration;
 

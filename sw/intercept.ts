@@ -4,16 +4,13 @@
 import { failedAnswer } from './answers.js';
 import type { Engine, PendingMessage } from './engine.js';
 import type { ResolvedOptions } from './options.js';
-import { IDEMPOTENCY_KEY_HEADER, MAX_ID_LENGTH, NAMESPACE_HEADER } from './protocol/messages.js';
+import { IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/messages.js';
 import { toRequest, type EntryMetadata } from './request-queue.js';
 import { wallNowMs } from './timing.js';
 
 /** Same-origin POSTs under one of the API paths; everything else passes untouched. */
 export function isOutboxRequest(request: Request, options: ResolvedOptions, origin: string): boolean {
-  if (request.method !== 'POST') return false;
-  const url = new URL(request.url);
-  if (url.origin !== origin) return false;
-  return options.apiPaths.some((path) => url.pathname === path || url.pathname.startsWith(path.endsWith('/') ? path : `${path}/`));
+  return request.method === 'POST' && isUnderApi(new URL(request.url), origin, options.apiPaths);
 }
 
 /**
@@ -21,10 +18,30 @@ export function isOutboxRequest(request: Request, options: ResolvedOptions, orig
  * instant loses nothing) and hands it to the engine, which answers with the
  * server's response or 202.
  */
-export async function takeRequest(engine: Engine, request: Request, clientId: string): Promise<{ response: Response; done: Promise<unknown> }> {
+export function takeRequest(engine: Engine, request: Request, clientId: string): Promise<{ response: Response; done: Promise<unknown> }> {
+  // The queue position is taken now, on arrival, not when the body is read (arrival-order.ts).
+  const turn = engine.arrival.take();
+  const taken = takeInTurn(engine, request, clientId, turn);
+  // A request refused before its store (invalid, too large, unreadable) gives its turn up with its answer.
+  taken.then(turn.release, turn.release);
+  return taken;
+}
+
+async function takeInTurn(
+  engine: Engine,
+  request: Request,
+  clientId: string,
+  turn: { earlier: Promise<void>; release: () => void },
+): Promise<{ response: Response; done: Promise<unknown> }> {
   const pageKey = request.headers.get(IDEMPOTENCY_KEY_HEADER);
-  const id = pageKey !== null && pageKey !== '' && pageKey.length <= MAX_ID_LENGTH ? pageKey : crypto.randomUUID();
-  const namespace = (request.headers.get(NAMESPACE_HEADER) ?? '').slice(0, MAX_ID_LENGTH);
+  const id = pageKey ?? crypto.randomUUID();
+  const namespace = namespaceFromHeader(request.headers.get(NAMESPACE_HEADER) ?? '');
+  // Never swap a key or cut a namespace the page chose: the page would follow
+  // an id the worker does not use, and a deduplicating server would see two.
+  const invalid = (pageKey === null ? undefined : idProblem(pageKey)) ?? namespaceProblem(namespace);
+  if (invalid !== undefined) {
+    return { response: failedAnswer(id.slice(0, 200), 'invalid', invalid), done: Promise.resolve() };
+  }
   // The window that sends a message of a namespace is a page of that namespace.
   if (clientId !== '') engine.declare(clientId, namespace);
   const headers = new Headers(request.headers);
@@ -55,6 +72,9 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
       ...none,
     };
   }
+  // Every earlier arrival has stored (or given up) before this one is stored or
+  // sent: a straight send of this one must not overtake a photo still being read.
+  await turn.earlier;
   const requestData = storableData(request, headers, body);
   const metadata: EntryMetadata = { v: 1, id, createdAtMs: wallNowMs() };
   if (namespace !== '') metadata.namespace = namespace;
@@ -76,8 +96,8 @@ export async function takeRequest(engine: Engine, request: Request, clientId: st
     }
     return engine.store(requestData, metadata);
   })();
-  // The engine awaits it; this keeps a refused store from also counting as unhandled.
-  stored.catch(() => undefined);
+  // The next arrival stores once this store settled, not once this message is delivered.
+  stored.then(turn.release, turn.release);
   // The engine reads `requestData` only once `stored` resolved, so it is what
   // was stored: with `encrypt` the sealed body that goes with `metadata.iv`. A
   // copy taken here would still hold the plain body, and a message refused on

@@ -13,8 +13,11 @@ export interface OutboxWorkerOptions {
   /**
    * Names the queue in Workbox's `workbox-background-sync` database and the
    * sync tag (`workbox-background-sync:<queueName>`). Keep it stable across
-   * versions of your worker, or queued messages stay behind.
-   * @default 'outbox'
+   * versions of your worker, or queued messages stay behind. By default one
+   * queue per registration scope: `outbox` for the root scope `/`,
+   * `outbox:/app/` for a worker registered with scope `/app/` (see
+   * `defaultQueueName`), so two apps on one origin never send each other's messages.
+   * @default 'outbox' (root scope)
    */
   queueName?: string;
   /**
@@ -127,6 +130,18 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   debug: false,
 });
 
+
+/**
+ * The queue a worker uses unless told otherwise: one per registration scope.
+ * Two apps on one origin (`/a/` and `/b/`, each with its worker and its API)
+ * would otherwise share one queue, and each would send the other's messages
+ * with its own credentials and settings. The root scope keeps the name queues
+ * had before this rule (`outbox`), so what an existing site queued is still read.
+ */
+export function defaultQueueName(registrationScope: string): string {
+  const path = new URL(registrationScope).pathname;
+  return path === '/' ? DEFAULT_OPTIONS.queueName : `${DEFAULT_OPTIONS.queueName}:${path}`;
+}
 
 /** The options that must be positive numbers. */
 const POSITIVE = ['retentionMinutes', 'timeoutMs', 'maxBodyBytes', 'retryBaseMs', 'retryMaxMs', 'setAsideAfterTries', 'setAsideAfterMs'] as const;

@@ -6,7 +6,7 @@
  * query: `shell`, `shellTimeout`, and `queue` / `api` for the cache's name
  * and the paths never cached.
  */
-import { DEFAULT_OPTIONS, optionsFromQuery } from './options.js';
+import { defaultQueueName, DEFAULT_OPTIONS, optionsFromQuery } from './options.js';
 import { installAppShell } from './shell.js';
 import { shellOptionsFromQuery } from './shell-options.js';
 
@@ -17,7 +17,7 @@ if (shell !== undefined) {
   const outbox = optionsFromQuery(query);
   installAppShell({
     ...shell,
-    queueName: outbox.queueName ?? DEFAULT_OPTIONS.queueName,
+    queueName: outbox.queueName ?? defaultQueueName((self as unknown as ServiceWorkerGlobalScope).registration.scope),
     apiPaths: outbox.apiPaths ?? DEFAULT_OPTIONS.apiPaths,
   });
 }

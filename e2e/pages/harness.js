@@ -5,6 +5,7 @@
 //   online=0         swallow the window's `online` event before the client sees it
 // Accounts (e2e/accounts-*.spec.ts):
 //   ns=<namespace>   createOutbox({ namespace })
+//   scope=<path>     createOutbox({ scope }) (two apps on one origin)
 //   token=<token>    credentials { authorization: `Bearer <token>` } and window.currentToken;
 //                    also read from the hash (#token=…, what openHarness uses), so the
 //                    secret never travels to the server in the page's URL
@@ -215,6 +216,7 @@ try {
   if (params.get('probe') !== '0') options.health = '/api/health';
   if (params.get('healthMs')) options.healthIntervalMs = Number(params.get('healthMs'));
   if (params.has('ns')) options.namespace = params.get('ns');
+  if (params.has('scope')) options.scope = params.get('scope');
   if (params.get('creds') === 'fn') {
     options.credentials = () => {
       window.credentialCalls += 1;

@@ -32,6 +32,20 @@ export class UnknownMessageError extends Error {
   }
 }
 
+/**
+ * `send()` was given a message the outbox would not keep as it is: an
+ * `Idempotency-Key` the worker cannot use, or a URL outside the worker's
+ * `api`. Nothing was stored or sent; the caller still has the body.
+ */
+export class InvalidMessageError extends Error {
+  override readonly name = 'InvalidMessageError';
+}
+
+/** A namespace the outbox cannot use (over 200 characters, or not a string); nothing was changed. */
+export class InvalidNamespaceError extends Error {
+  override readonly name = 'InvalidNamespaceError';
+}
+
 /** A message to the worker was not a command it understands. */
 export class OutboxProtocolError extends Error {
   override readonly name = 'OutboxProtocolError';
@@ -42,6 +56,8 @@ const KNOWN = {
   NoServiceWorkerError,
   UnknownMessageError,
   OutboxProtocolError,
+  InvalidMessageError,
+  InvalidNamespaceError,
 } as const;
 
 export type OutboxErrorName = keyof typeof KNOWN;

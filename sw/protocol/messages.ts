@@ -21,6 +21,24 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
  */
 export const NAMESPACE_HEADER = 'Outbox-Namespace';
 
+/**
+ * A header value must be Latin-1 and loses its leading and trailing spaces
+ * (Fetch's "normalize"), while a namespace is any string a site uses as a
+ * user id (`'山田'`, `' alice '`). Percent-encoding (UTF-8) carries it whole.
+ */
+export function namespaceToHeader(namespace: string): string {
+  return encodeURIComponent(namespace);
+}
+
+/** The namespace a page sent; a value that is not percent-encoding (an older page's plain Latin-1 name) is read as it is. */
+export function namespaceFromHeader(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
 
 /**
@@ -36,6 +54,8 @@ export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
  * - `http-3xx`: the server redirected elsewhere (not to the site itself); `detail` says where.
  * - `hook`: on a queued message, `beforeReplay` threw; `detail` carries its error.
  * - `unreachable`: failed at the network level on every try while the API answered; set aside.
+ * - `invalid`: the request cannot be taken as a message as it is (an `Idempotency-Key` or a
+ *   namespace over 200 characters); nothing was kept, the page still has the body.
  */
 export type Reason =
   | 'network'
@@ -48,8 +68,12 @@ export type Reason =
   | 'storage'
   | 'too-large'
   | 'corrupt'
+  | 'invalid'
   | 'auth'
   | 'no-worker';
+
+/** Failures after which the outbox holds no copy of the message: the page's copy is the only one. */
+export const NOTHING_KEPT: ReadonlySet<string> = new Set(['storage', 'too-large', 'invalid', 'no-worker', 'network']);
 
 /** One change of one message, as every window of the origin receives it. */
 export interface StatusUpdate {
@@ -119,6 +143,12 @@ export interface Hello {
   queueName: string;
   /** The `BroadcastChannel` name on which status updates arrive. */
   channel: string;
+  /**
+   * The same-origin paths whose POSTs the worker takes (its `api`): `send()`
+   * refuses any other URL, which no worker would keep. Absent from workers
+   * older than this field.
+   */
+  apiPaths?: readonly string[];
 }
 
 /** What each command answers with. */
@@ -178,6 +208,22 @@ function isNamespace(value: unknown): value is string {
 
 function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+}
+
+/** Why `id` cannot be a message id (the `Idempotency-Key` the worker sends), or `undefined` when it can. */
+export function idProblem(id: string): string | undefined {
+  return id.length > 0 && id.length <= MAX_ID_LENGTH ? undefined : `an Idempotency-Key must be 1 to ${MAX_ID_LENGTH} characters; this one has ${id.length}`;
+}
+
+/** Why `namespace` cannot be one, or `undefined` when it can. Any string of up to 200 characters can. */
+export function namespaceProblem(namespace: unknown): string | undefined {
+  return isNamespace(namespace) ? undefined : `a namespace must be a string of at most ${MAX_ID_LENGTH} characters`;
+}
+
+/** True when a POST to `url` (absolute) is one the worker takes: same origin, under one of `apiPaths`. */
+export function isUnderApi(url: URL, origin: string, apiPaths: readonly string[]): boolean {
+  if (url.origin !== origin) return false;
+  return apiPaths.some((path) => url.pathname === path || url.pathname.startsWith(path.endsWith('/') ? path : `${path}/`));
 }
 
 /**
