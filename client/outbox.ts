@@ -331,20 +331,26 @@ export class Outbox {
       this.#redeclare();
       return;
     }
+    if (message.type === 'store-lost') {
+      void this.#reconcileLost();
+      return;
+    }
     // Another user's messages are not this page's business.
     if (message.type === 'removed' ? message.namespace !== this.#namespace : message.update.namespace !== this.#namespace) return;
-    let event: OutboxEvent;
     if (message.type === 'removed') {
-      this.#waiting.delete(message.id);
-      event = { id: message.id, namespace: message.namespace, status: 'discarded', attempts: 0, updatedAtMs: Date.now() };
-    } else {
-      event = message.update;
-      if (event.status === 'queued' && event.reason === 'auth' && typeof this.#credentials === 'function') {
-        void this.#declare(false).catch(() => undefined);
-      }
-      if (event.status === 'queued' || event.status === 'sending') this.#waiting.add(event.id);
-      else this.#waiting.delete(event.id);
+      this.#emit({ id: message.id, namespace: message.namespace, status: 'discarded', attempts: 0, updatedAtMs: Date.now() });
+      return;
     }
+    const event = message.update;
+    if (event.status === 'queued' && event.reason === 'auth' && typeof this.#credentials === 'function') {
+      void this.#declare(false).catch(() => undefined);
+    }
+    this.#emit(event);
+  }
+
+  #emit(event: OutboxEvent): void {
+    if (event.status === 'queued' || event.status === 'sending') this.#waiting.add(event.id);
+    else this.#waiting.delete(event.id);
     if (this.#waiting.size === 0) this.#probe?.stop();
     for (const listener of this.#listeners) {
       try {
@@ -353,6 +359,26 @@ export class Outbox {
         // One listener that throws must not keep the others from hearing.
         reportError(error);
       }
+    }
+  }
+
+  /**
+   * The browser closed the worker's database by itself (site data cleared, a
+   * disk error): the messages this page waited for that the queue no longer
+   * holds are gone. Each is told `failed` with reason `storage` (nothing kept),
+   * so the page offers its own copy again instead of a badge that waits for ever.
+   */
+  async #reconcileLost(): Promise<void> {
+    let held: Set<string>;
+    try {
+      held = new Set((await this.#request({ type: 'list', namespace: this.#namespace })).map((message) => message.id));
+    } catch {
+      return;
+    }
+    for (const id of [...this.#waiting]) {
+      if (held.has(id)) continue;
+      const detail = 'lost: the browser removed the stored queue (site data cleared, or a disk error)';
+      this.#emit({ id, namespace: this.#namespace, status: 'failed', reason: 'storage', detail, attempts: 0, updatedAtMs: Date.now() });
     }
   }
 }
@@ -381,8 +407,10 @@ export async function createOutbox(options: OutboxClientOptions = {}): Promise<O
   // Inline rather than storage.ts's persistStorage(): dist/client.js has a 3 KiB budget.
   if (options.persist) outbox.persisted = navigator.storage?.persist?.().catch(() => false);
   await outbox.declare(true);
-  // Messages left queued by an earlier visit: start probing for them.
-  await outbox.list();
+  // Messages left queued by an earlier visit: start probing for them. Not
+  // awaited: list() reads every stored body, and a page must not wait on the
+  // queue's length to start (10,000 queued messages of 16 kB took 5 s).
+  void outbox.list().catch(() => undefined);
   return outbox;
 }
 

@@ -118,12 +118,15 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
       return;
     }
     const known = messages.get(event.id);
+    // A failure that left no copy with the outbox (the browser cleared its
+    // database): the page's copy is what a retry sends.
+    const kept = !(event.status === 'failed' && event.reason !== undefined && NOTHING_KEPT.has(event.reason));
     const next: OutboxMessage = {
-      ...(known ?? { id: event.id, createdAtMs: event.updatedAtMs, kept: true }),
+      ...(known ?? { id: event.id, createdAtMs: event.updatedAtMs, kept }),
       status: event.status,
       attempts: event.attempts,
       updatedAtMs: event.updatedAtMs,
-      kept: true,
+      kept,
     };
     delete next.reason;
     delete next.detail;

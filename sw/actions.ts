@@ -32,7 +32,11 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
     const note = notes.get(id);
     const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata));
-    if (id === sendingId) {
+    if (entry.unreadable !== undefined) {
+      // The drain sets it aside as such; the list tells the truth already.
+      message.status = 'failed';
+      message.reason = 'corrupt';
+    } else if (id === sendingId) {
       message.status = 'sending';
     } else if (note?.status !== 'failed' && isExpired(message.createdAtMs, nowMs, options.retentionMinutes)) {
       // The drain's sweep will record it; the list tells the truth already.

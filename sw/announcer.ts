@@ -40,6 +40,11 @@ export class Announcer {
     this.#post({ protocol: PROTOCOL, type: 'started' });
   }
 
+  /** The browser closed the queue's database by itself (site data cleared, or an I/O error): what it held may be gone. */
+  storeLost(): void {
+    this.#post({ protocol: PROTOCOL, type: 'store-lost' });
+  }
+
   drain(report: DrainReport): void {
     this.#post({ protocol: PROTOCOL, type: 'drain', report });
   }

@@ -37,6 +37,8 @@ export type LoopReport = Omit<DrainReport, 'stoppedBy'> & { stoppedBy: LoopStop 
 export interface Waiter {
   id: string;
   namespace: string;
+  /** Its store: a 202 is given only once it resolved (the message is on disk), a `storage` failure if it rejected. */
+  stored: Promise<unknown>;
   resolve: (response: Response) => void;
 }
 
@@ -76,6 +78,8 @@ export interface DrainSettings {
   retryMaxMs: number;
   /** Told when a waiter is answered 202 by the drain rather than by its own message's attempt. */
   onQueued(waiter: Waiter): void;
+  /** The answer for a waiter whose message IndexedDB refused. */
+  onRefused(waiter: Waiter, error: unknown): Response;
 }
 
 export class Drain {
@@ -198,8 +202,17 @@ export class Drain {
     const waiter = run.waiter;
     if (!waiter || (id !== undefined && waiter.id !== id)) return;
     run.waiter = undefined;
-    waiter.resolve(response ?? queuedAnswer(waiter.id));
-    if (!response) this.#settings.onQueued(waiter);
+    if (response) return waiter.resolve(response);
+    // "Queued" is a promise that the message is on disk: never said before its
+    // store committed, and never when it failed (a pass that threw on a dead
+    // connection ends here too).
+    waiter.stored.then(
+      () => {
+        waiter.resolve(queuedAnswer(waiter.id));
+        this.#settings.onQueued(waiter);
+      },
+      (error: unknown) => waiter.resolve(this.#settings.onRefused(waiter, error)),
+    );
   }
 
   #control(run: Run): PassControl {

@@ -7,6 +7,7 @@
  * discard, purge), request-queue.ts and ledger.ts (storage).
  */
 import { discard, list, purge, retry } from './actions.js';
+import { storageFailure } from './answers.js';
 import { Announcer } from './announcer.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { Drain } from './drain.js';
@@ -46,7 +47,7 @@ export class Engine {
       announce,
       trace,
       exclusive,
-      queue: new RequestQueue(options.queueName),
+      queue: new RequestQueue(options.queueName, () => announce.storeLost()),
       ledger: new Ledger(options.queueName),
       sessions: new Sessions(),
       secrets: new HeldSecrets(),
@@ -65,6 +66,10 @@ export class Engine {
       onQueued: ({ id, namespace }) => {
         OUTBOX_FULL && trace(id, 'queued because older messages go first');
         announce.status({ id, namespace, status: 'queued', attempts: 0 });
+      },
+      onRefused: ({ id }, error) => {
+        parts.secrets.drop(id);
+        return storageFailure(id, error);
       },
     });
     this.#parts = parts;

@@ -16,6 +16,7 @@
  *   queued messages from the queue, and only failed ones from the ledger).
  */
 import { LazyDB } from './idb.js';
+import { wallNowMs } from './timing.js';
 import type { Reason } from './protocol/messages.js';
 import type { QueueEntry } from './request-queue.js';
 
@@ -72,7 +73,12 @@ export class Ledger {
 
   /** Every record of this queue, keyed by id. */
   async all(): Promise<Map<string, LedgerRecord>> {
-    const records = await this.#db.run(STORE, 'readonly', (store) => store.index('queueName').getAll(IDBKeyRange.only(this.#queueName)) as IDBRequest<LedgerRecord[]>);
+    const records = await this.#db.getAllSalvaged<LedgerRecord>(STORE, 'queueName', IDBKeyRange.only(this.#queueName), undefined, (key, error) => {
+      // A record the browser cannot read (its stored body's blob file is gone): its key is the message id.
+      const nowMs = wallNowMs();
+      const detail = `the browser cannot read this record (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`;
+      return { id: String(key), queueName: this.#queueName, status: 'failed', reason: 'corrupt', detail, attempts: 0, url: '', createdAtMs: nowMs, updatedAtMs: nowMs };
+    });
     return new Map(records.map((record) => [record.id, record]));
   }
 }

@@ -25,6 +25,8 @@ import { LazyDB } from './idb.js';
 const DB_VERSION = 3;
 const STORE = 'requests';
 const QUEUE_NAME_INDEX = 'queueName';
+/** Entries read at a time when the ids are indexed (bodies and all: IndexedDB reads whole values). */
+const INDEX_PAGE_SIZE = 64;
 
 /**
  * What we add to each Workbox entry. `v` lets a later version migrate; the
@@ -49,6 +51,12 @@ export interface QueueEntry {
   timestamp: number;
   requestData: ConstructorParameters<typeof StorableRequest>[0];
   metadata?: Partial<EntryMetadata>;
+  /**
+   * Set (in memory only) on a stand-in for a record the browser cannot read
+   * (a lost blob file): why. It has no request, so the drain sets it aside as
+   * `corrupt` and goes on; its own id is unknown, so it shows as `workbox-entry-<key>`.
+   */
+  unreadable?: string;
 }
 
 export class RequestQueue {
@@ -65,23 +73,35 @@ export class RequestQueue {
   /** Pushes on their way into the store, by message id: a second push of one joins it. */
   readonly #pushing = new Map<string, Promise<number>>();
 
-  constructor(name: string) {
+  constructor(name: string, onLost?: () => void) {
     this.name = name;
+    this.#db.onLost = () => {
+      // What this worker knew was stored may be gone with the database.
+      this.#ids = undefined;
+      onLost?.();
+    };
   }
 
   #index(): Promise<Map<string, number>> {
-    this.#ids ??= this.all().then(
-      (entries) => {
-        const ids = new Map<string, number>();
-        for (const entry of entries) if (!ids.has(messageIdOf(entry))) ids.set(messageIdOf(entry), entry.id);
-        return ids;
-      },
-      (error: unknown) => {
-        this.#ids = undefined;
-        throw error;
-      },
-    );
+    this.#ids ??= this.#readIds().catch((error: unknown) => {
+      this.#ids = undefined;
+      throw error;
+    });
     return this.#ids;
+  }
+
+  /** Read a page at a time: a long queue's bodies are never all in memory at once. */
+  async #readIds(): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    let afterId: number | undefined;
+    for (;;) {
+      const batch = await this.head(INDEX_PAGE_SIZE, afterId);
+      if (batch.length === 0) return ids;
+      for (const entry of batch) {
+        afterId = entry.id;
+        if (entry.queueName === this.name && !ids.has(messageIdOf(entry))) ids.set(messageIdOf(entry), entry.id);
+      }
+    }
   }
 
   /**
@@ -120,14 +140,26 @@ export class RequestQueue {
    * queues on the origin are in it too: the caller skips them, and stops only
    * when this returns none.
    */
-  head(count: number, afterId?: number): Promise<QueueEntry[]> {
-    return this.#db.run(STORE, 'readonly', (store) => store.getAll(afterId === undefined ? null : IDBKeyRange.lowerBound(afterId, true), count));
+  async head(count: number, afterId?: number): Promise<QueueEntry[]> {
+    const entries = await this.#db.getAllSalvaged(STORE, undefined, afterId === undefined ? null : IDBKeyRange.lowerBound(afterId, true), count, this.#standIn);
+    if (!entries.some((entry) => entry.unreadable !== undefined)) return entries;
+    // An unreadable record of another queue on the origin is not ours to set aside.
+    const ours = new Set(await this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAllKeys(IDBKeyRange.only(this.name))));
+    return entries.filter((entry) => entry.unreadable === undefined || ours.has(entry.id));
   }
 
   /** This queue's entries, oldest first; the oldest `count` when given. */
   all(count?: number): Promise<QueueEntry[]> {
-    return this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).getAll(IDBKeyRange.only(this.name), count));
+    return this.#db.getAllSalvaged(STORE, QUEUE_NAME_INDEX, IDBKeyRange.only(this.name), count, this.#standIn);
   }
+
+  readonly #standIn = (key: IDBValidKey, error: unknown): QueueEntry => ({
+    id: key as number,
+    queueName: this.name,
+    timestamp: Date.now(),
+    requestData: undefined as unknown as QueueEntry['requestData'],
+    unreadable: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  });
 
   count(): Promise<number> {
     return this.#db.run(STORE, 'readonly', (store) => store.index(QUEUE_NAME_INDEX).count(IDBKeyRange.only(this.name)));
@@ -182,6 +214,7 @@ export function toRequest(requestData: QueueEntry['requestData']): Request {
 
 /** Why an entry cannot be replayed, or `undefined` when it can. */
 export function entryProblem(entry: QueueEntry): string | undefined {
+  if (entry.unreadable !== undefined) return `the browser cannot read this record (${entry.unreadable})`;
   const data = entry.requestData as { url?: unknown; method?: unknown; headers?: unknown } | undefined;
   if (typeof data !== 'object' || data === null) return 'no request';
   if (typeof data.url !== 'string') return 'no URL';

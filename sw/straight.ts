@@ -40,7 +40,7 @@ export async function submit(deps: Parts, id: string, namespace: string, pending
   const { drain, exclusive, sessions, announce, trace } = deps;
   let answer!: (response: Response) => void;
   const answered = new Promise<Response>((resolve) => (answer = resolve));
-  const waiter: Waiter = { id, namespace, resolve: answer };
+  const waiter: Waiter = { id, namespace, stored: pending.stored, resolve: answer };
   if (drain.idle && exclusive.waiting === 0 && drain.blocked('submit') === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
     const done = drain.run('submit', (control) => straightPass(deps, control, id, namespace, pending), waiter);
     return { response: await answered, done };

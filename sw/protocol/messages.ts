@@ -183,6 +183,13 @@ export type Broadcast =
   /** A worker started: its memory (sessions, credentials) is empty, so pages declare theirs again. */
   | { protocol: typeof PROTOCOL; type: 'started' }
   | { protocol: typeof PROTOCOL; type: 'drain'; report: DrainReport }
+  /**
+   * The browser closed the queue's database by itself (site data cleared, or
+   * an I/O error such as a full disk). The worker opens it again for what
+   * comes next; what it held may be gone, so each page checks the messages it
+   * was waiting for against `list()`.
+   */
+  | { protocol: typeof PROTOCOL; type: 'store-lost' }
   /** A chat API POST went elsewhere (warnings.ts): it is not queued. `text` says so to a developer. */
   | { protocol: typeof PROTOCOL; type: 'bypassed'; url: string; by: BypassedBy; text: string };
 
