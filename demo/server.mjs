@@ -18,7 +18,9 @@ const DIST_DIR = path.join(REPO_DIR, 'dist');
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 const MAX_TEXT_CHARS = 2000;
 // '429' (rate limited) is not on the demo page; the e2e retry-policy tests use it.
-const MODES = ['up', 'unreachable', '503', '429'];
+// `chat-down`: the chat endpoint drops every connection while /api/health
+// still answers (health and chat served by different processes).
+const MODES = ['up', 'unreachable', 'chat-down', '503', '429'];
 const RECORDED_HEADERS = ['authorization', 'cookie', 'content-type'];
 
 const CONTENT_TYPES = {
@@ -184,7 +186,7 @@ async function handleChatPost(api, req, res) {
 
   // The outage modes and the auth check stand in front of the chat app, as a
   // proxy and an auth layer would: their answers are never stored under the key.
-  if (api.mode === 'unreachable') {
+  if (api.mode === 'unreachable' || api.mode === 'chat-down') {
     attempt.outcome = 'dropped';
     return dropConnection(req);
   }
@@ -279,6 +281,7 @@ async function storeChatMessage(api, req, res, key, attempt) {
 async function handleApi(api, req, res, pathname) {
   const method = req.method;
   if (pathname === '/api/chat') {
+    if (api.mode === 'chat-down' && method !== 'POST') return dropConnection(req);
     if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
     return handleChatPost(api, req, res);
   }

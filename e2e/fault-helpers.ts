@@ -14,7 +14,7 @@ import type { DemoServer, OutboxEvent, Status } from './fixtures';
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The demo API's modes, with the '429' one added for these specs. */
-export type ApiMode = 'up' | 'unreachable' | '503' | '429';
+export type ApiMode = 'up' | 'unreachable' | 'chat-down' | '503' | '429';
 
 export function setMode(server: DemoServer, mode: ApiMode, options: { retryAfterSeconds?: number } = {}): void {
   (server.api.setMode as (mode: string, options?: { retryAfterSeconds?: number }) => void)(mode, options);

@@ -50,7 +50,8 @@ export interface Attempt {
 export interface DemoApi {
   stored: StoredMessage[];
   attempts: Attempt[];
-  setMode(mode: 'up' | 'unreachable' | '503', options?: { retryAfterSeconds?: number }): void;
+  /** `chat-down`: /api/chat drops every connection while /api/health answers. */
+  setMode(mode: 'up' | 'unreachable' | 'chat-down' | '503', options?: { retryAfterSeconds?: number }): void;
   dropAnswers(n: number): void;
   delayMs: number;
   /** Bearer tokens the API accepts; empty (default) = no auth check, else other POSTs get 401 (outcome 'unauthorized'). */

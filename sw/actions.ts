@@ -113,7 +113,8 @@ export async function retry(deps: Parts, id: string, namespace: string): Promise
   await queue.push(record.requestData, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
   deps.drain.stored();
   await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs });
-  const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, updatedAtMs: nowMs };
+  // It goes after whatever went on while it was set aside: the page is told, not left to find out.
+  const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, requeued: true, updatedAtMs: nowMs };
   announce.status(update);
   deps.drain.kick('manual');
   return update;

@@ -21,7 +21,7 @@ export async function runCommand(engine: Engine, command: Command, clientId: str
     case 'purge':
       return engine.purge(command.namespace);
     case 'flush':
-      return engine.drain(command.trigger);
+      return engine.flush(command.trigger);
     case 'claim':
       await (self as unknown as ServiceWorkerGlobalScope).clients.claim();
       return { claimed: true };

@@ -195,11 +195,14 @@ export class DrainLoop {
       return false;
     }
     const record: LedgerRecord = { ...noteFor(entry, id, attempts, outcome.reason, options.queueName), detail: outcome.detail, strikes: note?.strikes, firstStrikeAtMs: note?.firstStrikeAtMs };
-    if (outcome.reason === 'network' && (pass.answered || control.trigger === 'probe')) {
-      // The API answers (the health probe just succeeded, or it answered
-      // another message in this pass) but this message never gets through: a
-      // redirect CORS refuses, a route that drops it. Waited on, it would hold
-      // every message behind it for the whole retention time.
+    if (outcome.reason === 'network' && (pass.answered || (control.trigger === 'probe' && (await this.#endpointAnswers(entry))))) {
+      // The chat endpoint answers (another message in this pass, or a HEAD of
+      // this message's own URL right now) but this message never gets
+      // through: a redirect CORS refuses, a route that drops it. Waited on, it
+      // would hold every message behind it for the whole retention time. A
+      // health probe that succeeds is only the hint to look: health and chat
+      // are often served by different processes, and a chat-only outage must
+      // keep its messages queued, in order, not set them aside.
       record.strikes = (record.strikes ?? 0) + 1;
       record.firstStrikeAtMs ??= wallNowMs();
       const { setAsideAfterTries, setAsideAfterMs } = options;
@@ -258,6 +261,20 @@ export class DrainLoop {
     } finally {
       clearTimeout(timer);
       control.sending(undefined);
+    }
+  }
+
+  /**
+   * Whether the message's own endpoint answers at all (any HTTP status, even
+   * 404 or 405): a HEAD of its URL, without a body, within the send timeout.
+   * A fetch from the worker itself does not pass through its fetch handler.
+   */
+  async #endpointAnswers(entry: QueueEntry): Promise<boolean> {
+    try {
+      await fetch(String(entry.requestData.url), { method: 'HEAD', redirect: 'manual', cache: 'no-store', signal: AbortSignal.timeout(this.#deps.options.timeoutMs) });
+      return true;
+    } catch {
+      return false;
     }
   }
 

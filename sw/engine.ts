@@ -134,12 +134,30 @@ export class Engine {
     this.kick('online');
   }
 
+  /**
+   * A page asks for delivery now (`flush`): a person ("send now"), the
+   * browser back online, or the health probe answering. An `auth` pause ends
+   * otherwise only when a page declares itself again; with a cookie session
+   * the user signs in (maybe in another tab) and the browser attaches the new
+   * cookie by itself, so no page has anything new to declare and the pause
+   * would last until a reload. So a person's flush gives every paused user one
+   * more try, and for a site without accounts (`''`) any sign of life does (at
+   * most one more 401 per trigger; `online` and `probe` come with the probe's backoff).
+   */
+  flush(trigger: 'online' | 'probe' | 'manual'): Promise<DrainReport> {
+    if (trigger === 'manual') this.#parts.sessions.resumeAll();
+    else this.#parts.sessions.resume('');
+    return this.drain(trigger);
+  }
+
   list(namespace: string): Promise<ListedMessage[]> {
     return list(this.#parts, namespace);
   }
 
   /** Retry, discard and purge change the queue: they run in the exclusive section, never beside a drain. */
   retry(id: string, namespace: string): Promise<StatusUpdate> {
+    // A person's retry tries again at once, also a message waiting out an `auth` pause (see flush).
+    this.#parts.sessions.resume(namespace);
     return this.#parts.exclusive.run(() => retry(this.#parts, id, namespace));
   }
 

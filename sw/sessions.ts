@@ -79,6 +79,11 @@ export class Sessions {
     this.#paused.delete(namespace);
   }
 
+  /** A person asked for delivery now: every paused namespace gets one more try. */
+  resumeAll(): void {
+    this.#paused.clear();
+  }
+
   forget(namespace: string): void {
     this.#credentials.delete(namespace);
     this.#paused.delete(namespace);

@@ -86,6 +86,12 @@ export interface StatusUpdate {
   reason?: Reason;
   /** Human words from the server (its JSON `error` or `message`), when it gave any. */
   detail?: string;
+  /**
+   * Set on the `queued` update of a failed message the user retried: it was
+   * queued again at the tail, so it is delivered after every message sent
+   * before the retry (also those sent after it first), not at its first place.
+   */
+  requeued?: true;
   updatedAtMs: number;
 }
 
