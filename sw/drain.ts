@@ -89,6 +89,8 @@ export class Drain {
   readonly #exclusive: Exclusive;
   readonly #loop: Pass;
   readonly #settings: DrainSettings;
+  /** Waiting for the next run to end (`nextEnd`). */
+  readonly #endListeners = new Set<(stop: LoopStop | undefined) => void>();
 
   constructor(exclusive: Exclusive, loop: Pass, settings: DrainSettings) {
     this.#exclusive = exclusive;
@@ -149,6 +151,25 @@ export class Drain {
     return state.run.done;
   }
 
+  /**
+   * How the next run ends (`undefined`: IndexedDB threw), or `'timeout'`
+   * after `timeoutMs`: for a caller that holds an event open while the
+   * drain's own timer retries (install.ts, `sync`).
+   */
+  nextEnd(timeoutMs: number): Promise<LoopStop | undefined | 'timeout'> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#endListeners.delete(listener);
+        resolve('timeout');
+      }, timeoutMs);
+      const listener = (stop: LoopStop | undefined): void => {
+        clearTimeout(timer);
+        resolve(stop);
+      };
+      this.#endListeners.add(listener);
+    });
+  }
+
   /** A message entered the queue: a pass that already read past its place must look again. */
   stored(): void {
     if (this.#state.kind === 'draining') this.#state.run.rerun = true;
@@ -187,6 +208,9 @@ export class Drain {
       this.kick('submit', run.waiter);
       return;
     }
+    const listeners = [...this.#endListeners];
+    this.#endListeners.clear();
+    for (const listener of listeners) listener(stop);
     this.#answer(run, undefined);
     const streak = this.#streak;
     if (streak && (stop === 'transient' || stop === 'backoff')) {

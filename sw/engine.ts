@@ -116,6 +116,11 @@ export class Engine {
     return this.#parts.drain.run(trigger);
   }
 
+  /** How the next drain ends, or `'timeout'` (see Drain.nextEnd). */
+  nextDrainEnd(timeoutMs: number): ReturnType<Drain['nextEnd']> {
+    return this.#parts.drain.nextEnd(timeoutMs);
+  }
+
   /** For callers that do not wait on the drain they ask for. */
   kick(trigger: DrainTrigger): void {
     this.#parts.drain.kick(trigger);

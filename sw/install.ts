@@ -9,6 +9,7 @@ import { Engine } from './engine.js';
 import { isOutboxRequest, takeRequest } from './intercept.js';
 import { defaultQueueName, normalizeOptions, type OutboxWorkerOptions, type ResolvedOptions } from './options.js';
 import { OutboxProtocolError, serializeError } from './protocol/errors.js';
+import { monotonicMs } from './timing.js';
 import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
 
 const installed = new Set<string>();
@@ -26,6 +27,13 @@ interface SyncEvent extends ExtendableEvent {
   readonly tag: string;
   readonly lastChance: boolean;
 }
+
+/**
+ * How long a `sync` event is held open while the worker's timer retries a
+ * failing server: under Chromium's 3-minute limit for one event, after which
+ * it would count as failed.
+ */
+const SYNC_HOLD_MS = 150_000;
 
 /** @internal */
 export interface Started {
@@ -65,14 +73,25 @@ export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Eve
       event.waitUntil(
         (async () => {
           const report = await engine.drain('sync');
+          let stop: string | undefined = report.stoppedBy;
+          // A server outage (the network is fine): the worker's own timer
+          // retries (backoff, Retry-After). The event is held open meanwhile,
+          // and re-registered when the hold ends, so the registration is
+          // always firing: a browser closed now fires it again at its next
+          // start, instead of after Chromium's 5, 15 and 45 minutes that a
+          // failed event earns (then nothing until a page opens).
+          const holdUntilMs = monotonicMs() + SYNC_HOLD_MS;
+          while ((stop === 'transient' || stop === 'backoff') && monotonicMs() < holdUntilMs) {
+            stop = await engine.nextDrainEnd(holdUntilMs - monotonicMs());
+          }
           // Nothing to retry for: what is left waits for its user's page, not for the network.
-          if (report.stoppedBy === 'empty' || report.stoppedBy === 'waiting') return;
-          if (lastChance) {
-            // Chromium gives up after this try (5, 15, 45 minutes): ask again, so the queue never stalls.
+          if (stop === 'empty' || stop === 'waiting') return;
+          if (stop === 'transient' || stop === 'backoff' || stop === 'timeout' || lastChance) {
+            // Registered while this one fires: Chromium fires it again once this event ends.
             await engine.rearmSync();
             return;
           }
-          // Failing the event is how the browser learns to fire it again later.
+          // Offline: failing the event is how the browser learns to fire it again, once back online.
           throw new Error(`outbox: ${report.remaining} still queued (${report.stoppedBy})`);
         })(),
       );
