@@ -14,6 +14,14 @@ import { isExpired, wallNowMs } from './timing.js';
 
 /** Bodies larger than this are not decoded for `list()`; the page shows a placeholder. */
 const MAX_BODY_TEXT_BYTES = 64 * 1024;
+/**
+ * Body text carried by one `list()` in all, oldest messages first. The answer
+ * crosses postMessage as one structured clone: 10,000 queued messages of
+ * 16 kB, text and parsed JSON each, were half a gigabyte and took longer than
+ * the client waits for an answer. Past the budget a message is listed without
+ * its body (its page still has the text it sent, or shows a placeholder).
+ */
+const LIST_BODY_TEXT_BUDGET_BYTES = 2 * 1024 * 1024;
 
 /**
  * A namespace's messages not yet delivered, in queue order: queued ones from
@@ -27,11 +35,12 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
   const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
   const nowMs = wallNowMs();
   const messages = new Map<string, [number, PendingMessage]>();
+  const budget = { bytes: LIST_BODY_TEXT_BUDGET_BYTES };
   for (const entry of entries) {
     const id = messageIdOf(entry);
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
     const note = notes.get(id);
-    const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata));
+    const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata), budget);
     if (entry.unreadable !== undefined) {
       // The drain sets it aside as such; the list tells the truth already.
       message.status = 'failed';
@@ -47,13 +56,20 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
   }
   for (const note of notes.values()) {
     if (note.status === 'failed' && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
-      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata))]);
+      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata), budget)]);
     }
   }
   return [...messages.values()].sort(([a, first], [b, second]) => a - b || first.createdAtMs - second.createdAtMs).map(([, message]) => message);
 }
 
-function describe(id: string, namespace: string, note: LedgerRecord | undefined, createdAtMs: number, readable: QueueEntry['requestData'] | undefined): PendingMessage {
+function describe(
+  id: string,
+  namespace: string,
+  note: LedgerRecord | undefined,
+  createdAtMs: number,
+  readable: QueueEntry['requestData'] | undefined,
+  budget: { bytes: number },
+): PendingMessage {
   const message: PendingMessage = {
     id,
     namespace,
@@ -65,7 +81,7 @@ function describe(id: string, namespace: string, note: LedgerRecord | undefined,
   };
   if (note?.reason !== undefined) message.reason = note.reason;
   if (note?.detail !== undefined) message.detail = note.detail;
-  const bodyText = textOf(readable);
+  const bodyText = textOf(readable, budget);
   if (bodyText !== undefined) {
     message.bodyText = bodyText;
     // Parsed here once, so no page has to: a JSON body that does not parse keeps only its text.
@@ -79,12 +95,13 @@ function describe(id: string, namespace: string, note: LedgerRecord | undefined,
 }
 
 /** The body as text when it is text (JSON, text/*, form-urlencoded) and small enough to show. */
-function textOf(requestData: QueueEntry['requestData'] | undefined): string | undefined {
+function textOf(requestData: QueueEntry['requestData'] | undefined, budget: { bytes: number }): string | undefined {
   const body = requestData?.body;
-  if (!(body instanceof ArrayBuffer) || body.byteLength > MAX_BODY_TEXT_BYTES) return undefined;
+  if (!(body instanceof ArrayBuffer) || body.byteLength > Math.min(MAX_BODY_TEXT_BYTES, budget.bytes)) return undefined;
   const headers = (requestData?.headers ?? {}) as Record<string, string>;
   const type = headers['content-type'] ?? '';
   if (!/json|^text\/|x-www-form-urlencoded/i.test(type)) return undefined;
+  budget.bytes -= body.byteLength;
   return new TextDecoder().decode(body);
 }
 

@@ -3,7 +3,8 @@
 //
 //   npm run bench                  full run (~8 min on 2 cores)
 //   BENCH_QUICK=1 npm run bench    reduced sizes (100/1000), one short outage (~2 min)
-//   BENCH_ONLY=ours,floor,none     only these (none = the page with no worker; relay = the server relay's throughput)
+//   BENCH_ONLY=ours,floor,none     only these (none = the page with no worker; relay = the server relay's throughput;
+//                                  longqueue = createOutbox()/list() at 10,000 queued 16 kB messages)
 //   BENCH_TRIALS=3                 enqueue/drain trials (default 2, quick 1); medians reported
 //   BENCH_WAIT_QUIET=300           wait up to 300 s for the load average to drop below BENCH_QUIET_LOAD (1.0)
 //
@@ -20,6 +21,7 @@ import { startBenchServer } from './server.mjs';
 import { buildReferenceWorkers } from './build-workers.mjs';
 import { attachToServiceWorker, workerHeap } from './cdp.mjs';
 import { benchRelay, relayTable } from './relay.mjs';
+import { benchLongQueue } from './long-queue.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -542,6 +544,10 @@ async function main() {
         else (results[k].recovery ||= {})[o / 1000] = rr[i];
       });
     }
+    if (oursBuilt && (!ONLY || ONLY.has('longqueue'))) {
+      log('== long queue: createOutbox() and list() at 10,000 queued 16 kB messages');
+      results.ours.longQueue = await benchLongQueue(browser, { swFile: distSw, clientFile: distClient, n: QUICK ? 2_000 : 10_000 });
+    }
     for (const k of kinds.filter((k) => k !== 'none')) {
       log('== memory and scale:', k);
       const sc = await sessionScale(k);
@@ -625,6 +631,13 @@ async function main() {
   for (const n of CFG.scaleSizes) fig(`drain ms/message at ${n}`, (o) => (o.scale || o).drainBySize[n].perMessageMs, ' ms');
   fig(`list() with ${big} queued (raw getAll for recipe/floor)`, (o) => o.scale.list.ms, ' ms');
   fig(`worker heap, empty -> ${big} queued`, (o) => `${fmt(o.scale.heapEmpty.usedSize / 1024)} -> ${fmt(o.scale.heapFull.usedSize / 1024)} KiB`);
+  if (O.longQueue) {
+    const q = O.longQueue;
+    figRows.push([`createOutbox() with ${q.n} x ${q.bodyBytes / 1024} kB queued / empty`, `${q.full.createMs} / ${q.empty.createMs} ms (x${fmt(q.createRatio)})`, '-', '-', '-']);
+    figRows.push([`list() with ${q.n} x ${q.bodyBytes / 1024} kB queued / empty`, `${q.full.listMs} / ${q.empty.listMs} ms (${q.full.listed} listed)`, '-', '-', '-']);
+    figRows.push([`  reference: raw getAll of the same store, from the page`, `${q.full.rawGetAllMs} ms (list x${fmt(q.full.listMs / Math.max(1, q.full.rawGetAllMs))})`, '-', '-', '-']);
+    targets.push({ name: `createOutbox() at ${q.n} queued < 1 s`, value: q.full.createMs, reference: q.empty.createMs, refLabel: 'empty queue', ratio: q.createRatio, target: '< 1000 ms', met: q.met });
+  }
   figRows.push(['size min+gzip (sw / client)', sz.sw ? `${sz.sw.minGzipBytes} / ${sz.client?.minGzipBytes} B` : 'n/a', sz.recipe ? `${sz.recipe.minGzipBytes} B` : 'n/a', sz.floor ? `${sz.floor.minGzipBytes} B` : 'n/a', '-']);
 
   const figures = table(figRows, ['figure', 'ours', 'workbox recipe', 'floor worker', 'no worker']);
