@@ -3,7 +3,7 @@
 //
 // The life of one keyed request:
 //
-//   claim(key) ──claimed──► next() runs the handler, the lease is renewed
+//   claim(scope + key) ──claimed──► next() runs the handler, the lease is renewed (client there or not)
 //      │                        │ res.end(status …)
 //      │                        ├─ 2xx, 3xx, 4xx but 408/425/429 ─► complete: stored for ttlSeconds
 //      │                        └─ 408, 425, 429, 5xx ──────────► release: the next try runs the handler
@@ -15,21 +15,32 @@
 // answer is sent: whether the client ever receives it (a dropped connection)
 // does not matter, so a client retrying after a lost answer gets the replay.
 // A process that dies mid-handler stops renewing: its claim lapses after
-// `leaseMs` and the next try runs the handler.
+// `leaseMs` and the next try runs the handler. One that lives renews for as
+// long as its handler runs (at most `handlerTimeoutMs`), whether or not the
+// client is still there: a slow handler is never run a second time beside
+// itself, and its answer is stored for the retry.
+//
+// Keys are scoped to the client (the IETF draft's security considerations;
+// Stripe scopes keys to the API key): by default by a hash of the credential
+// headers (`scopeHeaders`), or by `scope(req)`. The scope is hashed to a
+// fixed length before the key, so no key of one scope can spell another's.
 import { createHash, randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { InvalidKeyError, parseIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
 import { sqliteStore } from '../stores/sqlite.js';
 import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 
-/** @type {Required<Omit<IdempotencyOptions, 'store' | 'onError'>>} */
+/** @type {Required<Omit<IdempotencyOptions, 'store' | 'onError' | 'scope'>>} */
 export const IDEMPOTENCY_DEFAULTS = {
   ttlSeconds: 24 * 60 * 60,
   required: false,
   leaseMs: 10_000,
   maxBodyBytes: 1024 * 1024,
   methods: ['POST', 'PATCH'],
-  scope: () => '',
+  scopeHeaders: ['authorization', 'cookie'],
+  handlerTimeoutMs: 10 * 60 * 1000,
 };
 
 /**
@@ -40,7 +51,9 @@ export const IDEMPOTENCY_DEFAULTS = {
  * @property {number} [leaseMs] how long a claim outlives a process that stopped renewing it. @default 10000
  * @property {number} [maxBodyBytes] largest request body read for the fingerprint; larger gets 413. @default 1048576
  * @property {string[]} [methods] methods guarded; others pass straight to `next()`. @default ['POST', 'PATCH']
- * @property {(req: import('node:http').IncomingMessage) => string} [scope] a namespace for keys, e.g. the user id, so two users' keys never meet. @default () => ''
+ * @property {(req: import('node:http').IncomingMessage) => string} [scope] whose key it is, e.g. the signed-in user's id: two scopes' keys never meet. Replaces `scopeHeaders`. A scope that throws is answered 500.
+ * @property {string[]} [scopeHeaders] without `scope`, keys are scoped by a hash of these request headers (the credentials). A cookie session whose cookie changes between a request and its retry runs the handler again: prefer `scope` with the user id there. @default ['authorization', 'cookie']
+ * @property {number} [handlerTimeoutMs] the claim is renewed while the handler runs, at most this long (a handler that never answers must not hold its key for ever). @default 600000
  * @property {(error: Error, req: import('node:http').IncomingMessage) => void} [onError] told when the store failed after the handler ran (the answer is still sent)
  */
 
@@ -64,7 +77,20 @@ export function idempotency(options = {}) {
   const methods = new Set(opts.methods.map((m) => m.toUpperCase()));
   const ttlMs = opts.ttlSeconds * 1000;
 
+  const scopeOf = options.scope ?? ((req) => opts.scopeHeaders.map((name) => `${name}:${req.headers[name] ?? ''}`).join('\n'));
+
   return async function idempotencyMiddleware(req, res, next) {
+    try {
+      return await guarded(req, res, next);
+    } catch (error) {
+      // The documented `guard(req, res, next)` has no .catch: a rejection here would crash the process.
+      opts.onError(error instanceof Error ? error : new Error(String(error)), req);
+      if (!res.headersSent) sendProblem(res, 500, 'idempotency/internal', 'Idempotency check failed', 'The server could not check this Idempotency-Key; nothing was run.');
+      return 'refused';
+    }
+  };
+
+  async function guarded(req, res, next) {
     if (!methods.has(req.method ?? '')) {
       next();
       return 'skipped';
@@ -98,8 +124,9 @@ export function idempotency(options = {}) {
       return 'refused';
     }
     const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
-    const scope = opts.scope(req);
-    const storeKey = scope ? `${encodeURIComponent(scope)}:${key}` : key;
+    // Fixed length, so `alice:K9` with no scope never meets alice's `K9`.
+    const scope = createHash('sha256').update(String(scopeOf(req))).digest('base64url');
+    const storeKey = `${scope}.${key}`;
     const owner = randomUUID();
 
     store ??= sqliteStore();
@@ -125,19 +152,21 @@ export function idempotency(options = {}) {
     }
 
     req.idempotencyKey = key;
-    guardResponse(res, { store, storeKey, owner, ttlMs, leaseMs: opts.leaseMs, onError: (error) => opts.onError(error, req) });
+    guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs: opts.leaseMs, handlerTimeoutMs: opts.handlerTimeoutMs, onError: (error) => opts.onError(error, req) });
     next();
     return 'ran';
-  };
+  }
 }
 
 function normalizeOptions(options) {
   const opts = { ...IDEMPOTENCY_DEFAULTS, onError: (error) => console.error('idempotency:', error), ...definedOnly(options) };
-  for (const name of ['ttlSeconds', 'leaseMs', 'maxBodyBytes']) {
+  for (const name of ['ttlSeconds', 'leaseMs', 'maxBodyBytes', 'handlerTimeoutMs']) {
     if (!(Number.isFinite(opts[name]) && opts[name] > 0)) throw new RangeError(`idempotency: ${name} must be a number > 0; got ${JSON.stringify(opts[name])}`);
   }
   if (!Array.isArray(opts.methods)) throw new TypeError('idempotency: methods must be an array like ["POST"]');
-  if (typeof opts.scope !== 'function') throw new TypeError('idempotency: scope must be a function (req) => string');
+  if (options.scope !== undefined && typeof options.scope !== 'function') throw new TypeError('idempotency: scope must be a function (req) => string');
+  if (!Array.isArray(opts.scopeHeaders)) throw new TypeError('idempotency: scopeHeaders must be an array like ["authorization"]');
+  opts.scopeHeaders = opts.scopeHeaders.map((name) => String(name).toLowerCase());
   return opts;
 }
 
@@ -163,20 +192,21 @@ function canonicalJson(value) {
 }
 
 /** Records what the handler answers, renews the claim meanwhile, and stores (or releases) it at `res.end()`. */
-function guardResponse(res, { store, storeKey, owner, ttlMs, leaseMs, onError }) {
+function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs, handlerTimeoutMs, onError }) {
   const chunks = [];
   let headHeaders = [];
   let done = false;
+  const startedMs = performance.now();
+  // Renewed while the handler runs, whether the client is still there or not:
+  // a client that gave up retries with the same key, and must find this run
+  // (409, then its stored answer), not start a second one beside it.
   const renewal = setInterval(() => {
-    store.renew(storeKey, owner, leaseMs).then((held) => {
+    if (performance.now() - startedMs > handlerTimeoutMs) return clearInterval(renewal);
+    store.renew(storeKey, owner, leaseMs, fingerprint).then((held) => {
       if (!held) clearInterval(renewal);
     }, onError);
   }, Math.max(10, Math.floor(leaseMs / 3)));
   renewal.unref();
-  // A client gone before the handler answered: stop renewing, so a handler
-  // that never answers does not hold the key forever; one that answers
-  // within the lease still stores its answer.
-  res.once('close', () => clearInterval(renewal));
 
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
@@ -205,10 +235,12 @@ function guardResponse(res, { store, storeKey, owner, ttlMs, leaseMs, onError })
     }
     const response = {
       status: res.statusCode,
+      // A reason phrase of the handler's own is part of its answer.
+      ...(res.statusMessage && res.statusMessage !== STATUS_CODES[res.statusCode] ? { statusMessage: res.statusMessage } : {}),
       headers: [...headers].flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => [name, v]) : [[name, value]])),
       bodyBase64: Buffer.concat(chunks).toString('base64'),
     };
-    const settle = isTransientStatus(response.status) ? store.release(storeKey, owner) : store.complete(storeKey, owner, response, ttlMs);
+    const settle = isTransientStatus(response.status) ? store.release(storeKey, owner) : store.complete(storeKey, owner, response, ttlMs, fingerprint);
     // The answer leaves only once its copy is stored: a retry arriving the
     // instant after must find it.
     Promise.resolve(settle).catch(onError).finally(() => originalEnd.call(res, chunk, encoding, callback));
@@ -232,6 +264,7 @@ function replay(res, stored) {
   }
   headers['content-length'] = String(body.length);
   headers['idempotent-replayed'] = 'true';
-  res.writeHead(stored.status, headers);
+  if (stored.statusMessage) res.writeHead(stored.status, stored.statusMessage, headers);
+  else res.writeHead(stored.status, headers);
   res.end(body);
 }

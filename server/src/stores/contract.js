@@ -8,8 +8,13 @@
 //     → { outcome: 'claimed' }
 //     | { outcome: 'running', fingerprint }            another claim holds a live lease
 //     | { outcome: 'done', fingerprint, response }     a stored response (not expired)
-//   renew(key, owner, leaseMs)  → boolean   false: the claim was lost (lapsed and taken)
-//   complete(key, owner, response, ttlMs) → boolean  false: the claim was lost; nothing stored
+//   renew(key, owner, leaseMs, fingerprint) → boolean   false: another claim took the key
+//   complete(key, owner, response, ttlMs, fingerprint) → boolean  false: another claim took the key; nothing stored
+//
+// A claim whose lease lapsed while its handler still ran (a stalled process)
+// is still the claimant's until another request claims the key: renew takes
+// it back and complete stores the answer (also when the record expired and
+// is gone). A handler that finished is never made to run twice by a timer.
 //   release(key, owner) → void   forget the claim, so the next request runs the handler
 //   clear() → void               forget every key (tests, demo reset)
 //   close() → void
@@ -21,8 +26,8 @@
 /**
  * @typedef {object} IdempotencyStore
  * @property {(key: string, fingerprint: string, options: { leaseMs: number, owner: string }) => Promise<ClaimResult>} claim
- * @property {(key: string, owner: string, leaseMs: number) => Promise<boolean>} renew
- * @property {(key: string, owner: string, response: StoredResponse, ttlMs: number) => Promise<boolean>} complete
+ * @property {(key: string, owner: string, leaseMs: number, fingerprint: string) => Promise<boolean>} renew
+ * @property {(key: string, owner: string, response: StoredResponse, ttlMs: number, fingerprint: string) => Promise<boolean>} complete
  * @property {(key: string, owner: string) => Promise<void>} release
  * @property {() => Promise<void>} clear
  * @property {() => Promise<void>} close

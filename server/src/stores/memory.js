@@ -26,16 +26,17 @@ export function memoryStore({ nowMs = Date.now } = {}) {
       if (record.response) return { outcome: 'done', fingerprint: record.fingerprint, response: record.response };
       return { outcome: 'running', fingerprint: record.fingerprint };
     },
-    async renew(key, owner, leaseMs) {
-      const record = live(key);
-      if (!record || record.response || record.owner !== owner) return false;
-      record.expiresAtMs = nowMs() + leaseMs;
+    // Owner-checked, not expiry-checked: a lapsed claim nobody took is still ours (contract.js).
+    async renew(key, owner, leaseMs, fingerprint) {
+      const record = records.get(key);
+      if (record && (record.response || record.owner !== owner)) return false;
+      records.set(key, { owner, fingerprint: record?.fingerprint ?? fingerprint, expiresAtMs: nowMs() + leaseMs });
       return true;
     },
-    async complete(key, owner, response, ttlMs) {
-      const record = live(key);
-      if (!record || record.response || record.owner !== owner) return false;
-      records.set(key, { fingerprint: record.fingerprint, response, expiresAtMs: nowMs() + ttlMs });
+    async complete(key, owner, response, ttlMs, fingerprint) {
+      const record = records.get(key);
+      if (record && (record.response || record.owner !== owner)) return false;
+      records.set(key, { fingerprint: record?.fingerprint ?? fingerprint, response, expiresAtMs: nowMs() + ttlMs });
       return true;
     },
     async release(key, owner) {

@@ -16,17 +16,28 @@ local r = redis.call('HMGET', KEYS[1], 'fingerprint', 'response')
 if r[2] then return {'done', r[1], r[2]} end
 return {'running', r[1]}`;
 
-// Owner-checked: a process whose lease lapsed (and was taken) changes nothing.
+// Owner-checked: a process whose lease lapsed and was taken changes nothing.
+// A lapsed claim that Redis deleted and nobody took is still ours
+// (contract.js): renew claims it again, complete stores the answer.
 const RENEW = `
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[3], 'owner', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
 local r = redis.call('HMGET', KEYS[1], 'owner', 'response')
 if r[1] ~= ARGV[1] or r[2] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 const COMPLETE = `
-local r = redis.call('HMGET', KEYS[1], 'owner', 'response')
-if r[1] ~= ARGV[1] or r[2] then return 0 end
-redis.call('HDEL', KEYS[1], 'owner')
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local r = redis.call('HMGET', KEYS[1], 'owner', 'response')
+  if r[1] ~= ARGV[1] or r[2] then return 0 end
+  redis.call('HDEL', KEYS[1], 'owner')
+else
+  redis.call('HSET', KEYS[1], 'fingerprint', ARGV[4])
+end
 redis.call('HSET', KEYS[1], 'response', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
@@ -58,11 +69,11 @@ export function redisStore({ url, client, prefix = 'idem:' } = {}) {
       if (outcome === 'done') return { outcome, fingerprint: storedFingerprint, response: JSON.parse(response) };
       return { outcome: 'running', fingerprint: storedFingerprint };
     },
-    async renew(key, owner, leaseMs) {
-      return (await redis.idemRenew(k(key), owner, Math.ceil(leaseMs))) === 1;
+    async renew(key, owner, leaseMs, fingerprint) {
+      return (await redis.idemRenew(k(key), owner, Math.ceil(leaseMs), fingerprint)) === 1;
     },
-    async complete(key, owner, response, ttlMs) {
-      return (await redis.idemComplete(k(key), owner, JSON.stringify(response), Math.ceil(ttlMs))) === 1;
+    async complete(key, owner, response, ttlMs, fingerprint) {
+      return (await redis.idemComplete(k(key), owner, JSON.stringify(response), Math.ceil(ttlMs), fingerprint)) === 1;
     },
     async release(key, owner) {
       await redis.idemRelease(k(key), owner);

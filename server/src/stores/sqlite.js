@@ -26,8 +26,12 @@ export function sqliteStore({ path = './idempotency.db', database, synchronous =
   const upsertClaim = db.prepare(`INSERT INTO idempotency_keys (key, fingerprint, owner, response, expires_at_ms)
     VALUES (?, ?, ?, NULL, ?) ON CONFLICT (key) DO UPDATE SET
     fingerprint = excluded.fingerprint, owner = excluded.owner, response = NULL, expires_at_ms = excluded.expires_at_ms`);
-  const renew = db.prepare('UPDATE idempotency_keys SET expires_at_ms = ? WHERE key = ? AND owner = ? AND response IS NULL AND expires_at_ms > ?');
-  const complete = db.prepare('UPDATE idempotency_keys SET owner = NULL, response = ?, expires_at_ms = ? WHERE key = ? AND owner = ? AND response IS NULL AND expires_at_ms > ?');
+  // Owner-checked, not expiry-checked: a lapsed claim nobody took is still ours (contract.js).
+  const renew = db.prepare('UPDATE idempotency_keys SET expires_at_ms = ? WHERE key = ? AND owner = ? AND response IS NULL');
+  const complete = db.prepare('UPDATE idempotency_keys SET owner = NULL, response = ?, expires_at_ms = ? WHERE key = ? AND owner = ? AND response IS NULL');
+  // The record was swept while the handler ran: nobody claimed it since, so the answer is stored.
+  const insertClaim = db.prepare('INSERT INTO idempotency_keys (key, fingerprint, owner, response, expires_at_ms) VALUES (?, ?, ?, NULL, ?) ON CONFLICT (key) DO NOTHING');
+  const insertDone = db.prepare('INSERT INTO idempotency_keys (key, fingerprint, owner, response, expires_at_ms) VALUES (?, ?, NULL, ?, ?) ON CONFLICT (key) DO NOTHING');
   const release = db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND response IS NULL');
   const sweep = db.prepare('DELETE FROM idempotency_keys WHERE expires_at_ms <= ?');
   let lastSweepMs = 0;
@@ -51,13 +55,14 @@ export function sqliteStore({ path = './idempotency.db', database, synchronous =
     async claim(key, fingerprint, { leaseMs, owner }) {
       return claim.immediate(key, fingerprint, leaseMs, owner);
     },
-    async renew(key, owner, leaseMs) {
-      const now = nowMs();
-      return renew.run(now + leaseMs, key, owner, now).changes === 1;
+    async renew(key, owner, leaseMs, fingerprint) {
+      const expiresAtMs = nowMs() + leaseMs;
+      return renew.run(expiresAtMs, key, owner).changes === 1 || insertClaim.run(key, fingerprint, owner, expiresAtMs).changes === 1;
     },
-    async complete(key, owner, response, ttlMs) {
-      const now = nowMs();
-      return complete.run(JSON.stringify(response), now + ttlMs, key, owner, now).changes === 1;
+    async complete(key, owner, response, ttlMs, fingerprint) {
+      const json = JSON.stringify(response);
+      const expiresAtMs = nowMs() + ttlMs;
+      return complete.run(json, expiresAtMs, key, owner).changes === 1 || insertDone.run(key, fingerprint, json, expiresAtMs).changes === 1;
     },
     async release(key, owner) {
       release.run(key, owner);
