@@ -51,7 +51,9 @@ test('the worker\'s clock stepping back does not stall the backoff, and stepping
   // Past the retention time (60 minutes) in one step.
   await stepClock(page, 3 * HOUR_MS);
   const pending = await list(page);
-  expect(pending.map((m) => [m.id, m.status, m.reason]), 'not expired by the step').toEqual([[second.id, 'queued', 'network']]);
+  // The worker's timer may have it on the wire right now (`sending`): what matters is that it is not `failed` / `expired`.
+  expect(pending.map((m) => [m.id, m.status === 'sending' ? 'queued' : m.status]), 'not expired by the step').toEqual([[second.id, 'queued']]);
+  expect(pending[0]!.reason).not.toBe('expired');
   server.api.setMode('up');
   await page.evaluate(() => (window as any).outbox.flush());
   await waitForStored(2, { timeoutMs: 6_000 });

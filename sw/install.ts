@@ -66,33 +66,52 @@ export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Eve
     const sync = (scope.registration as ServiceWorkerRegistration & { sync: { register(tag: string): Promise<void> } }).sync;
     // Failing to register (no permission) leaves the other triggers: online, probe, timer, start.
     engine.useSync(() => sync.register(syncTag).catch(() => undefined));
+    // Another version installing or waiting (this worker is `installing` itself while it is evaluated and installed).
+    const isOther = (worker: ServiceWorker | null): boolean => worker !== null && worker !== scope.serviceWorker;
+    const updating = (): boolean => isOther(scope.registration.installing) || isOther(scope.registration.waiting);
+    // Listened to only while a sync event runs, so after this worker's own
+    // installation: any `updatefound` then is another version (whose
+    // `installing` may not be visible here yet when the event fires).
+    const updateFound = (): Promise<'update'> =>
+      new Promise((resolve) => scope.registration.addEventListener('updatefound', () => resolve('update'), { once: true }));
     scope.addEventListener('sync', (event) => {
       const { tag, lastChance } = event as SyncEvent;
       if (tag !== syncTag) return;
       engine.syncFired();
       event.waitUntil(
         (async () => {
-          const report = await engine.drain('sync');
-          let stop: string | undefined = report.stoppedBy;
+          // A new version waits for this worker's events to end: with one
+          // installing or waiting, this event ends at once (the new version
+          // drains when it starts). Raced with an update from the start too:
+          // joining a long drain must not keep a new version waiting either.
+          if (updating()) return;
+          const drained = engine.drain('sync');
+          let stop: string | undefined = await Promise.race([drained.then((report) => report.stoppedBy), updateFound()]);
           // A server outage (the network is fine): the worker's own timer
           // retries (backoff, Retry-After). The event is held open meanwhile,
           // and re-registered when the hold ends, so the registration is
           // always firing: a browser closed now fires it again at its next
           // start, instead of after Chromium's 5, 15 and 45 minutes that a
           // failed event earns (then nothing until a page opens).
+          // A new version waits for this worker's events to end before it
+          // activates: the hold ends as soon as one is found, or an update
+          // would wait out the outage.
           const holdUntilMs = monotonicMs() + SYNC_HOLD_MS;
-          while ((stop === 'transient' || stop === 'backoff') && monotonicMs() < holdUntilMs) {
-            stop = await engine.nextDrainEnd(holdUntilMs - monotonicMs());
+          while ((stop === 'transient' || stop === 'backoff') && monotonicMs() < holdUntilMs && !updating()) {
+            stop = await Promise.race([engine.nextDrainEnd(holdUntilMs - monotonicMs()), updateFound()]);
           }
           // Nothing to retry for: what is left waits for its user's page, not for the network.
           if (stop === 'empty' || stop === 'waiting') return;
+          // A new version takes over: it drains when it starts and arms its own registration.
+          // Re-registering here would fire at once and hold this worker busy, keeping it from activating.
+          if (stop === 'update' || updating()) return;
           if (stop === 'transient' || stop === 'backoff' || stop === 'timeout' || lastChance) {
             // Registered while this one fires: Chromium fires it again once this event ends.
             await engine.rearmSync();
             return;
           }
           // Offline: failing the event is how the browser learns to fire it again, once back online.
-          throw new Error(`outbox: ${report.remaining} still queued (${report.stoppedBy})`);
+          throw new Error(`outbox: ${(await drained).remaining} still queued (${stop})`);
         })(),
       );
     });

@@ -96,7 +96,7 @@ test('two relays on one Redis: each message forwarded once, in order; the lane h
     assert.deepEqual(keys.filter((key) => key !== keys[3] && sends(key) !== 1), [], 'sent more than once while both relays ran');
     assert.ok((await client.get('outbox-relay:lease:')) === null || (await client.get('outbox-relay:lease:')).startsWith(`${survivor.child.pid}-`));
     // Logged once the relay has the upstream's answer, a moment after the upstream stored it.
-    await waitFor(() => survivor.lines.some((l) => l.event === 'delivered' && l.id === keys.at(-1)), { message: 'the survivor delivered the last one' });
+    await waitFor(() => survivor.lines.some((l) => l.event === 'delivered' && l.id.endsWith(`.${keys.at(-1)}`)), { message: 'the survivor delivered the last one' });
   } finally {
     client.disconnect();
     await Promise.all([a.kill(), b.kill()]);

@@ -126,19 +126,21 @@ for (const kind of ['sqlite', 'redis']) {
         await waitFor(async () => (await t.status()).failed === 2 && (await t.status()).queued === 0, { message: 'two dead letters' });
         assert.deepEqual(t.upstream.texts(), ['before', 'after'], 'the lane went on past the refusal');
         const listed = (await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages;
-        assert.deepEqual(listed.map((m) => [m.id, m.status, m.lastError, m.upstreamStatus]), [['dl-2', 'failed', 'http-422', 422], ['dl-4', 'failed', 'http-422', 422]]);
+        // Admin ids are scoped to the client that sent them (`<scope>.<key>`); `key` is the client's own.
+        assert.deepEqual(listed.map((m) => [m.key, m.status, m.lastError, m.upstreamStatus]), [['dl-2', 'failed', 'http-422', 422], ['dl-4', 'failed', 'http-422', 422]]);
+        const idOf = (key) => encodeURIComponent(listed.find((m) => m.key === key).id);
         const triesOf = (key) => t.upstream.state.attempts.filter((a) => a.key === key).length;
         const triedBefore = triesOf('dl-2');
-        const retried = await request(`${t.relay.url}/outbox/messages/dl-2/retry`, { method: 'POST' });
+        const retried = await request(`${t.relay.url}/outbox/messages/${idOf('dl-2')}/retry`, { method: 'POST' });
         assert.equal(retried.status, 200);
-        assert.deepEqual(retried.json, { status: 'queued', id: 'dl-2' });
-        await waitFor(async () => triesOf('dl-2') > triedBefore && (await request(`${t.relay.url}/outbox/messages/dl-2`)).json.status === 'failed', { message: 'dl-2 forwarded again' });
+        assert.deepEqual(retried.json, { status: 'queued', id: listed.find((m) => m.key === 'dl-2').id });
+        await waitFor(async () => triesOf('dl-2') > triedBefore && (await request(`${t.relay.url}/outbox/messages/${idOf('dl-2')}`)).json.status === 'failed', { message: 'dl-2 forwarded again' });
         assert.deepEqual(await t.status(), { queued: 0, failed: 2, upstream: 'up', store: kind }, 'refused again (same body): a dead letter again');
-        assert.equal((await request(`${t.relay.url}/outbox/messages/dl-4`, { method: 'DELETE' })).status, 204);
-        assert.equal((await request(`${t.relay.url}/outbox/messages/dl-4`, { method: 'DELETE' })).status, 404);
+        assert.equal((await request(`${t.relay.url}/outbox/messages/${idOf('dl-4')}`, { method: 'DELETE' })).status, 204);
+        assert.equal((await request(`${t.relay.url}/outbox/messages/${idOf('dl-4')}`, { method: 'DELETE' })).status, 404);
         assert.equal((await request(`${t.relay.url}/outbox/messages/nope/retry`, { method: 'POST' })).status, 404);
         assert.deepEqual((await t.status()).failed, 1);
-        assert.deepEqual((await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages.map((m) => m.id), ['dl-2']);
+        assert.deepEqual((await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages.map((m) => m.key), ['dl-2']);
       } finally {
         await t.close();
       }

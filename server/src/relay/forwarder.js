@@ -6,6 +6,13 @@
 //     408/425/429/5xx, network, timeout ──► attempts+1, nextAttemptAtMs = now + max(backoff, Retry-After); idle
 //     other 4xx ──► finish(failed: a dead letter, or refused when its client got that answer); next head
 //   draining ──lane empty, head not due, or the lease lost (a write refused: another relay has the lane)──► idle
+//   draining ──a store write failed (full disk, Redis gone)──► stalled(until, the write owed): nothing
+//     is sent on the lane until that write succeeds; retried with backoff
+//
+// A head that fails transiently `setAsideAfterTries` times while the upstream
+// answers other requests (another lane delivered, a proxied request got an
+// answer) is set aside as a dead letter, as the browser's worker does: a body
+// the upstream chokes on, a path it drops, must not hold every later sender.
 //
 // The lease (Redis) is held while draining and renewed every leaseMs/3; a
 // relay that lost it stops after the message on the wire, and that message
@@ -31,16 +38,36 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
   const waiters = new Map();
   let closed = false;
   const running = new Set();
+  /** @type {Map<string, { untilMs: number, failures: number, owed?: () => Promise<unknown> }>} lanes whose last store write failed: no send until it succeeds */
+  const stalled = new Map();
+  /** When the upstream last answered anything (performance.now()), and when each head first failed. */
+  let upstreamAnsweredAtMs = -Infinity;
+  /** @type {Map<string, number>} */
+  const firstFailureAtMs = new Map();
+  let polling = false;
 
+  // One poll at a time: with many lanes a poll can outlast the interval, and overlapping ones only add load.
   const poll = setInterval(() => {
-    store.dueLanes(Date.now()).then((due) => due.forEach(kick), (error) => log.error('poll-failed', { error: error.message }));
+    if (polling) return;
+    polling = true;
+    store.dueLanes(Date.now()).then((due) => due.forEach(kick), (error) => log.error('poll-failed', { error: error.message })).finally(() => {
+      polling = false;
+    });
   }, options.pollMs);
   poll.unref();
 
   function kick(lane) {
     if (closed || lanes.has(lane)) return;
+    const stall = stalled.get(lane);
+    if (stall && stall.untilMs > performance.now()) return;
     lanes.set(lane, { state: 'draining' });
-    const run = drain(lane).catch((error) => log.error('lane-failed', { lane, error: error.message })).finally(() => {
+    const run = drain(lane).catch((error) => {
+      // A store write or read failed: back off, and owe the write before sending anything on this lane again.
+      const failures = (stalled.get(lane)?.failures ?? 0) + 1;
+      const delayMs = backoffDelayMs(failures, options.retryBaseMs, options.retryMaxMs);
+      stalled.set(lane, { untilMs: performance.now() + delayMs, failures, owed: error?.owed ?? stalled.get(lane)?.owed });
+      log.error('lane-stalled', { lane, error: error.message, retryInMs: delayMs });
+    }).finally(() => {
       lanes.delete(lane);
       running.delete(run);
     });
@@ -51,6 +78,12 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     // Taken once per drain (a write, so an fsync on Redis with appendfsync
     // always), then renewed every leaseMs/3 of draining, not per message.
     if (!(await store.acquireLane(lane, owner, options.leaseMs))) return;
+    const owed = stalled.get(lane)?.owed;
+    if (owed) {
+      // The upstream has this lane's head; only its record failed. Write it, never send it again.
+      await owed();
+    }
+    stalled.delete(lane);
     const lease = { renewedAtMs: performance.now(), held: true };
     while (!closed) {
       if (performance.now() - lease.renewedAtMs > options.leaseMs / 3) {
@@ -94,6 +127,10 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     const verdict = result.kind === 'answer' ? classifyStatus(result.status, retryAfter) : 'transient';
     metrics.attempts.inc({ result: verdict });
     onUpstream(verdict === 'transient' ? 'down' : 'up');
+    if (verdict !== 'transient') {
+      upstreamAnsweredAtMs = performance.now();
+      firstFailureAtMs.delete(id);
+    }
     // A client still waiting on this message is claimed before the store
     // changes, so it is told the upstream's answer, never a 202 for a refusal.
     const waiter = verdict === 'transient' ? undefined : waiters.get(id);
@@ -101,10 +138,19 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       waiter.claimed = true;
       waiters.delete(id);
     }
-    const response = result.kind === 'answer' ? { status: result.status, headers: result.headers, bodyBase64: result.body.toString('base64'), passedThrough: Boolean(waiter) } : undefined;
+    // The upstream's Set-Cookie is for the client that was waiting (it gets the live answer), never kept for a replay.
+    const response = result.kind === 'answer' ? { status: result.status, headers: result.headers.filter(([name]) => name.toLowerCase() !== 'set-cookie'), bodyBase64: result.body.toString('base64'), passedThrough: Boolean(waiter) } : undefined;
+    /** A store write that must succeed before the lane sends again (its failure stalls the lane, owing it). */
+    const write = async (attempt) => {
+      try {
+        return await attempt();
+      } catch (error) {
+        throw Object.assign(new Error(`store write failed: ${error.message}`), { owed: attempt });
+      }
+    };
     try {
       if (verdict === 'delivered') {
-        if (!(await store.finish(message, owner, { status: 'delivered', response }))) {
+        if (!(await write(() => store.finish(message, owner, { status: 'delivered', response })))) {
           log.warn('lane-lost', { id, lane, detail: 'delivered, but the lane was taken over: its new holder sends this message again with the same key' });
           return 'lost';
         }
@@ -114,15 +160,25 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       if (verdict === 'rejected') {
         const status = waiter ? 'refused' : 'failed';
         const lastError = `http-${result.status}`;
-        if (!(await store.finish(message, owner, { status, response, lastError }))) return 'lost';
+        if (!(await write(() => store.finish(message, owner, { status, response, lastError })))) return 'lost';
         log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: result.status });
         return 'next';
       }
       const attempts = message.attempts + 1;
+      const lastErrorNow = result.kind === 'answer' ? `http-${result.status}` : result.error;
+      if (!firstFailureAtMs.has(id)) firstFailureAtMs.set(id, performance.now());
+      if (attempts >= options.setAsideAfterTries && upstreamAnsweredAtMs > /** @type {number} */ (firstFailureAtMs.get(id))) {
+        // The upstream answers others, never this one: a dead letter, and the lane goes on.
+        const lastError = `unreachable: ${lastErrorNow} on ${attempts} tries while the upstream answered other requests`;
+        if (!(await write(() => store.finish(message, owner, { status: 'failed', response, lastError })))) return 'lost';
+        firstFailureAtMs.delete(id);
+        log.warn('dead-letter', { id, lane, error: lastError });
+        return 'next';
+      }
       const retryAfterMs = parseRetryAfterMs(retryAfter);
       const delayMs = Math.max(backoffDelayMs(attempts, options.retryBaseMs, options.retryMaxMs), retryAfterMs ?? 0);
       const lastError = result.kind === 'answer' ? `http-${result.status}` : result.error;
-      if (!(await store.recordAttempt(message, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError }))) return 'lost';
+      if (!(await write(() => store.recordAttempt(message, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError })))) return 'lost';
       log.info('retry-later', { id, lane, attempts, delayMs, error: lastError });
       return 'later';
     } finally {
@@ -134,6 +190,10 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
 
   return {
     kick,
+    /** The upstream answered a request of the relay's (a proxied one too): evidence for the dead-head rule. */
+    upstreamAnswered() {
+      upstreamAnsweredAtMs = performance.now();
+    },
     /**
      * Resolves with the upstream's answer if this message is forwarded and
      * answered (2xx or a refusal) within `waitMs`, else with null (queued).

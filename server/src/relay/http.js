@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { sendProblem as sendProblemAs } from '../idempotency/problem.js';
+import { upstreamTarget } from './target.js';
 export { readBody } from '../body.js';
 
 // RFC 9110 §7.6.1: these describe one connection and are never forwarded.
@@ -48,7 +49,13 @@ const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }), '
  */
 export function sendUpstream(upstream, { method, url, headers, body }, timeoutMs) {
   return new Promise((resolve) => {
-    const target = new URL(url, upstream);
+    let target;
+    try {
+      target = upstreamTarget(upstream, url);
+    } catch (error) {
+      resolve({ kind: 'error', error: `cannot send: ${error.message}` });
+      return;
+    }
     const transport = target.protocol === 'https:' ? https : http;
     let settled = false;
     const done = (result) => {
@@ -75,7 +82,7 @@ export function sendUpstream(upstream, { method, url, headers, body }, timeoutMs
 
 /** Proxies a request to the upstream unchanged, streaming both ways; 502 when the upstream cannot be reached. */
 export function proxy(upstream, req, res, { timeoutMs, onUpstream }) {
-  const target = new URL(req.url, upstream);
+  const target = upstreamTarget(upstream, req.url);
   const transport = target.protocol === 'https:' ? https : http;
   const headers = headerObject(endToEndHeaders(req.rawHeaders));
   if (req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];

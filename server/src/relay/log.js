@@ -3,11 +3,22 @@
 // reach a line: log fields are chosen, never whole requests, and any header
 // set that is logged goes through redactHeaders().
 
-/** Headers whose values are credentials: forwarded, stored, never logged. */
+/** Headers whose values are credentials: forwarded, never logged or listed. */
 export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'set-cookie', 'x-api-key']);
 
-/** @param {[string, string][]} headers */
-export const redactHeaders = (headers) => headers.map(([name, value]) => [name, SECRET_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value]);
+/**
+ * A credential-like header: the known ones, any `X-…-Token` or `X-…-Key`,
+ * and those the operator names (`secretHeaders`).
+ * @param {string} name
+ * @param {readonly string[]} [extra] lower-case names
+ */
+export const isSecretHeader = (name, extra = []) => {
+  const lower = name.toLowerCase();
+  return SECRET_HEADERS.has(lower) || /^x-.*-(token|key|secret)$/.test(lower) || extra.includes(lower);
+};
+
+/** @param {[string, string][]} headers @param {readonly string[]} [extra] */
+export const redactHeaders = (headers, extra = []) => headers.map(([name, value]) => [name, isSecretHeader(name, extra) ? '[redacted]' : value]);
 
 /**
  * @param {{ write?: (line: string) => void, level?: 'debug' | 'info' | 'warn' | 'error' }} [options]

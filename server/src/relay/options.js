@@ -16,7 +16,12 @@
  * @property {number} [pollMs] how often due lanes are looked for. @default 200
  * @property {number} [maxBodyBytes] largest POST body relayed; larger gets 413. @default 1048576
  * @property {number} [ttlSeconds] how long a delivered message's key is remembered. @default 86400
- * @property {string} [adminToken] when set, /outbox/* needs `Authorization: Bearer <token>`
+ * @property {string} [adminToken] /outbox/* needs `Authorization: Bearer <token>`. Without one, /outbox/* answers only while the relay listens on loopback; otherwise it refuses (403) and a warning is logged at start.
+ * @property {string[]} [secretHeaders] more credential headers (lower-case) to redact in listings and logs, besides Authorization, Cookie, Proxy-Authorization, X-Api-Key and any X-…-Token/Key/Secret. @default []
+ * @property {string[]} [scopeHeaders] a message's id and lane are scoped by a hash of these request headers (the client's credentials): two clients' keys and lanes never meet. @default ['authorization', 'cookie']
+ * @property {number} [setAsideAfterTries] a head that fails this many times while the upstream answers other requests becomes a dead letter (the browser worker's rule). @default 5
+ * @property {number} [headersTimeoutMs] a client must send its request headers within this (slow clients hold sockets). @default 10000
+ * @property {number} [requestTimeoutMs] a client must send its whole request within this. @default 30000
  * @property {string} [redisPrefix] Redis key prefix, to share one Redis between relays of different apps. @default 'outbox-relay:'
  * @property {'debug' | 'info' | 'warn' | 'error'} [logLevel] @default 'info'
  */
@@ -36,6 +41,11 @@ export const RELAY_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   ttlSeconds: 24 * 60 * 60,
   adminToken: undefined,
+  secretHeaders: [],
+  scopeHeaders: ['authorization', 'cookie'],
+  setAsideAfterTries: 5,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   redisPrefix: 'outbox-relay:',
   logLevel: 'info',
 };
@@ -47,7 +57,10 @@ export class RelayOptionError extends Error {
   }
 }
 
-const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds'];
+const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'setAsideAfterTries', 'headersTimeoutMs', 'requestTimeoutMs'];
+
+/** True for an address only this machine can reach. */
+export const isLoopbackHost = (host) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 /** @param {RelayOptions} options @returns {Required<RelayOptions> & { host: string, port: number }} */
 export function normalizeRelayOptions(options) {
@@ -75,6 +88,8 @@ export function normalizeRelayOptions(options) {
     upstream: upstream.href.replace(/\/$/, ''),
     paths,
     laneHeader: opts.laneHeader?.toLowerCase(),
+    secretHeaders: [].concat(opts.secretHeaders).map((name) => String(name).toLowerCase()),
+    scopeHeaders: [].concat(opts.scopeHeaders).map((name) => String(name).toLowerCase()),
     host: listen[1] ?? listen[2],
     port: Number(listen[3]),
   };

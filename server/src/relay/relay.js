@@ -5,7 +5,8 @@ import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
 import { BodyTooLargeError, RequestAbortedError } from '../body.js';
-import { normalizeRelayOptions } from './options.js';
+import { isLoopbackHost, normalizeRelayOptions } from './options.js';
+import { originForm } from './target.js';
 import { sqliteQueue } from './store-sqlite.js';
 import { redisQueue } from './store-redis.js';
 import { createForwarder } from './forwarder.js';
@@ -38,10 +39,20 @@ export async function startRelay(options) {
   const onUpstream = (state) => {
     if (state !== upstreamState) log.info(state === 'up' ? 'upstream-up' : 'upstream-down', {});
     upstreamState = state;
+    if (state === 'up') forwarder?.upstreamAnswered();
   };
-  const forwarder = createForwarder({ store, owner, options: opts, log, metrics, onUpstream });
+  /** @type {ReturnType<typeof createForwarder> | undefined} */
+  let forwarder;
+  forwarder = createForwarder({ store, owner, options: opts, log, metrics, onUpstream });
 
-  const server = http.createServer((req, res) => {
+  // No token and reachable from elsewhere: the admin endpoints stay shut.
+  const adminOpen = opts.adminToken !== undefined || isLoopbackHost(opts.host);
+  if (!adminOpen) log.warn('admin-closed', { detail: `/outbox/* refuses every request: the relay listens on ${opts.host}, not loopback, and no --admin-token is set` });
+  /** A client's scope: a fixed-length hash of its credentials, so no key or lane of one client can spell another's. */
+  const scopeOf = (req) => createHash('sha256').update(opts.scopeHeaders.map((name) => `${name}:${req.headers[name] ?? ''}`).join('\n')).digest('base64url').slice(0, 22);
+
+  // Slow clients (slowloris) are cut off: Node checks these every connectionsCheckingInterval.
+  const server = http.createServer({ headersTimeout: opts.headersTimeoutMs, requestTimeout: opts.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, opts.headersTimeoutMs) }, (req, res) => {
     handle(req, res).catch((error) => {
       log.error('request-failed', { method: req.method, path: req.url, error: error.message });
       if (!res.headersSent) sendProblem(res, 500, 'internal', 'Relay error', error.message);
@@ -50,17 +61,26 @@ export async function startRelay(options) {
   });
 
   async function handle(req, res) {
-    const { pathname } = new URL(req.url, 'http://relay');
-    if (pathname === opts.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
-      // Up while the relay is: the browser's outbox should hand its messages over even while the upstream is down.
-      return sendJson(res, 200, { ok: true, relay: true, upstream: upstreamState });
+    let target;
+    try {
+      target = originForm(req.url ?? '/');
+    } catch {
+      return sendProblem(res, 400, 'bad-target', 'Bad request target', 'The request target is not a path.');
     }
-    if (pathname.startsWith('/outbox/')) return admin(req, res, pathname);
-    if (req.method === 'POST' && opts.paths.some((p) => pathname === p || pathname.startsWith(p.endsWith('/') ? p : `${p}/`))) return accept(req, res);
+    const { pathname } = new URL(target, 'http://relay.invalid');
+    if (pathname === opts.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
+      // Up while the relay can store: the browser's outbox should hand its
+      // messages over even while the upstream is down, but not to a relay
+      // whose store does not answer (a hung Redis), which could keep nothing.
+      const storeUp = await Promise.race([store.counts().then(() => true, () => false), new Promise((resolve) => setTimeout(() => resolve(false), STORE_HEALTH_TIMEOUT_MS).unref())]);
+      return sendJson(res, storeUp ? 200 : 503, { ok: storeUp, relay: true, store: storeUp ? 'up' : 'unavailable', upstream: upstreamState });
+    }
+    if (pathname.startsWith('/outbox/')) return admin(req, res, pathname, target);
+    if (req.method === 'POST' && opts.paths.some((p) => pathname === p || pathname.startsWith(p.endsWith('/') ? p : `${p}/`))) return accept(req, res, target);
     return proxy(opts.upstream, req, res, { timeoutMs: opts.timeoutMs, onUpstream });
   }
 
-  async function accept(req, res) {
+  async function accept(req, res, target) {
     let body;
     try {
       body = await readBody(req, opts.maxBodyBytes);
@@ -83,9 +103,15 @@ export async function startRelay(options) {
       key = randomUUID();
       headers.push(['Idempotency-Key', key]);
     }
-    const lane = opts.laneHeader ? String(req.headers[opts.laneHeader] ?? '') : '';
-    const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
-    const message = { id: key, lane, fingerprint, method: req.method, url: req.url, headers, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
+    // Ids and chosen lanes are the client's own: B reusing A's key is another
+    // message, and a lane value B picks is never A's lane. The upstream still
+    // gets the client's own Idempotency-Key (in `headers`).
+    const scope = scopeOf(req);
+    const id = `${scope}.${key}`;
+    const lane = opts.laneHeader ? `${scope}.${String(req.headers[opts.laneHeader] ?? '')}` : '';
+    const fingerprint = createHash('sha256').update(`${req.method} ${target}\n`).update(body).digest('base64url');
+    const message = { id, lane, fingerprint, method: req.method, url: target, headers, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
+    key = id;
 
     // Waiting starts before the message is stored: the lane may take it the instant it is.
     const passThrough = forwarder.waitFor(key, opts.passThroughWaitMs);
@@ -101,7 +127,7 @@ export async function startRelay(options) {
       forwarder.cancelWait(key);
       return answerRepeat(res, accepted.existing, fingerprint);
     }
-    log.info('accepted', { id: key, lane, bytes: body.length, headers: redactHeaders(headers) });
+    log.info('accepted', { id: key, lane, bytes: body.length, headers: redactHeaders(headers, opts.secretHeaders) });
     const head = await store.head(lane);
     if (head?.id !== key) {
       // Older messages wait in this lane: this one takes its turn behind them.
@@ -121,7 +147,7 @@ export async function startRelay(options) {
 
   function answerRepeat(res, existing, fingerprint) {
     if (existing.fingerprint !== fingerprint) {
-      return sendProblem(res, 422, 'key-reused', 'Idempotency-Key reused with a different request', `The key "${existing.id}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
+      return sendProblem(res, 422, 'key-reused', 'Idempotency-Key reused with a different request', `The key "${clientKeyOf(existing.id)}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
     }
     metrics.accepted.inc({ answer: 'repeated' });
     log.info('repeated', { id: existing.id, lane: existing.lane, status: existing.status });
@@ -134,14 +160,17 @@ export async function startRelay(options) {
 
   // Not `Outbox-Status`: that header marks the browser worker's own answers, and
   // to the browser this 202 means delivered (the message is off the device).
-  const sendQueued = (res, id, headers = {}) => sendJson(res, 202, { status: 'queued', id }, { 'Outbox-Relay': 'queued', ...headers });
+  const sendQueued = (res, id, headers = {}) => sendJson(res, 202, { status: 'queued', id: clientKeyOf(id) }, { 'Outbox-Relay': 'queued', ...headers });
 
   function sendUpstreamAnswer(res, status, headers, body, extra = {}) {
     res.writeHead(status, { ...headerObject(headers), 'content-length': String(body.length), ...extra });
     res.end(body);
   }
 
-  async function admin(req, res, pathname) {
+  async function admin(req, res, pathname, target) {
+    if (!adminOpen) {
+      return sendProblem(res, 403, 'admin-closed', 'Admin endpoints are closed', '/outbox/* answers only with --admin-token set, or on a relay that listens on loopback');
+    }
     if (opts.adminToken && req.headers.authorization !== `Bearer ${opts.adminToken}`) {
       return sendProblem(res, 401, 'admin-token', 'Admin token needed', '/outbox/* needs Authorization: Bearer <the relay\'s --admin-token>', { 'WWW-Authenticate': 'Bearer' });
     }
@@ -155,14 +184,19 @@ export async function startRelay(options) {
       return res.end(text);
     }
     if (pathname === '/outbox/messages' && req.method === 'GET') {
-      const status = new URL(req.url, 'http://relay').searchParams.get('status') ?? 'failed';
+      const status = new URL(target, 'http://relay.invalid').searchParams.get('status') ?? 'failed';
       if (status !== 'failed' && status !== 'queued') return sendProblem(res, 400, 'bad-status', 'Unknown status', `status must be failed or queued; got ${JSON.stringify(status)}`);
       const messages = await store.list(status, 1000);
-      return sendJson(res, 200, { messages: messages.map(describe) });
+      return sendJson(res, 200, { messages: messages.map((m) => describe(m, opts.secretHeaders)) });
     }
     const one = /^\/outbox\/messages\/([^/]+)(\/retry)?$/.exec(pathname);
     if (one) {
-      const id = decodeURIComponent(one[1]);
+      let id;
+      try {
+        id = decodeURIComponent(one[1]);
+      } catch {
+        return sendProblem(res, 400, 'bad-id', 'Malformed message id', 'The id in the path is not valid percent-encoding.');
+      }
       if (one[2] && req.method === 'POST') {
         if (!(await store.retry(id))) return sendProblem(res, 404, 'not-failed', 'No such failed message', `no dead letter with id ${JSON.stringify(id)}`);
         log.info('retried', { id });
@@ -179,7 +213,7 @@ export async function startRelay(options) {
       if (!one[2] && req.method === 'GET') {
         const message = await store.get(id);
         if (!message) return sendProblem(res, 404, 'not-found', 'No such message', `no message with id ${JSON.stringify(id)}`);
-        return sendJson(res, 200, describe(message));
+        return sendJson(res, 200, describe(message, opts.secretHeaders));
       }
     }
     return sendProblem(res, 404, 'not-found', 'Not found', `${req.method} ${pathname} is not a relay endpoint`);
@@ -210,14 +244,20 @@ export async function startRelay(options) {
   };
 }
 
+/** How long the health check waits for the store. */
+const STORE_HEALTH_TIMEOUT_MS = 1_000;
+
 /** A message as the admin endpoints show it: no body, secret headers redacted. */
-function describe(m) {
+function describe(m, secretHeaders) {
   return {
-    id: m.id, lane: m.lane, status: m.status, method: m.method, url: m.url,
-    headers: redactHeaders(m.headers), bodyBytes: Buffer.from(m.bodyBase64 ?? '', 'base64').length,
+    id: m.id, key: clientKeyOf(m.id), lane: m.lane, status: m.status, method: m.method, url: m.url,
+    headers: redactHeaders(m.headers, secretHeaders), bodyBytes: Buffer.from(m.bodyBase64 ?? '', 'base64').length,
     acceptedAt: new Date(m.acceptedAtMs).toISOString(), attempts: m.attempts, lastError: m.lastError ?? null,
     upstreamStatus: m.response?.status ?? null,
   };
 }
+
+/** The client's own key in a scoped id (`<scope>.<key>`; the scope is base64url, without dots). */
+const clientKeyOf = (id) => (id.includes('.') ? id.slice(id.indexOf('.') + 1) : id);
 
 const redactUrl = (url) => url.replace(/\/\/[^@/]*@/, '//[redacted]@');

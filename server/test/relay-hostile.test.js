@@ -1,0 +1,191 @@
+// The relay in front of the open internet: it contacts only its upstream
+// (no open proxy), keeps a base path, scopes keys and lanes to the client,
+// never replays Set-Cookie, redacts credentials, sets a head aside that the
+// upstream keeps refusing while it answers others, cuts slow clients off,
+// and answers 503 (health too) when Redis hangs. Real SQLite files and a real
+// redis-server.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { startRelay } from '../src/relay/index.js';
+import { isLoopbackHost } from '../src/relay/options.js';
+import { fileResources } from './support/redis-server.js';
+import { startUpstream } from './support/upstream.js';
+import { postJson, request, sleep, waitFor } from './support/http.js';
+
+const { tmp, redis } = fileResources('outbox-relay-hostile-');
+let seq = 0;
+const storeFor = (kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : redis.url);
+
+async function setup(kind, options = {}, upstreamUrl) {
+  const upstream = upstreamUrl ? undefined : await startUpstream();
+  const lines = [];
+  const relay = await startRelay({
+    upstream: upstreamUrl ?? upstream.url, listen: '127.0.0.1:0', store: storeFor(kind), redisPrefix: `h${++seq}:`,
+    retryBaseMs: 50, retryMaxMs: 200, pollMs: 25,
+    log: { debug() {}, ...Object.fromEntries(['info', 'warn', 'error'].map((level) => [level, (event, fields) => lines.push(JSON.stringify({ level, event, ...fields }))])) },
+    ...options,
+  });
+  return {
+    upstream, relay, lines, chat: `${relay.url}/api/chat`,
+    async close() {
+      await relay.close();
+      await upstream?.close();
+    },
+  };
+}
+
+/** A server that records every request it gets (method, path, host): the host an attacker points at, or an upstream with a base path. */
+async function recorder() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    req.resume();
+    res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+/** One raw request line on a socket: what no HTTP client library would send. */
+function raw(url, lines) {
+  const { port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(lines.join('\r\n')));
+    let text = '';
+    socket.on('data', (d) => { text += d; });
+    socket.on('close', () => resolve(text));
+    socket.on('error', () => resolve(text));
+    setTimeout(() => socket.destroy(), 3_000).unref();
+  });
+}
+
+for (const kind of ['sqlite', 'redis']) {
+  describe(`relay on ${kind}, facing the open internet`, () => {
+    test('absolute-form and //host targets never reach another host; the upstream\'s base path is kept', async () => {
+      const elsewhere = await recorder();
+      const upstream = await recorder();
+      const t = await setup(kind, {}, `${upstream.url}/v1`);
+      try {
+        const other = new URL(elsewhere.url).host;
+        await raw(t.relay.url, [`POST http://${other}/api/chat HTTP/1.1`, `Host: ${other}`, 'Content-Type: application/json', 'Idempotency-Key: abs-1', 'Content-Length: 15', 'Connection: close', '', '{"text":"abs"}\n']);
+        await raw(t.relay.url, [`GET //${other}/secret?x=1 HTTP/1.1`, 'Host: relay', 'Connection: close', '', '']);
+        await raw(t.relay.url, [`GET http://${other}/secret HTTP/1.1`, `Host: ${other}`, 'Connection: close', '', '']);
+        await waitFor(() => upstream.seen.length >= 3, { message: 'the upstream got all three' });
+        assert.deepEqual(elsewhere.seen, [], 'nothing reached the other host');
+        assert.deepEqual(upstream.seen.sort(), ['GET /v1/secret', 'GET /v1/secret?x=1', 'POST /v1/api/chat'].sort());
+        const relayed = await postJson(t.chat, { text: 'based' }, { 'idempotency-key': 'base-1' });
+        assert.equal(relayed.status, 201);
+        assert.equal(upstream.seen.at(-1), 'POST /v1/api/chat');
+      } finally {
+        await t.close();
+        await elsewhere.close();
+        await upstream.close();
+      }
+    });
+
+    test('keys are the client\'s: B reusing A\'s key and body is its own message and never gets A\'s answer or cookie', async () => {
+      const t = await setup(kind);
+      try {
+        const a = await postJson(t.chat, { text: 'same' }, { 'idempotency-key': 'shared', authorization: 'Bearer alice' });
+        const b = await postJson(t.chat, { text: 'same' }, { 'idempotency-key': 'shared', authorization: 'Bearer bob' });
+        assert.equal(a.status, 201);
+        assert.equal(b.status, 201);
+        assert.equal(b.headers['idempotent-replayed'], undefined);
+        assert.deepEqual(t.upstream.state.stored.map((m) => m.headers.authorization), ['Bearer alice', 'Bearer bob'], 'each stored, with its own credentials');
+        const aAgain = await postJson(t.chat, { text: 'same' }, { 'idempotency-key': 'shared', authorization: 'Bearer alice' });
+        assert.equal(aAgain.headers['idempotent-replayed'], 'true');
+        assert.equal(aAgain.headers['set-cookie'], undefined, 'a replay never carries Set-Cookie');
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('credential headers are redacted in listings and logs, the operator\'s too; a malformed % in an admin path is 400', async () => {
+      const t = await setup(kind, { secretHeaders: ['x-tenant-secret-id'] });
+      try {
+        t.upstream.state.mode = '503';
+        await postJson(t.chat, { text: 'held' }, { 'idempotency-key': 'red-1', authorization: 'Bearer S3CRET-1', 'x-session-token': 'S3CRET-2', 'x-api-key': 'S3CRET-3', 'x-tenant-secret-id': 'S3CRET-4', cookie: 'sid=S3CRET-5' });
+        const listed = (await request(`${t.relay.url}/outbox/messages?status=queued`)).json.messages;
+        assert.equal(listed.length, 1);
+        const text = JSON.stringify(listed) + t.lines.join('\n');
+        for (const secret of ['S3CRET-1', 'S3CRET-2', 'S3CRET-3', 'S3CRET-4', 'S3CRET-5']) assert.ok(!text.includes(secret), `${secret} is not shown`);
+        assert.equal((await request(`${t.relay.url}/outbox/messages/%E0%A4%A`)).status, 400);
+      } finally {
+        t.upstream.state.mode = 'up';
+        await t.close();
+      }
+    });
+
+    test('a head the upstream keeps refusing (5xx to that one body) while it answers others becomes a dead letter; the lane goes on', async () => {
+      const t = await setup(kind, { setAsideAfterTries: 3 });
+      try {
+        t.upstream.state.mode = '503';
+        await postJson(t.chat, { text: 'poison' }, { 'idempotency-key': 'poison-1', 'x-fail': '1' });
+        await postJson(t.chat, { text: 'after it' }, { 'idempotency-key': 'after-1' });
+        t.upstream.state.mode = 'up';
+        // Other traffic the upstream answers (proxied): evidence that it is up.
+        const traffic = setInterval(() => void request(`${t.relay.url}/anything`).catch(() => {}), 50);
+        try {
+          await waitFor(() => t.upstream.texts().includes('after it'), { timeoutMs: 10_000, message: 'the message behind the poisoned head delivered' });
+        } finally {
+          clearInterval(traffic);
+        }
+        const failed = (await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages;
+        assert.deepEqual(failed.map((m) => m.key), ['poison-1']);
+        assert.match(failed[0].lastError, /^unreachable: http-500/);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('a client that trickles its headers is cut off', async () => {
+      const t = await setup(kind, { headersTimeoutMs: 500 });
+      try {
+        const { port } = new URL(t.relay.url);
+        const startedMs = performance.now();
+        const closedAfterMs = await new Promise((resolve) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('POST /api/chat HTTP/1.1\r\nHost: relay\r\n'));
+          const drip = setInterval(() => socket.write('X-Slow: 1\r\n'), 200);
+          socket.on('close', () => {
+            clearInterval(drip);
+            resolve(performance.now() - startedMs);
+          });
+          socket.on('error', () => {});
+        });
+        assert.ok(closedAfterMs < 4_000, `closed after ${Math.round(closedAfterMs)} ms`);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}
+
+test('admin endpoints: open only with a token or on loopback', () => {
+  for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) assert.equal(isLoopbackHost(host), true, host);
+  for (const host of ['0.0.0.0', '::', '10.0.0.5', 'relay.example']) assert.equal(isLoopbackHost(host), false, host);
+});
+
+test('a hung Redis: POSTs get 503 within the command timeout and /api/health says the store is unavailable', async () => {
+  const t = await setup('redis');
+  const admin = new Redis(redis.url);
+  try {
+    assert.equal((await request(`${t.relay.url}/api/health`)).status, 200);
+    await admin.call('CLIENT', 'PAUSE', '9000', 'ALL');
+    const startedMs = performance.now();
+    const answer = await postJson(t.chat, { text: 'into a hung redis' }, { 'idempotency-key': 'hung-1' });
+    assert.equal(answer.status, 503);
+    assert.ok(performance.now() - startedMs < 8_000);
+    const health = await request(`${t.relay.url}/api/health`);
+    assert.equal(health.status, 503);
+    assert.equal(health.json.store, 'unavailable');
+  } finally {
+    await admin.call('CLIENT', 'UNPAUSE').catch(() => {});
+    admin.disconnect();
+    await sleep(100);
+    await t.close();
+  }
+});
