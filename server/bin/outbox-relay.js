@@ -17,7 +17,13 @@ const USAGE = `usage: outbox-relay --upstream URL [options]
   --retry-base-ms MS, --retry-max-ms MS   backoff bounds (default ${RELAY_DEFAULTS.retryBaseMs}, ${RELAY_DEFAULTS.retryMaxMs})
   --lease-ms MS               a lane's lease with Redis (default ${RELAY_DEFAULTS.leaseMs})
   --max-body-bytes N          largest relayed body (default ${RELAY_DEFAULTS.maxBodyBytes})
-  --admin-token TOKEN         require Authorization: Bearer TOKEN on /outbox/*
+  --admin-token TOKEN         require Authorization: Bearer TOKEN on /outbox/* (without one, /outbox/*
+                              answers only on a loopback --listen, and refuses with 403 otherwise)
+  --secret-header NAME        one more credential header to redact in listings and logs; repeatable
+  --scope-header NAME         ids and lanes are scoped by a hash of these headers; repeatable
+                              (default ${RELAY_DEFAULTS.scopeHeaders.join(', ')})
+  --set-aside-after-tries N   a head failing N times while the upstream answers others becomes a
+                              dead letter (default ${RELAY_DEFAULTS.setAsideAfterTries})
   --log-level LEVEL           debug, info, warn or error (default ${RELAY_DEFAULTS.logLevel})
 
 Logs are JSON lines on stdout. Endpoints: GET /api/health, GET /outbox/status,
@@ -41,6 +47,9 @@ try {
       'poll-ms': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'admin-token': { type: 'string' },
+      'secret-header': { type: 'string', multiple: true },
+      'scope-header': { type: 'string', multiple: true },
+      'set-aside-after-tries': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -74,6 +83,9 @@ try {
     pollMs: args['poll-ms'],
     maxBodyBytes: args['max-body-bytes'],
     adminToken: args['admin-token'] ?? process.env.OUTBOX_RELAY_ADMIN_TOKEN,
+    secretHeaders: args['secret-header'],
+    scopeHeaders: args['scope-header'],
+    setAsideAfterTries: args['set-aside-after-tries'],
     logLevel: args['log-level'],
   });
 } catch (error) {
