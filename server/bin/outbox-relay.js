@@ -19,6 +19,8 @@ const USAGE = `usage: outbox-relay --upstream URL [options]
   --max-body-bytes N          largest relayed body (default ${RELAY_DEFAULTS.maxBodyBytes})
   --admin-token TOKEN         require Authorization: Bearer TOKEN on /outbox/* (without one, /outbox/*
                               answers only on a loopback --listen, and refuses with 403 otherwise)
+  --secret-key-file FILE      a 32-byte key, base64 (openssl rand -base64 32): credential headers are
+                              stored sealed with it (AES-256-GCM); or OUTBOX_RELAY_SECRET_KEY
   --secret-header NAME        one more credential header to redact in listings and logs; repeatable
   --scope-header NAME         ids and lanes are scoped by a hash of these headers; repeatable
                               (default ${RELAY_DEFAULTS.scopeHeaders.join(', ')})
@@ -47,6 +49,7 @@ try {
       'poll-ms': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'admin-token': { type: 'string' },
+      'secret-key-file': { type: 'string' },
       'secret-header': { type: 'string', multiple: true },
       'scope-header': { type: 'string', multiple: true },
       'set-aside-after-tries': { type: 'string' },
@@ -83,6 +86,8 @@ try {
     pollMs: args['poll-ms'],
     maxBodyBytes: args['max-body-bytes'],
     adminToken: args['admin-token'] ?? process.env.OUTBOX_RELAY_ADMIN_TOKEN,
+    secretKeyFile: args['secret-key-file'],
+    secretKeyBase64: process.env.OUTBOX_RELAY_SECRET_KEY,
     secretHeaders: args['secret-header'],
     scopeHeaders: args['scope-header'],
     setAsideAfterTries: args['set-aside-after-tries'],

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { startRelay } from '../src/relay/index.js';
 import { isLoopbackHost } from '../src/relay/options.js';
@@ -137,6 +139,35 @@ for (const kind of ['sqlite', 'redis']) {
         const failed = (await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages;
         assert.deepEqual(failed.map((m) => m.key), ['poison-1']);
         assert.match(failed[0].lastError, /^unreachable: http-500/);
+      } finally {
+        await t.close();
+      }
+    });
+
+    test('with a secret key, credentials are stored sealed: not in the store in clear, sent upstream whole', async () => {
+      const key = randomBytes(32).toString('base64');
+      const t = await setup(kind, { secretKeyBase64: key });
+      try {
+        t.upstream.state.mode = '503';
+        const queued = await postJson(t.chat, { text: 'sealed' }, { 'idempotency-key': 'seal-1', authorization: 'Bearer SEALED-SECRET', cookie: 'sid=SEALED-COOKIE' });
+        assert.equal(queued.status, 202);
+        let atRest = '';
+        if (kind === 'sqlite') {
+          // The database and its WAL: every relay file of this test folder.
+          for (const name of readdirSync(tmp)) if (name.startsWith('relay-')) atRest += readFileSync(path.join(tmp, name)).toString('latin1');
+        } else {
+          const client = new Redis(redis.url);
+          for (const k of await client.keys('*')) if ((await client.type(k)) === 'hash') atRest += JSON.stringify(await client.hgetall(k));
+          client.disconnect();
+        }
+        assert.ok(atRest.includes('sealed'), 'the message is in the store');
+        assert.ok(!atRest.includes('SEALED-SECRET') && !atRest.includes('SEALED-COOKIE'), 'no credential in clear at rest');
+        t.upstream.state.mode = 'up';
+        await waitFor(() => t.upstream.state.stored.some((m) => m.text === 'sealed'), { message: 'delivered' });
+        const upstreamGot = t.upstream.state.stored.find((m) => m.text === 'sealed').headers;
+        assert.equal(upstreamGot.authorization, 'Bearer SEALED-SECRET');
+        assert.equal(upstreamGot.cookie, 'sid=SEALED-COOKIE');
+        assert.equal(upstreamGot['x-outbox-relay-sealed'], undefined, 'the sealed pseudo-header is never sent');
       } finally {
         await t.close();
       }

@@ -21,6 +21,7 @@
 import { performance } from 'node:perf_hooks';
 import { backoffDelayMs, classifyStatus, parseRetryAfterMs } from './retry.js';
 import { sendUpstream } from './http.js';
+import { openHeaders } from './sealed.js';
 
 /**
  * @param {object} deps
@@ -30,8 +31,9 @@ import { sendUpstream } from './http.js';
  * @param {ReturnType<import('./log.js').createLogger>} deps.log
  * @param {ReturnType<import('./metrics.js').createMetrics>} deps.metrics
  * @param {(state: 'up' | 'down') => void} deps.onUpstream
+ * @param {Buffer | undefined} [deps.secretKey] opens the sealed credentials of stored messages
  */
-export function createForwarder({ store, owner, options, log, metrics, onUpstream }) {
+export function createForwarder({ store, owner, options, log, metrics, onUpstream, secretKey }) {
   /** @type {Map<string, { state: 'draining', id?: string }>} lanes not idle */
   const lanes = new Map();
   /** @type {Map<string, { claimed: boolean, resolve: (result: unknown) => void }>} clients waiting for a pass-through answer */
@@ -112,7 +114,13 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     const startedMs = performance.now();
     log.debug('forward', { id: message.id, lane, attempt: message.attempts + 1 });
     try {
-      const result = await sendUpstream(options.upstream, { method: message.method, url: message.url, headers: message.headers, body: Buffer.from(message.bodyBase64, 'base64') }, options.timeoutMs);
+      let headers;
+      try {
+        headers = openHeaders(message.headers, secretKey);
+      } catch (error) {
+        return { kind: 'unsendable', error: error.message };
+      }
+      const result = await sendUpstream(options.upstream, { method: message.method, url: message.url, headers, body: Buffer.from(message.bodyBase64, 'base64') }, options.timeoutMs);
       metrics.duration.observe((performance.now() - startedMs) / 1000);
       return result;
     } finally {
@@ -123,6 +131,14 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
   /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now, 'lost' when the lane is no longer ours. */
   async function settle(message, result) {
     const { id, lane } = message;
+    if (result.kind === 'unsendable') {
+      // Its credentials cannot be opened (another key): sending without them would act as nobody. A dead letter, with why.
+      const write = () => store.finish(message, owner, { status: 'failed', lastError: `unsendable: ${result.error}` });
+      if (!(await write())) return 'lost';
+      log.warn('dead-letter', { id, lane, error: result.error });
+      waiters.get(id)?.resolve(null);
+      return 'next';
+    }
     const retryAfter = result.kind === 'answer' ? result.headers.find(([n]) => n.toLowerCase() === 'retry-after')?.[1] : undefined;
     const verdict = result.kind === 'answer' ? classifyStatus(result.status, retryAfter) : 'transient';
     metrics.attempts.inc({ result: verdict });

@@ -4,7 +4,7 @@
 // set that is logged goes through redactHeaders().
 
 /** Headers whose values are credentials: forwarded, never logged or listed. */
-export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'set-cookie', 'x-api-key']);
+export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'set-cookie', 'x-api-key', 'x-outbox-relay-sealed']);
 
 /**
  * A credential-like header: the known ones, any `X-…-Token` or `X-…-Key`,

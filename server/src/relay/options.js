@@ -17,6 +17,8 @@
  * @property {number} [maxBodyBytes] largest POST body relayed; larger gets 413. @default 1048576
  * @property {number} [ttlSeconds] how long a delivered message's key is remembered. @default 86400
  * @property {string} [adminToken] /outbox/* needs `Authorization: Bearer <token>`. Without one, /outbox/* answers only while the relay listens on loopback; otherwise it refuses (403) and a warning is logged at start.
+ * @property {string} [secretKeyFile] a file holding a 32-byte key, base64 (`openssl rand -base64 32`): credential headers are stored sealed with it (AES-256-GCM). Or `secretKeyBase64` (the CLI reads OUTBOX_RELAY_SECRET_KEY). Without one they are stored in clear, with a warning at start.
+ * @property {string} [secretKeyBase64] the same key, base64, inline
  * @property {string[]} [secretHeaders] more credential headers (lower-case) to redact in listings and logs, besides Authorization, Cookie, Proxy-Authorization, X-Api-Key and any X-…-Token/Key/Secret. @default []
  * @property {string[]} [scopeHeaders] a message's id and lane are scoped by a hash of these request headers (the client's credentials): two clients' keys and lanes never meet. @default ['authorization', 'cookie']
  * @property {number} [setAsideAfterTries] a head that fails this many times while the upstream answers other requests becomes a dead letter (the browser worker's rule). @default 5
@@ -41,6 +43,8 @@ export const RELAY_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   ttlSeconds: 24 * 60 * 60,
   adminToken: undefined,
+  secretKeyFile: undefined,
+  secretKeyBase64: undefined,
   secretHeaders: [],
   scopeHeaders: ['authorization', 'cookie'],
   setAsideAfterTries: 5,

@@ -7,6 +7,7 @@ import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
 import { BodyTooLargeError, RequestAbortedError } from '../body.js';
 import { isLoopbackHost, normalizeRelayOptions } from './options.js';
 import { originForm } from './target.js';
+import { loadSecretKey, sealHeaders } from './sealed.js';
 import { sqliteQueue } from './store-sqlite.js';
 import { redisQueue } from './store-redis.js';
 import { createForwarder } from './forwarder.js';
@@ -33,6 +34,8 @@ export async function startRelay(options) {
     });
     if ((await store.appendOnly()) === 'no') log.warn('redis-aof-off', { detail: 'appendonly is no: a Redis restart loses queued messages; set appendonly yes (and appendfsync always for a 202 that survives a power cut)' });
   }
+  const secretKey = loadSecretKey(opts);
+  if (!secretKey) log.warn('credentials-in-clear', { detail: 'no --secret-key-file (or OUTBOX_RELAY_SECRET_KEY): Authorization, Cookie and the other credential headers of queued messages are stored in clear' });
   const owner = `${process.pid}-${randomUUID()}`;
   const metrics = createMetrics(store);
   let upstreamState = 'up';
@@ -43,7 +46,7 @@ export async function startRelay(options) {
   };
   /** @type {ReturnType<typeof createForwarder> | undefined} */
   let forwarder;
-  forwarder = createForwarder({ store, owner, options: opts, log, metrics, onUpstream });
+  forwarder = createForwarder({ store, owner, options: opts, log, metrics, onUpstream, secretKey });
 
   // No token and reachable from elsewhere: the admin endpoints stay shut.
   const adminOpen = opts.adminToken !== undefined || isLoopbackHost(opts.host);
@@ -110,7 +113,9 @@ export async function startRelay(options) {
     const id = `${scope}.${key}`;
     const lane = opts.laneHeader ? `${scope}.${String(req.headers[opts.laneHeader] ?? '')}` : '';
     const fingerprint = createHash('sha256').update(`${req.method} ${target}\n`).update(body).digest('base64url');
-    const message = { id, lane, fingerprint, method: req.method, url: target, headers, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
+    // Credentials are stored sealed with the operator's key, when there is one (sealed.js).
+    const stored = secretKey ? sealHeaders(headers, secretKey, opts.secretHeaders) : headers;
+    const message = { id, lane, fingerprint, method: req.method, url: target, headers: stored, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
     key = id;
 
     // Waiting starts before the message is stored: the lane may take it the instant it is.
