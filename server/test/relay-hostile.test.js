@@ -173,6 +173,35 @@ for (const kind of ['sqlite', 'redis']) {
       }
     });
 
+    test('a settled message keeps no credentials: delivered and dead-lettered records hold none', async () => {
+      const dbFile = path.join(tmp, `settled-${++seq}.db`);
+      const t = await setup(kind, kind === 'sqlite' ? { store: `sqlite:${dbFile}` } : {});
+      try {
+        t.upstream.state.mode = '503';
+        await postJson(t.chat, { text: 'kept then dropped' }, { 'idempotency-key': 'drop-1', authorization: 'Bearer DROPPED-1' });
+        await postJson(t.chat, { text: 'reject me' }, { 'idempotency-key': 'drop-2', authorization: 'Bearer DROPPED-2' });
+        t.upstream.state.mode = 'up';
+        await waitFor(async () => (await request(`${t.relay.url}/outbox/status`)).json.failed === 1, { message: 'one delivered, one dead letter' });
+        assert.equal(t.upstream.state.stored.find((m) => m.text === 'kept then dropped').headers.authorization, 'Bearer DROPPED-1', 'sent with its credentials');
+      } finally {
+        await t.close();
+      }
+      let rows;
+      if (kind === 'sqlite') {
+        const { default: Database } = await import('better-sqlite3');
+        const db = new Database(dbFile, { readonly: true });
+        rows = db.prepare('SELECT headers FROM relay_messages').all().map((r) => r.headers).join('\n');
+        db.close();
+      } else {
+        const client = new Redis(redis.url);
+        rows = '';
+        for (const k of await client.keys('*')) if ((await client.type(k)) === 'hash') rows += `${await client.hget(k, 'data')}\n`;
+        client.disconnect();
+      }
+      assert.ok(rows.includes('idempotency-key') || rows.includes('Idempotency-Key'), 'the records are there');
+      assert.ok(!rows.includes('DROPPED-1') && !rows.includes('DROPPED-2'), 'no credential kept once settled');
+    });
+
     test('a client that trickles its headers is cut off', async () => {
       const t = await setup(kind, { headersTimeoutMs: 500 });
       try {

@@ -21,7 +21,8 @@
 import { performance } from 'node:perf_hooks';
 import { backoffDelayMs, classifyStatus, parseRetryAfterMs } from './retry.js';
 import { sendUpstream } from './http.js';
-import { openHeaders } from './sealed.js';
+import { openHeaders, SEALED_HEADER } from './sealed.js';
+import { isSecretHeader } from './log.js';
 
 /**
  * @param {object} deps
@@ -131,9 +132,12 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
   /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now, 'lost' when the lane is no longer ours. */
   async function settle(message, result) {
     const { id, lane } = message;
+    // Settled (delivered, refused or a dead letter), a message keeps no credentials: they were needed only
+    // to send it. A dead letter retried is sent without them (the upstream says 401 if it needs them).
+    const settledHeaders = message.headers.filter(([name]) => name.toLowerCase() !== SEALED_HEADER && !isSecretHeader(name, options.secretHeaders));
     if (result.kind === 'unsendable') {
       // Its credentials cannot be opened (another key): sending without them would act as nobody. A dead letter, with why.
-      const write = () => store.finish(message, owner, { status: 'failed', lastError: `unsendable: ${result.error}` });
+      const write = () => store.finish(message, owner, { status: 'failed', lastError: `unsendable: ${result.error}`, headers: settledHeaders });
       if (!(await write())) return 'lost';
       log.warn('dead-letter', { id, lane, error: result.error });
       waiters.get(id)?.resolve(null);
@@ -166,7 +170,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     };
     try {
       if (verdict === 'delivered') {
-        if (!(await write(() => store.finish(message, owner, { status: 'delivered', response })))) {
+        if (!(await write(() => store.finish(message, owner, { status: 'delivered', response, headers: settledHeaders })))) {
           log.warn('lane-lost', { id, lane, detail: 'delivered, but the lane was taken over: its new holder sends this message again with the same key' });
           return 'lost';
         }
@@ -176,7 +180,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       if (verdict === 'rejected') {
         const status = waiter ? 'refused' : 'failed';
         const lastError = `http-${result.status}`;
-        if (!(await write(() => store.finish(message, owner, { status, response, lastError })))) return 'lost';
+        if (!(await write(() => store.finish(message, owner, { status, response, lastError, headers: settledHeaders })))) return 'lost';
         log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: result.status });
         return 'next';
       }
@@ -186,7 +190,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       if (attempts >= options.setAsideAfterTries && upstreamAnsweredAtMs > /** @type {number} */ (firstFailureAtMs.get(id))) {
         // The upstream answers others, never this one: a dead letter, and the lane goes on.
         const lastError = `unreachable: ${lastErrorNow} on ${attempts} tries while the upstream answered other requests`;
-        if (!(await write(() => store.finish(message, owner, { status: 'failed', response, lastError })))) return 'lost';
+        if (!(await write(() => store.finish(message, owner, { status: 'failed', response, lastError, headers: settledHeaders })))) return 'lost';
         firstFailureAtMs.delete(id);
         log.warn('dead-letter', { id, lane, error: lastError });
         return 'next';

@@ -17,7 +17,8 @@
 //   dueLanes(nowMs)                 → lanes whose head may be tried now
 //   acquireLane(lane, owner, leaseMs) / releaseLane(lane, owner) → boolean / void
 //   recordAttempt({ id, lane }, owner, { attempts, nextAttemptAtMs, lastError }) → boolean
-//   finish({ id, lane }, owner, { status, response?, lastError? }) → boolean   (false: not the head, or the lease was lost)
+//   finish(message, owner, { status, response?, lastError?, headers? }) → boolean   (false: not the head, or the lease was lost)
+//                                     `headers` replaces the stored ones: the relay drops credentials when a message settles
 //   list(status, limit)             → StoredMessage[]
 //   counts()                        → { queued, failed }
 //   retry(id) / remove(id)          → boolean (false: no such message in a state that allows it)

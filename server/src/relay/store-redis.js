@@ -46,7 +46,7 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'attempts', ARGV[2], 'nextAttemptAtMs', ARGV[3], 'lastError', ARGV[4], 'updatedAtMs', ARGV[5])
 return 1`;
 
-// KEYS: msg, lane, lanes, lease, failed; ARGV: id, owner, status, response, lastError, now, ttlMs, laneName
+// KEYS: msg, lane, lanes, lease, failed; ARGV: id, owner, status, response, lastError, now, ttlMs, laneName, data ('' keeps it)
 const FINISH = `
 if redis.call('GET', KEYS[4]) ~= ARGV[2] then return 0 end
 if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[1] then return 0 end
@@ -54,6 +54,7 @@ redis.call('LPOP', KEYS[2])
 if redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[8]) end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'response', ARGV[4], 'updatedAtMs', ARGV[6])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'lastError', ARGV[5]) end
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'data', ARGV[9]) end
 if ARGV[3] == 'failed' then redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 else redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
 return 1`;
@@ -147,9 +148,11 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
     async recordAttempt({ id, lane }, owner, { attempts, nextAttemptAtMs, lastError }) {
       return (await redis.relayAttempt(k.msg(id), k.lease(lane), owner, attempts, nextAttemptAtMs, lastError ?? '', nowMs())) === 1;
     },
-    async finish({ id, lane }, owner, { status, response, lastError }) {
+    async finish(message, owner, { status, response, lastError, headers }) {
+      const { id, lane } = message;
+      const data = headers ? JSON.stringify({ lane, fingerprint: message.fingerprint, method: message.method, url: message.url, headers, bodyBase64: message.bodyBase64, acceptedAtMs: message.acceptedAtMs }) : '';
       return (await redis.relayFinish(k.msg(id), k.lane(lane), k.lanes, k.lease(lane), k.failed,
-        id, owner, status, response ? JSON.stringify(response) : '', lastError ?? '', nowMs(), ttlMs, lane)) === 1;
+        id, owner, status, response ? JSON.stringify(response) : '', lastError ?? '', nowMs(), ttlMs, lane, data)) === 1;
     },
     async list(status, limit = 100) {
       let ids;

@@ -13,6 +13,9 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
   let db;
   try {
     db = openDatabase(path, { exclusive: true, busyTimeoutMs: 0 });
+    // Credentials dropped from a settled message are overwritten, not left in free pages
+    // (https://www.sqlite.org/pragma.html#pragma_secure_delete); old WAL frames go at the next checkpoint.
+    db.pragma('secure_delete = ON');
     db.exec(`CREATE TABLE IF NOT EXISTS relay_messages (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE,
@@ -45,7 +48,7 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
   const due = db.prepare(`SELECT lane FROM relay_messages m WHERE status = 'queued'
     AND seq = (SELECT min(seq) FROM relay_messages WHERE lane = m.lane AND status = 'queued') AND next_attempt_at_ms <= ?`);
   const attempt = db.prepare("UPDATE relay_messages SET attempts = ?, next_attempt_at_ms = ?, last_error = ?, updated_at_ms = ? WHERE id = ? AND status = 'queued'");
-  const finish = db.prepare("UPDATE relay_messages SET status = ?, response = ?, last_error = coalesce(?, last_error), updated_at_ms = ? WHERE id = ? AND status = 'queued'");
+  const finish = db.prepare("UPDATE relay_messages SET status = ?, response = ?, last_error = coalesce(?, last_error), updated_at_ms = ?, headers = coalesce(?, headers) WHERE id = ? AND status = 'queued'");
   const byStatus = db.prepare('SELECT * FROM relay_messages WHERE status = ? ORDER BY seq LIMIT ?');
   const counts = db.prepare("SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'failed') AS failed FROM relay_messages");
   const requeue = db.prepare(`UPDATE relay_messages SET status = 'queued', attempts = 0, next_attempt_at_ms = 0, updated_at_ms = ?,
@@ -141,8 +144,8 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
     async recordAttempt({ id }, _owner, { attempts, nextAttemptAtMs, lastError }) {
       return attemptRelaxed(attempts, nextAttemptAtMs, lastError ?? null, nowMs(), id).changes === 1;
     },
-    async finish({ id }, _owner, { status, response, lastError }) {
-      return finishRelaxed(status, response ? JSON.stringify(response) : null, lastError ?? null, nowMs(), id).changes === 1;
+    async finish({ id }, _owner, { status, response, lastError, headers }) {
+      return finishRelaxed(status, response ? JSON.stringify(response) : null, lastError ?? null, nowMs(), headers ? JSON.stringify(headers) : null, id).changes === 1;
     },
     async list(status, limit = 100) {
       return byStatus.all(status, limit).map(toMessage);
