@@ -27,6 +27,7 @@ test('site data cleared while messages wait: the page hears they are gone; later
 
   await context.setOffline(false);
   await waitForStored(1);
+  await expect.poll(async () => (await rawQueue(page)).length, { message: 'nothing left queued' }).toBe(0);
   expectStoredExactly(server, [after.id], ['queued after the clear']);
 });
 
