@@ -24,6 +24,9 @@ const USAGE = `usage: outbox-relay --upstream URL [options]
   --secret-header NAME        one more credential header to redact in listings and logs; repeatable
   --scope-header NAME         ids and lanes are scoped by a hash of these headers; repeatable
                               (default ${RELAY_DEFAULTS.scopeHeaders.join(', ')})
+  --max-queued-per-client N   queued messages one client may have; more get 429 (default ${RELAY_DEFAULTS.maxQueuedPerClient})
+  --max-queued-per-lane N     queued messages in one lane (default ${RELAY_DEFAULTS.maxQueuedPerLane})
+  --max-lanes N               lanes waiting at once (default ${RELAY_DEFAULTS.maxLanes})
   --set-aside-after-tries N   a head failing N times while the upstream answers others becomes a
                               dead letter (default ${RELAY_DEFAULTS.setAsideAfterTries})
   --log-level LEVEL           debug, info, warn or error (default ${RELAY_DEFAULTS.logLevel})
@@ -53,6 +56,9 @@ try {
       'secret-header': { type: 'string', multiple: true },
       'scope-header': { type: 'string', multiple: true },
       'set-aside-after-tries': { type: 'string' },
+      'max-queued-per-client': { type: 'string' },
+      'max-queued-per-lane': { type: 'string' },
+      'max-lanes': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -91,6 +97,9 @@ try {
     secretHeaders: args['secret-header'],
     scopeHeaders: args['scope-header'],
     setAsideAfterTries: args['set-aside-after-tries'],
+    maxQueuedPerClient: args['max-queued-per-client'],
+    maxQueuedPerLane: args['max-queued-per-lane'],
+    maxLanes: args['max-lanes'],
     logLevel: args['log-level'],
   });
 } catch (error) {

@@ -202,6 +202,28 @@ for (const kind of ['sqlite', 'redis']) {
       assert.ok(!rows.includes('DROPPED-1') && !rows.includes('DROPPED-2'), 'no credential kept once settled');
     });
 
+    test('per-client and per-lane limits: past them a client gets 429 with Retry-After and nothing is stored; other clients go on; a repeat is still answered', async () => {
+      const t = await setup(kind, { maxQueuedPerClient: 3, maxQueuedPerLane: 5, laneHeader: 'x-conversation' });
+      try {
+        t.upstream.state.mode = '503';
+        const as = (who, key, lane = 'a') => postJson(t.chat, { text: `${who} ${key}` }, { 'idempotency-key': key, authorization: `Bearer ${who}`, 'x-conversation': lane });
+        const statuses = [];
+        for (const key of ['m1', 'm2', 'm3', 'm4']) statuses.push((await as('mallory', key)).status);
+        assert.deepEqual(statuses, [202, 202, 202, 429]);
+        const limited = await as('mallory', 'm5');
+        assert.equal(limited.status, 429);
+        assert.equal(limited.headers['retry-after'], '30');
+        assert.equal((await as('mallory', 'm1')).status, 202, 'a repeat of a stored one is answered as before');
+        assert.equal((await as('alice', 'a1')).status, 202, 'another client is not limited by mallory');
+        assert.equal((await request(`${t.relay.url}/outbox/status`)).json.queued, 4);
+        t.upstream.state.mode = 'up';
+        await waitFor(async () => (await request(`${t.relay.url}/outbox/status`)).json.queued === 0, { message: 'drained' });
+        assert.deepEqual(t.upstream.texts().sort(), ['alice a1', 'mallory m1', 'mallory m2', 'mallory m3']);
+      } finally {
+        await t.close();
+      }
+    });
+
     test('a client that trickles its headers is cut off', async () => {
       const t = await setup(kind, { headersTimeoutMs: 500 });
       try {

@@ -22,6 +22,9 @@
  * @property {string[]} [secretHeaders] more credential headers (lower-case) to redact in listings and logs, besides Authorization, Cookie, Proxy-Authorization, X-Api-Key and any X-…-Token/Key/Secret. @default []
  * @property {string[]} [scopeHeaders] a message's id and lane are scoped by a hash of these request headers (the client's credentials): two clients' keys and lanes never meet. @default ['authorization', 'cookie']
  * @property {number} [setAsideAfterTries] a head that fails this many times while the upstream answers other requests becomes a dead letter (the browser worker's rule). @default 5
+ * @property {number} [maxQueuedPerClient] queued messages one client (scope) may have; more get 429 with Retry-After. @default 1000
+ * @property {number} [maxQueuedPerLane] queued messages in one lane; more get 429. @default 10000
+ * @property {number} [maxLanes] lanes with queued messages at once; a message for a new lane past it gets 429. @default 10000
  * @property {number} [headersTimeoutMs] a client must send its request headers within this (slow clients hold sockets). @default 10000
  * @property {number} [requestTimeoutMs] a client must send its whole request within this. @default 30000
  * @property {string} [redisPrefix] Redis key prefix, to share one Redis between relays of different apps. @default 'outbox-relay:'
@@ -48,6 +51,9 @@ export const RELAY_DEFAULTS = {
   secretHeaders: [],
   scopeHeaders: ['authorization', 'cookie'],
   setAsideAfterTries: 5,
+  maxQueuedPerClient: 1000,
+  maxQueuedPerLane: 10_000,
+  maxLanes: 10_000,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   redisPrefix: 'outbox-relay:',
@@ -61,7 +67,7 @@ export class RelayOptionError extends Error {
   }
 }
 
-const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'setAsideAfterTries', 'headersTimeoutMs', 'requestTimeoutMs'];
+const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'setAsideAfterTries', 'maxQueuedPerClient', 'maxQueuedPerLane', 'maxLanes', 'headersTimeoutMs', 'requestTimeoutMs'];
 
 /** True for an address only this machine can reach. */
 export const isLoopbackHost = (host) => host === 'localhost' || host === '::1' || /^127\./.test(host);

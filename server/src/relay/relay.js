@@ -118,6 +118,24 @@ export async function startRelay(options) {
     const message = { id, lane, fingerprint, method: req.method, url: target, headers: stored, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
     key = id;
 
+    // Limits on what a client can grow: checked before it is stored (a soft limit: two racing accepts may both pass).
+    // A repeat of a stored message is answered as one (below), whatever the limits.
+    let usage;
+    try {
+      usage = (await store.get(id)) ? { client: 0, lane: 1, lanes: 0 } : await store.usage({ scope, lane });
+    } catch (error) {
+      log.error('store-failed', { id, lane, error: error.message });
+      return sendProblem(res, 503, 'store-unavailable', 'The relay cannot store messages now', 'Nothing was stored; send it again with the same Idempotency-Key.', { 'Retry-After': '1' });
+    }
+    const over = usage.client >= opts.maxQueuedPerClient ? `this client has ${usage.client} messages queued (at most ${opts.maxQueuedPerClient})`
+      : usage.lane >= opts.maxQueuedPerLane ? `this lane has ${usage.lane} messages queued (at most ${opts.maxQueuedPerLane})`
+      : usage.lane === 0 && usage.lanes >= opts.maxLanes ? `${usage.lanes} lanes are waiting (at most ${opts.maxLanes})`
+      : undefined;
+    if (over !== undefined) {
+      metrics.accepted.inc({ answer: 'limited' });
+      log.warn('limited', { id, lane, detail: over });
+      return sendProblem(res, 429, 'queue-full', 'Too many queued messages', `${over}; nothing was stored, send it again later with the same Idempotency-Key.`, { 'Retry-After': String(LIMITED_RETRY_AFTER_S) });
+    }
     // Waiting starts before the message is stored: the lane may take it the instant it is.
     const passThrough = forwarder.waitFor(key, opts.passThroughWaitMs);
     let accepted;
@@ -248,6 +266,9 @@ export async function startRelay(options) {
     },
   };
 }
+
+/** Retry-After of a 429 for a full queue: the upstream is probably down, and it drains one at a time. */
+const LIMITED_RETRY_AFTER_S = 30;
 
 /** How long the health check waits for the store. */
 const STORE_HEALTH_TIMEOUT_MS = 1_000;

@@ -21,6 +21,7 @@
 //                                     `headers` replaces the stored ones: the relay drops credentials when a message settles
 //   list(status, limit)             → StoredMessage[]
 //   counts()                        → { queued, failed }
+//   usage({ scope, lane })          → { client, lane, lanes }: queued messages of the client (ids '<scope>.…'), of the lane, and lanes with any
 //   retry(id) / remove(id)          → boolean (false: no such message in a state that allows it)
 //   close()
 //

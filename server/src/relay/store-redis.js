@@ -169,6 +169,17 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
       for (const lane of await redis.smembers(k.lanes)) queued += await redis.llen(k.lane(lane));
       return { queued, failed: await redis.zcard(k.failed) };
     },
+    async usage({ scope, lane }) {
+      const lanes = await redis.smembers(k.lanes);
+      const mine = `${scope}.`;
+      let client = 0;
+      // A client's lanes are its own ('<scope>.<value>') with a lane header; without one, all share lane '' and its ids are counted.
+      for (const name of lanes) {
+        if (name.startsWith(mine)) client += await redis.llen(k.lane(name));
+        else if (name === '') client += (await redis.lrange(k.lane(''), 0, -1)).filter((id) => id.startsWith(mine)).length;
+      }
+      return { client, lane: await redis.llen(k.lane(lane)), lanes: lanes.length };
+    },
     async retry(id) {
       return (await redis.relayRetry(k.msg(id), k.failed, k.lanes, id, nowMs(), prefix)) === 1;
     },

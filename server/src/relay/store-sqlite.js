@@ -54,6 +54,10 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
   const requeue = db.prepare(`UPDATE relay_messages SET status = 'queued', attempts = 0, next_attempt_at_ms = 0, updated_at_ms = ?,
     seq = (SELECT max(seq) + 1 FROM relay_messages) WHERE id = ? AND status = 'failed'`);
   const remove = db.prepare("DELETE FROM relay_messages WHERE id = ? AND status IN ('queued', 'failed')");
+  // Ids are '<scope>.<key>' ('.' sorts just before '/'): a client's messages are one range of the unique index.
+  const queuedOfClient = db.prepare("SELECT count(*) AS n FROM relay_messages WHERE status = 'queued' AND id >= ? AND id < ?");
+  const queuedOfLane = db.prepare("SELECT count(*) AS n FROM relay_messages WHERE status = 'queued' AND lane = ?");
+  const busyLanes = db.prepare("SELECT count(DISTINCT lane) AS n FROM relay_messages WHERE status = 'queued'");
   const purge = db.prepare("DELETE FROM relay_messages WHERE status IN ('delivered', 'refused') AND updated_at_ms <= ?");
   let lastPurgeMs = 0;
 
@@ -152,6 +156,9 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
     },
     async counts() {
       return counts.get();
+    },
+    async usage({ scope, lane }) {
+      return { client: queuedOfClient.get(`${scope}.`, `${scope}/`).n, lane: queuedOfLane.get(lane).n, lanes: busyLanes.get().n };
     },
     async retry(id) {
       return requeue.run(nowMs(), id).changes === 1;
