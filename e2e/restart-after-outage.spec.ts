@@ -10,6 +10,8 @@ import { setMode, sleep, tempProfile } from './fault-helpers';
 import type { BrowserContext } from '@playwright/test';
 
 test('queued during a server outage, browser closed, server back: delivered at the next browser start with no page open', async ({ server, openHarness, waitForStored }) => {
+  // Two browser starts, and a close that waits for the held sync event (about 30 s).
+  test.setTimeout(120_000);
   const profile = tempProfile();
   let context: BrowserContext | undefined;
   try {
