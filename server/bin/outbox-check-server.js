@@ -13,6 +13,10 @@ Sends a few POSTs with fresh Idempotency-Keys to URL and reports whether the ser
   (only with --fail-header: a header that makes your server answer 5xx).
 --body is the JSON to send; {run} in it becomes a fresh value per request.`;
 
+/**
+ * @param {string} text
+ * @returns {[string, string]}
+ */
 const header = (text) => {
   const at = text.indexOf(':');
   if (at < 1) throw new Error(`a header must look like 'Name: value'; got ${JSON.stringify(text)}`);
@@ -29,15 +33,16 @@ try {
   if (args.positionals.length !== 1 || !/^https?:\/\//.test(args.positionals[0])) throw new Error('give the API\'s URL, e.g. http://127.0.0.1:8080/api/chat');
   if (args.values.body !== undefined) JSON.parse(args.values.body.replaceAll('{run}', 'x'));
 } catch (error) {
-  console.error(`outbox-check-server: ${error.message}\n\n${USAGE}`);
+  console.error(`outbox-check-server: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
   process.exit(2);
 }
 
 const { values, positionals } = args;
+const bodyTemplate = values.body;
 try {
   const results = await checkServer(positionals[0], {
     headers: Object.fromEntries((values.header ?? []).map(header)),
-    body: values.body ? (run) => values.body.replaceAll('{run}', run) : undefined,
+    body: bodyTemplate === undefined ? undefined : (run) => bodyTemplate.replaceAll('{run}', run),
     failHeader: values['fail-header'] ? header(values['fail-header']) : undefined,
   });
   const mark = { pass: 'PASS', fail: 'FAIL', skipped: 'SKIP' };
@@ -46,6 +51,6 @@ try {
   console.log(failed ? `exactly once does NOT hold: ${failed} check(s) failed` : 'exactly once holds for what was checked');
   process.exit(failed ? 1 : 0);
 } catch (error) {
-  console.error(`outbox-check-server: ${error.message}`);
+  console.error(`outbox-check-server: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }

@@ -2,6 +2,7 @@
 // 'data' events, not an async iterator: a stream someone paused stays paused.
 
 export class BodyTooLargeError extends Error {
+  /** @param {string} message */
   constructor(message) {
     super(message);
     this.name = 'BodyTooLargeError';
@@ -10,6 +11,7 @@ export class BodyTooLargeError extends Error {
 
 /** The client went away before its body was read: nobody is left to answer. */
 export class RequestAbortedError extends Error {
+  /** @param {string} message */
   constructor(message) {
     super(message);
     this.name = 'RequestAbortedError';
@@ -28,8 +30,10 @@ export function readBody(req, maxBytes) {
       reject(new BodyTooLargeError(`the body is ${declared} bytes; at most ${maxBytes} are accepted`));
       return;
     }
+    /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
+    /** @param {Buffer} chunk */
     const onData = (chunk) => {
       size += chunk.length;
       if (size > maxBytes) {
@@ -41,7 +45,7 @@ export function readBody(req, maxBytes) {
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', (error) => reject(error.code === 'ECONNRESET' ? new RequestAbortedError('the client reset the connection mid-body') : error));
+    req.once('error', (/** @type {NodeJS.ErrnoException} */ error) => reject(error.code === 'ECONNRESET' ? new RequestAbortedError('the client reset the connection mid-body') : error));
     req.once('close', () => {
       if (!req.readableEnded) reject(new RequestAbortedError('the client closed the connection before its body was read'));
     });

@@ -4,3 +4,11 @@ export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_CHARS } from './idempoten
 export { memoryStore } from './stores/memory.js';
 export { sqliteStore } from './stores/sqlite.js';
 export { redisStore } from './stores/redis.js';
+
+// The public types, for `import type { IdempotencyOptions } from 'outbox-server'`.
+/** @typedef {import('./idempotency/middleware.js').IdempotencyOptions} IdempotencyOptions */
+/** @typedef {import('./idempotency/middleware.js').IdempotencyMiddleware} IdempotencyMiddleware */
+/** @typedef {import('./idempotency/middleware.js').GuardOutcome} GuardOutcome */
+/** @typedef {import('./stores/contract.js').IdempotencyStore} IdempotencyStore */
+/** @typedef {import('./stores/contract.js').StoredResponse} StoredResponse */
+/** @typedef {import('./stores/contract.js').ClaimResult} ClaimResult */

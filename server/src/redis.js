@@ -1,6 +1,6 @@
 // One way to connect to Redis for every part of the server half, with errors
 // that say which Redis failed instead of ioredis's silent retry loop.
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 
 /** How long one Redis command may take before it fails. */
 export const REDIS_COMMAND_TIMEOUT_MS = 5_000;

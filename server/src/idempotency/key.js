@@ -46,7 +46,10 @@ export function parseIdempotencyKey(value) {
   return key;
 }
 
-/** RFC 8941 §4.2.5: a String is printable ASCII in quotes, with `\"` and `\\` the only escapes. */
+/**
+ * RFC 8941 §4.2.5: a String is printable ASCII in quotes, with `\"` and `\\` the only escapes.
+ * @param {string} text
+ */
 function parseSfString(text) {
   let out = '';
   for (let i = 1; i < text.length; i += 1) {

@@ -32,7 +32,10 @@ import { sendProblem } from './problem.js';
 import { sqliteStore } from '../stores/sqlite.js';
 import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 
-/** @type {Required<Omit<IdempotencyOptions, 'store' | 'onError' | 'scope'>>} */
+/** @typedef {import('../stores/contract.js').IdempotencyStore} IdempotencyStore */
+/** @typedef {import('../stores/contract.js').StoredResponse} StoredResponse */
+
+/** @type {Readonly<Required<Omit<IdempotencyOptions, 'store' | 'onError' | 'scope'>>>} */
 export const IDEMPOTENCY_DEFAULTS = {
   ttlSeconds: 24 * 60 * 60,
   required: false,
@@ -45,27 +48,37 @@ export const IDEMPOTENCY_DEFAULTS = {
 
 /**
  * @typedef {object} IdempotencyOptions
- * @property {import('../stores/contract.js').IdempotencyStore} [store] where keys live; default `sqliteStore()` (./idempotency.db)
- * @property {number} [ttlSeconds] how long a stored response is replayed; at least the clients' retention. @default 86400
- * @property {boolean} [required] a request without a key gets 400 instead of running unguarded. @default false
- * @property {number} [leaseMs] how long a claim outlives a process that stopped renewing it. @default 10000
- * @property {number} [maxBodyBytes] largest request body read for the fingerprint; larger gets 413. @default 1048576
- * @property {string[]} [methods] methods guarded; others pass straight to `next()`. @default ['POST', 'PATCH']
+ * @property {IdempotencyStore} [store] where keys live; default `sqliteStore()` (./idempotency.db)
+ * @property {number} [ttlSeconds] how long a stored response is replayed; at least the clients' retention. Default: 86400.
+ * @property {boolean} [required] a request without a key gets 400 instead of running unguarded. Default: false.
+ * @property {number} [leaseMs] how long a claim outlives a process that stopped renewing it. Default: 10000.
+ * @property {number} [maxBodyBytes] largest request body read for the fingerprint; larger gets 413. Default: 1048576.
+ * @property {string[]} [methods] methods guarded; others pass straight to `next()`. Default: ['POST', 'PATCH'].
  * @property {(req: import('node:http').IncomingMessage) => string} [scope] whose key it is, e.g. the signed-in user's id: two scopes' keys never meet. Replaces `scopeHeaders`. A scope that throws is answered 500.
- * @property {string[]} [scopeHeaders] without `scope`, keys are scoped by a hash of these request headers (the credentials). A cookie session whose cookie changes between a request and its retry runs the handler again: prefer `scope` with the user id there. @default ['authorization', 'cookie']
- * @property {number} [handlerTimeoutMs] the claim is renewed while the handler runs, at most this long (a handler that never answers must not hold its key for ever). @default 600000
+ * @property {string[]} [scopeHeaders] without `scope`, keys are scoped by a hash of these request headers (the credentials). A cookie session whose cookie changes between a request and its retry runs the handler again: prefer `scope` with the user id there. Default: ['authorization', 'cookie'].
+ * @property {number} [handlerTimeoutMs] the claim is renewed while the handler runs, at most this long (a handler that never answers must not hold its key for ever). Default: 600000.
  * @property {(error: Error, req: import('node:http').IncomingMessage) => void} [onError] told when the store failed after the handler ran (the answer is still sent)
  */
 
-/** Statuses that say "try again later" (RFC 9110 §15.5.9, RFC 8470, RFC 6585): never stored, as outbox's worker never counts them delivered. */
+/**
+ * Statuses that say "try again later" (RFC 9110 §15.5.9, RFC 8470, RFC 6585): never stored, as outbox's worker never counts them delivered.
+ * @param {number} status
+ */
 export const isTransientStatus = (status) => status >= 500 || status === 408 || status === 425 || status === 429;
 
 // Headers that describe one connection or one moment, not the answer.
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'set-cookie', 'idempotent-replayed']);
 
+/** @typedef {import('node:http').IncomingMessage & { idempotencyKey?: string, rawBody?: Buffer, body?: unknown }} GuardedRequest */
+/** @typedef {'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped'} GuardOutcome */
+/**
+ * The middleware: never rejects (a failure is answered 500), resolves to what it did.
+ * @typedef {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: (error?: unknown) => void) => Promise<GuardOutcome>} IdempotencyMiddleware
+ */
+
 /**
  * @param {IdempotencyOptions} [options]
- * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: (error?: unknown) => void) => Promise<'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped'>}
+ * @returns {IdempotencyMiddleware}
  * @example
  * const guard = idempotency({ store: sqliteStore({ path: 'keys.db' }), required: true });
  * app.post('/api/chat', express.json(), guard, (req, res) => res.status(201).json(save(req.body)));
@@ -77,8 +90,10 @@ export function idempotency(options = {}) {
   const methods = new Set(opts.methods.map((m) => m.toUpperCase()));
   const ttlMs = opts.ttlSeconds * 1000;
 
+  /** @type {(req: import('node:http').IncomingMessage) => string} */
   const scopeOf = options.scope ?? ((req) => opts.scopeHeaders.map((name) => `${name}:${req.headers[name] ?? ''}`).join('\n'));
 
+  /** @type {IdempotencyMiddleware} */
   return async function idempotencyMiddleware(req, res, next) {
     try {
       return await guarded(req, res, next);
@@ -90,6 +105,12 @@ export function idempotency(options = {}) {
     }
   };
 
+  /**
+   * @param {GuardedRequest} req
+   * @param {import('node:http').ServerResponse} res
+   * @param {(error?: unknown) => void} next
+   * @returns {Promise<GuardOutcome>}
+   */
   async function guarded(req, res, next) {
     if (!methods.has(req.method ?? '')) {
       next();
@@ -134,7 +155,7 @@ export function idempotency(options = {}) {
     try {
       claim = await store.claim(storeKey, fingerprint, { leaseMs: opts.leaseMs, owner });
     } catch (error) {
-      opts.onError(error, req);
+      opts.onError(asError(error), req);
       sendProblem(res, 503, 'idempotency/store-unavailable', 'Idempotency store unavailable', 'The server cannot check this Idempotency-Key now; retry with the same key.', { 'Retry-After': '1' });
       return 'refused';
     }
@@ -152,15 +173,23 @@ export function idempotency(options = {}) {
     }
 
     req.idempotencyKey = key;
-    guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs: opts.leaseMs, handlerTimeoutMs: opts.handlerTimeoutMs, onError: (error) => opts.onError(error, req) });
+    guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs: opts.leaseMs, handlerTimeoutMs: opts.handlerTimeoutMs, onError: (error) => opts.onError(asError(error), req) });
     next();
     return 'ran';
   }
 }
 
+/** @param {unknown} error */
+const asError = (error) => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * @param {IdempotencyOptions} options
+ * @returns {Required<Omit<IdempotencyOptions, 'store' | 'scope'>>}
+ */
 function normalizeOptions(options) {
+  /** @type {Required<Omit<IdempotencyOptions, 'store' | 'scope'>>} */
   const opts = { ...IDEMPOTENCY_DEFAULTS, onError: (error) => console.error('idempotency:', error), ...definedOnly(options) };
-  for (const name of ['ttlSeconds', 'leaseMs', 'maxBodyBytes', 'handlerTimeoutMs']) {
+  for (const name of /** @type {const} */ (['ttlSeconds', 'leaseMs', 'maxBodyBytes', 'handlerTimeoutMs'])) {
     if (!(Number.isFinite(opts[name]) && opts[name] > 0)) throw new RangeError(`idempotency: ${name} must be a number > 0; got ${JSON.stringify(opts[name])}`);
   }
   if (!Array.isArray(opts.methods)) throw new TypeError('idempotency: methods must be an array like ["POST"]');
@@ -170,12 +199,20 @@ function normalizeOptions(options) {
   return opts;
 }
 
-const definedOnly = (object) => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined));
+/**
+ * @template {object} T
+ * @param {T} object
+ * @returns {Partial<T>}
+ */
+const definedOnly = (object) => /** @type {Partial<T>} */ (Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)));
 
 /**
  * The request's bytes: `req.rawBody` when something kept them, the body a
  * parser already made (as canonical JSON), else read here and kept on
  * `req.rawBody` for the handler (the stream is consumed).
+ * @param {GuardedRequest} req
+ * @param {number} maxBodyBytes
+ * @returns {Promise<Buffer>}
  */
 async function requestBody(req, maxBodyBytes) {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
@@ -184,16 +221,27 @@ async function requestBody(req, maxBodyBytes) {
   return req.rawBody;
 }
 
-/** JSON with object keys sorted, so a parsed body fingerprints the same whatever its key order. */
+/**
+ * JSON with object keys sorted, so a parsed body fingerprints the same whatever its key order.
+ * @param {unknown} value
+ * @returns {string}
+ */
 function canonicalJson(value) {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  const record = /** @type {Record<string, unknown>} */ (value);
+  return `{${Object.keys(record).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
-/** Records what the handler answers, renews the claim meanwhile, and stores (or releases) it at `res.end()`. */
+/**
+ * Records what the handler answers, renews the claim meanwhile, and stores (or releases) it at `res.end()`.
+ * @param {import('node:http').ServerResponse} res
+ * @param {{ store: IdempotencyStore, storeKey: string, fingerprint: string, owner: string, ttlMs: number, leaseMs: number, handlerTimeoutMs: number, onError: (error: unknown) => void }} claim
+ */
 function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs, handlerTimeoutMs, onError }) {
+  /** @type {Buffer[]} */
   const chunks = [];
+  /** @type {[string, unknown][]} */
   let headHeaders = [];
   let done = false;
   const startedMs = performance.now();
@@ -211,33 +259,37 @@ function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseM
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
   const originalEnd = res.end;
+  /** @param {unknown} chunk @param {unknown} encoding */
   const keep = (chunk, encoding) => {
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    chunks.push(Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? encoding : 'utf8'));
+    chunks.push(Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk) : Buffer.from(String(chunk), typeof encoding === 'string' ? /** @type {BufferEncoding} */ (encoding) : 'utf8'));
   };
-  res.writeHead = function writeHead(status, ...rest) {
+  // Node's overloads cannot be spelled on a replacement; the arguments pass through untouched.
+  /** @type {any} */ (res).writeHead = function writeHead(/** @type {number} */ status, /** @type {any[]} */ ...rest) {
     const headers = rest.find((arg) => arg && typeof arg === 'object');
     if (headers) headHeaders = Array.isArray(headers) ? pairs(headers) : Object.entries(headers);
-    return originalWriteHead.call(this, status, ...rest);
+    return /** @type {Function} */ (originalWriteHead).call(this, status, ...rest);
   };
-  res.write = function write(chunk, encoding, callback) {
+  /** @type {any} */ (res).write = function write(/** @type {any} */ chunk, /** @type {any} */ encoding, /** @type {any} */ callback) {
     keep(chunk, encoding);
     return originalWrite.call(this, chunk, encoding, callback);
   };
-  res.end = function end(chunk, encoding, callback) {
+  /** @type {any} */ (res).end = function end(/** @type {any} */ chunk, /** @type {any} */ encoding, /** @type {any} */ callback) {
     if (done) return originalEnd.call(this, chunk, encoding, callback);
     done = true;
     clearInterval(renewal);
     keep(chunk, encoding);
+    /** @type {Map<string, string | string[]>} */
     const headers = new Map();
     for (const [name, value] of [...Object.entries(res.getHeaders()), ...headHeaders]) {
       if (!NOT_REPLAYED.has(name.toLowerCase()) && value !== undefined) headers.set(name.toLowerCase(), Array.isArray(value) ? value.map(String) : String(value));
     }
+    /** @type {StoredResponse} */
     const response = {
       status: res.statusCode,
       // A reason phrase of the handler's own is part of its answer.
       ...(res.statusMessage && res.statusMessage !== STATUS_CODES[res.statusCode] ? { statusMessage: res.statusMessage } : {}),
-      headers: [...headers].flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => [name, v]) : [[name, value]])),
+      headers: [...headers].flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => /** @type {[string, string]} */ ([name, v])) : [/** @type {[string, string]} */ ([name, value])])),
       bodyBase64: Buffer.concat(chunks).toString('base64'),
     };
     const settle = isTransientStatus(response.status) ? store.release(storeKey, owner) : store.complete(storeKey, owner, response, ttlMs, fingerprint);
@@ -248,19 +300,30 @@ function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseM
   };
 }
 
+/**
+ * `writeHead`'s headers as pairs, from either `[[name, value]]` or the flat `[name, value, …]` form.
+ * @param {unknown[]} flat
+ * @returns {[string, unknown][]}
+ */
 const pairs = (flat) => {
+  /** @type {[string, unknown][]} */
   const out = [];
-  if (Array.isArray(flat[0])) return flat;
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  if (Array.isArray(flat[0])) return /** @type {[string, unknown][]} */ (flat);
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([String(flat[i]), flat[i + 1]]);
   return out;
 };
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {StoredResponse} stored
+ */
 function replay(res, stored) {
   const body = Buffer.from(stored.bodyBase64, 'base64');
+  /** @type {Record<string, string | string[]>} */
   const headers = {};
   for (const [name, value] of stored.headers) {
-    if (headers[name] === undefined) headers[name] = value;
-    else headers[name] = [].concat(headers[name], value);
+    const before = headers[name];
+    headers[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
   }
   headers['content-length'] = String(body.length);
   headers['idempotent-replayed'] = 'true';

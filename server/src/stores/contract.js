@@ -21,7 +21,7 @@
 //
 // `response` is `{ status, headers: [name, value][], bodyBase64 }`.
 
-/** @typedef {{ status: number, headers: [string, string][], bodyBase64: string }} StoredResponse */
+/** @typedef {{ status: number, statusMessage?: string, headers: [string, string][], bodyBase64: string }} StoredResponse */
 /** @typedef {{ outcome: 'claimed' } | { outcome: 'running', fingerprint: string } | { outcome: 'done', fingerprint: string, response: StoredResponse }} ClaimResult */
 /**
  * @typedef {object} IdempotencyStore

@@ -2,12 +2,14 @@
 // demos. Nothing survives a restart; use sqliteStore() for that.
 
 /**
+ * @param {{ nowMs?: () => number }} [options] `nowMs`: the clock (tests)
  * @returns {import('./contract.js').IdempotencyStore}
  * @example idempotency({ store: memoryStore() })
  */
 export function memoryStore({ nowMs = Date.now } = {}) {
   /** @type {Map<string, { owner?: string, fingerprint: string, response?: import('./contract.js').StoredResponse, expiresAtMs: number }>} */
   const records = new Map();
+  /** @param {string} key */
   const live = (key) => {
     const record = records.get(key);
     if (record && record.expiresAtMs <= nowMs()) {

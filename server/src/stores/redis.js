@@ -61,22 +61,25 @@ export function redisStore({ url, client, prefix = 'idem:' } = {}) {
   redis.defineCommand('idemRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('idemComplete', { numberOfKeys: 1, lua: COMPLETE });
   redis.defineCommand('idemRelease', { numberOfKeys: 1, lua: RELEASE });
+  /** @param {string} key */
   const k = (key) => prefix + key;
+  // The commands defineCommand added, which ioredis's types cannot know.
+  const scripts = /** @type {import('ioredis').Redis & Record<'idemClaim' | 'idemRenew' | 'idemComplete' | 'idemRelease', (...args: (string | number)[]) => Promise<any>>} */ (redis);
   return {
     async claim(key, fingerprint, { leaseMs, owner }) {
-      const [outcome, storedFingerprint, response] = await redis.idemClaim(k(key), fingerprint, owner, Math.ceil(leaseMs));
+      const [outcome, storedFingerprint, response] = await scripts.idemClaim(k(key), fingerprint, owner, Math.ceil(leaseMs));
       if (outcome === 'claimed') return { outcome };
       if (outcome === 'done') return { outcome, fingerprint: storedFingerprint, response: JSON.parse(response) };
       return { outcome: 'running', fingerprint: storedFingerprint };
     },
     async renew(key, owner, leaseMs, fingerprint) {
-      return (await redis.idemRenew(k(key), owner, Math.ceil(leaseMs), fingerprint)) === 1;
+      return (await scripts.idemRenew(k(key), owner, Math.ceil(leaseMs), fingerprint)) === 1;
     },
     async complete(key, owner, response, ttlMs, fingerprint) {
-      return (await redis.idemComplete(k(key), owner, JSON.stringify(response), Math.ceil(ttlMs), fingerprint)) === 1;
+      return (await scripts.idemComplete(k(key), owner, JSON.stringify(response), Math.ceil(ttlMs), fingerprint)) === 1;
     },
     async release(key, owner) {
-      await redis.idemRelease(k(key), owner);
+      await scripts.idemRelease(k(key), owner);
     },
     async clear() {
       // SCAN, not KEYS: a shared Redis may be large.

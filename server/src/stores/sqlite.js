@@ -36,19 +36,20 @@ export function sqliteStore({ path = './idempotency.db', database, synchronous =
   const sweep = db.prepare('DELETE FROM idempotency_keys WHERE expires_at_ms <= ?');
   let lastSweepMs = 0;
 
-  const claim = db.transaction((key, fingerprint, leaseMs, owner) => {
+  /** @typedef {{ fingerprint: string, owner: string | null, response: string | null, expires_at_ms: number }} KeyRow */
+  const claim = db.transaction((/** @type {string} */ key, /** @type {string} */ fingerprint, /** @type {number} */ leaseMs, /** @type {string} */ owner) => {
     const now = nowMs();
     if (now - lastSweepMs > SWEEP_INTERVAL_MS) {
       lastSweepMs = now;
       sweep.run(now);
     }
-    const row = select.get(key);
+    const row = /** @type {KeyRow | undefined} */ (select.get(key));
     if (!row || row.expires_at_ms <= now) {
       upsertClaim.run(key, fingerprint, owner, now + leaseMs);
-      return { outcome: 'claimed' };
+      return /** @type {const} */ ({ outcome: 'claimed' });
     }
-    if (row.response !== null) return { outcome: 'done', fingerprint: row.fingerprint, response: JSON.parse(row.response) };
-    return { outcome: 'running', fingerprint: row.fingerprint };
+    if (row.response !== null) return /** @type {const} */ ({ outcome: 'done', fingerprint: row.fingerprint, response: JSON.parse(row.response) });
+    return /** @type {const} */ ({ outcome: 'running', fingerprint: row.fingerprint });
   });
 
   return {
