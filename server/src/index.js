@@ -9,6 +9,7 @@ export { redisStore } from './stores/redis.js';
 /** @typedef {import('./idempotency/middleware.js').IdempotencyOptions} IdempotencyOptions */
 /** @typedef {import('./idempotency/middleware.js').IdempotencyMiddleware} IdempotencyMiddleware */
 /** @typedef {import('./idempotency/middleware.js').GuardOutcome} GuardOutcome */
+/** @typedef {import('./idempotency/middleware.js').GuardedRequest} GuardedRequest */
 /** @typedef {import('./stores/contract.js').IdempotencyStore} IdempotencyStore */
 /** @typedef {import('./stores/contract.js').StoredResponse} StoredResponse */
 /** @typedef {import('./stores/contract.js').ClaimResult} ClaimResult */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startUpstream } from './support/upstream.js';
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bin/outbox-check-server.js');
+/** @param {string[]} args @returns {Promise<{ code: number | string | null | undefined, stdout: string, stderr: string }>} */
 const check = (...args) => new Promise((resolve) => {
   execFile(process.execPath, [bin, ...args], (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
 });
@@ -42,9 +43,9 @@ test('outbox-check-server fails a server that ignores Idempotency-Key, and says 
       res.end(JSON.stringify({ seq }));
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
   try {
-    const { code, stdout } = await check(`http://127.0.0.1:${server.address().port}/api/chat`, '--fail-header', 'X-Fail: 1');
+    const { code, stdout } = await check(`http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/api/chat`, '--fail-header', 'X-Fail: 1');
     assert.equal(code, 1, stdout);
     assert.match(stdout, /FAIL {2}repeated key stored once: .*stored the message twice/);
     assert.match(stdout, /FAIL {2}concurrent duplicate/);

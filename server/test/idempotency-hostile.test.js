@@ -14,12 +14,18 @@ import { request, postJson, sleep, waitFor } from './support/http.js';
 
 const { tmp, redis } = fileResources('outbox-idem-hostile-');
 
-/** A guarded handler; `runs` records each run's key and scope-relevant header. */
+/**
+ * A guarded handler; `runs` records each run's key and scope-relevant header.
+ * @param {import('../src/index.js').IdempotencyStore} store
+ * @param {import('../src/index.js').IdempotencyOptions} [options]
+ * @param {(req: import('../src/index.js').GuardedRequest, res: import('node:http').ServerResponse, run: number) => unknown} [handler]
+ */
 async function startApp(store, options = {}, handler) {
+  /** @type {{ key: string | undefined, authorization: string | null }[]} */
   const runs = [];
   const control = { delayMs: 0 };
   const guard = idempotency({ store, ...options });
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((/** @type {import('../src/index.js').GuardedRequest} */ req, res) => {
     guard(req, res, async () => {
       runs.push({ key: req.idempotencyKey, authorization: req.headers.authorization ?? null });
       if (control.delayMs) await sleep(control.delayMs);
@@ -28,8 +34,8 @@ async function startApp(store, options = {}, handler) {
       res.end(JSON.stringify({ seq: runs.length, for: req.headers.authorization ?? 'anonymous' }));
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${server.address().port}/api/chat`;
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/api/chat`;
   return { url, runs, control, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
@@ -41,6 +47,7 @@ const stores = {
 
 for (const [name, makeStore] of Object.entries(stores)) {
   describe(`middleware on ${name}, facing hostile or impatient clients`, () => {
+    /** @type {import('../src/index.js').IdempotencyStore} */
     let store;
     before(() => {
       store = makeStore();
@@ -121,7 +128,7 @@ for (const [name, makeStore] of Object.entries(stores)) {
         res.end('held');
       });
       try {
-        const reason = (key) => new Promise((resolve, reject) => {
+        const reason = (/** @type {string} */ key) => new Promise((resolve, reject) => {
           const req = http.request(app.url, { method: 'POST', headers: { 'content-type': 'text/plain', 'idempotency-key': key }, agent: false }, (res) => {
             res.resume();
             res.on('end', () => resolve([res.statusCode, res.statusMessage, res.headers['idempotent-replayed']]));

@@ -16,17 +16,23 @@ import { startNode } from './support/processes.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { tmp, redis } = fileResources('outbox-idem-test-');
 
-/** A guarded chat handler in this process; `runs` counts handler runs per key. */
+/**
+ * A guarded chat handler in this process; `runs` counts handler runs per key.
+ * @param {import('../src/index.js').IdempotencyStore} store
+ * @param {import('../src/index.js').IdempotencyOptions} [options]
+ */
 async function startApp(store, options = {}) {
+  /** @type {(string | null)[]} */
   const runs = [];
   const control = { status: 201, delayMs: 0 };
   const guard = idempotency({ store, ...options });
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((/** @type {import('../src/index.js').GuardedRequest} */ req, res) => {
     guard(req, res, async () => {
       runs.push(req.idempotencyKey ?? null);
       if (control.delayMs) await sleep(control.delayMs);
       let raw = req.rawBody;
       if (!raw) {
+        /** @type {Buffer[]} */
         const chunks = [];
         for await (const chunk of req) chunks.push(chunk);
         raw = Buffer.concat(chunks);
@@ -37,8 +43,8 @@ async function startApp(store, options = {}) {
       res.end(JSON.stringify({ seq: runs.length, text: body.text }));
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${server.address().port}/api/chat`;
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/api/chat`;
   return { url, runs, control, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
@@ -50,7 +56,9 @@ const stores = {
 
 for (const [name, makeStore] of Object.entries(stores)) {
   describe(`idempotency middleware on ${name}`, () => {
+    /** @type {Awaited<ReturnType<typeof startApp>>} */
     let app;
+    /** @type {import('../src/index.js').IdempotencyStore} */
     let store;
     before(async () => {
       store = makeStore();

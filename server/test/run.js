@@ -11,14 +11,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The test files: *.test.js beside this script (fixtures and support are not tests). */
 export const testFiles = () => readdirSync(here).filter((f) => f.endsWith('.test.js')).sort().map((f) => path.join(here, f));
 
-/** Spawns node --test on every test file; resolves with its exit code. */
+/**
+ * Spawns node --test on every test file; resolves with its exit code.
+ * @param {{ extraArgs?: string[], summaryFile?: string }} [options]
+ * @returns {Promise<number>}
+ */
 export function runServerTests({ extraArgs = [], summaryFile } = {}) {
   const reporters = summaryFile
     ? ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${path.join(here, 'summary-reporter.js')}`, `--test-reporter-destination=${summaryFile}`]
     : [];
   // Two files at a time: they mostly wait (child processes starting, leases lapsing), not compute.
   const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...extraArgs, ...testFiles()], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => child.kill(signal));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => child.kill(/** @type {NodeJS.Signals} */ (signal)));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 

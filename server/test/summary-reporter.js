@@ -1,5 +1,6 @@
 // A node:test reporter that only counts outcomes (tests, not suites) and
 // writes them as JSON; e2e/run.mjs adds them to the suite's closing line.
+/** @param {AsyncIterable<any>} source */
 export default async function* summaryReporter(source) {
   const counts = { passed: 0, failed: 0, skipped: 0 };
   for await (const event of source) {

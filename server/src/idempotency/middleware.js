@@ -69,7 +69,10 @@ export const isTransientStatus = (status) => status >= 500 || status === 408 || 
 // Headers that describe one connection or one moment, not the answer.
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'set-cookie', 'idempotent-replayed']);
 
-/** @typedef {import('node:http').IncomingMessage & { idempotencyKey?: string, rawBody?: Buffer, body?: unknown }} GuardedRequest */
+/**
+ * The request as the handler after the guard sees it: `idempotencyKey` set, and `rawBody` when the guard read the body.
+ * @typedef {import('node:http').IncomingMessage & { idempotencyKey?: string, rawBody?: Buffer, body?: unknown }} GuardedRequest
+ */
 /** @typedef {'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped'} GuardOutcome */
 /**
  * The middleware: never rejects (a failure is answered 500), resolves to what it did.

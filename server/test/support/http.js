@@ -9,6 +9,7 @@ import http from 'node:http';
 export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10_000 } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: { ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}), ...headers }, agent: false }, (res) => {
+      /** @type {Buffer[]} */
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -17,7 +18,7 @@ export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 1
         try {
           json = JSON.parse(text);
         } catch {}
-        resolve({ status: res.statusCode, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
       });
       res.on('error', reject);
     });
@@ -27,17 +28,29 @@ export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 1
   });
 }
 
+/**
+ * @param {string} url
+ * @param {unknown} value
+ * @param {Record<string, string>} [headers]
+ */
 export const postJson = (url, value, headers = {}) =>
   request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) });
 
+/** @param {number} ms @returns {Promise<void>} */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+/**
+ * Polls `check` until it returns a truthy value or `timeoutMs` passes.
+ * @template T
+ * @param {() => T | Promise<T>} check
+ * @param {{ timeoutMs?: number, intervalMs?: number, message?: string }} [options]
+ * @returns {Promise<NonNullable<T>>}
+ */
 export async function waitFor(check, { timeoutMs = 10_000, intervalMs = 25, message = 'condition' } = {}) {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return /** @type {NonNullable<T>} */ (value);
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
     await sleep(intervalMs);
   }

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 
+/** @type {Set<import('node:child_process').ChildProcess>} */
 const children = new Set();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
@@ -12,11 +13,16 @@ process.once('exit', () => {
  * Spawns `node file args…` and resolves with the child and the first JSON
  * line it prints that satisfies `ready` (default: has a `port` or `url`).
  * Every JSON line it prints is kept in `lines`.
+ * @param {string} file
+ * @param {string[]} [args]
+ * @param {{ env?: Record<string, string>, ready?: (line: any) => boolean, timeoutMs?: number }} [options]
+ * @returns {Promise<{ child: import('node:child_process').ChildProcessByStdio<null, import('node:stream').Readable, import('node:stream').Readable>, line: any, lines: any[], stderr: () => string, kill: () => Promise<unknown> }>}
  */
 export function startNode(file, args = [], { env = {}, ready = (l) => l.port !== undefined || l.event === 'listening', timeoutMs = 15_000 } = {}) {
   const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
+  /** @type {any[]} */
   const lines = [];
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
@@ -43,7 +49,10 @@ export function startNode(file, args = [], { env = {}, ready = (l) => l.port !==
   });
 }
 
-/** kill -9, resolved once the process is gone. */
+/**
+ * kill -9, resolved once the process is gone.
+ * @param {import('node:child_process').ChildProcess} child
+ */
 export function killHard(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const gone = new Promise((resolve) => child.once('exit', resolve));

@@ -13,6 +13,7 @@ import path from 'node:path';
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
+/** @param {string} name */
 function onPath(name) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     if (!dir) continue;
@@ -47,12 +48,13 @@ export function findRedisServer() {
   throw new Error('no redis-server found: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_SERVER_PATH');
 }
 
+/** @returns {Promise<number>} */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -89,6 +91,11 @@ export async function startRedis() {
   };
 }
 
+/**
+ * @param {number} port
+ * @param {import('node:child_process').ChildProcess} child
+ * @param {() => string} stderr
+ */
 async function waitForPort(port, child, stderr) {
   const deadline = performance.now() + 10_000;
   while (performance.now() < deadline) {
@@ -112,10 +119,12 @@ async function waitForPort(port, child, stderr) {
  * and one redis-server for the whole file (started before its first test,
  * stopped with the folder after its last). `redis` is filled in by then:
  * read `redis.url` inside tests and hooks, not at the file's top level.
+ * @param {string} prefix
+ * @returns {{ tmp: string, redis: Partial<Awaited<ReturnType<typeof startRedis>>> & { url: string } }}
  */
 export function fileResources(prefix) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), prefix));
-  const redis = {};
+  const redis = /** @type {Partial<Awaited<ReturnType<typeof startRedis>>> & { url: string }} */ ({});
   before(async () => {
     Object.assign(redis, await startRedis());
   });
