@@ -69,11 +69,19 @@ export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Eve
     // Another version installing or waiting (this worker is `installing` itself while it is evaluated and installed).
     const isOther = (worker: ServiceWorker | null): boolean => worker !== null && worker !== scope.serviceWorker;
     const updating = (): boolean => isOther(scope.registration.installing) || isOther(scope.registration.waiting);
-    // Listened to only while a sync event runs, so after this worker's own
-    // installation: any `updatefound` then is another version (whose
-    // `installing` may not be visible here yet when the event fires).
-    const updateFound = (): Promise<'update'> =>
-      new Promise((resolve) => scope.registration.addEventListener('updatefound', () => resolve('update'), { once: true }));
+    // One listener for the worker's life, one promise per update: a fresh
+    // listener per wait would pile up, one per drain end, through a long outage.
+    // Its own installation's `updatefound` only re-arms it before any sync event can wait on it.
+    let updateFound!: Promise<'update'>;
+    let foundUpdate!: (value: 'update') => void;
+    const armUpdate = (): void => {
+      updateFound = new Promise((resolve) => (foundUpdate = resolve));
+    };
+    armUpdate();
+    scope.registration.addEventListener('updatefound', () => {
+      foundUpdate('update');
+      armUpdate();
+    });
     scope.addEventListener('sync', (event) => {
       const { tag, lastChance } = event as SyncEvent;
       if (tag !== syncTag) return;
@@ -86,7 +94,7 @@ export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Eve
           // joining a long drain must not keep a new version waiting either.
           if (updating()) return;
           const drained = engine.drain('sync');
-          let stop: string | undefined = await Promise.race([drained.then((report) => report.stoppedBy), updateFound()]);
+          let stop: string | undefined = await Promise.race([drained.then((report) => report.stoppedBy), updateFound]);
           // A server outage (the network is fine): the worker's own timer
           // retries (backoff, Retry-After). The event is held open meanwhile,
           // and re-registered when the hold ends, so the registration is
@@ -98,7 +106,7 @@ export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Eve
           // would wait out the outage.
           const holdUntilMs = monotonicMs() + SYNC_HOLD_MS;
           while ((stop === 'transient' || stop === 'backoff') && monotonicMs() < holdUntilMs && !updating()) {
-            stop = await Promise.race([engine.nextDrainEnd(holdUntilMs - monotonicMs()), updateFound()]);
+            stop = await Promise.race([engine.nextDrainEnd(holdUntilMs - monotonicMs()), updateFound]);
           }
           // Nothing to retry for: what is left waits for its user's page, not for the network.
           if (stop === 'empty' || stop === 'waiting') return;
