@@ -7,9 +7,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import path from 'node:path';
-import { idempotency, memoryStore, sqliteStore, redisStore } from '../src/index.js';
+import { idempotency } from '../src/index.js';
 import { fileResources } from './support/redis-server.js';
+import { listenLocal, storeMakers } from './support/stores.js';
 import { request, postJson, sleep, waitFor } from './support/http.js';
 
 const { tmp, redis } = fileResources('outbox-idem-hostile-');
@@ -34,16 +34,10 @@ async function startApp(store, options = {}, handler) {
       res.end(JSON.stringify({ seq: runs.length, for: req.headers.authorization ?? 'anonymous' }));
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
-  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/api/chat`;
-  return { url, runs, control, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  return { ...(await listenLocal(server)), runs, control };
 }
 
-const stores = {
-  memory: () => memoryStore(),
-  sqlite: () => sqliteStore({ path: path.join(tmp, `keys-${Math.random().toString(36).slice(2)}.db`) }),
-  redis: () => redisStore({ url: redis.url, prefix: `h${Math.random().toString(36).slice(2)}:` }),
-};
+const stores = storeMakers(tmp, redis);
 
 for (const [name, makeStore] of Object.entries(stores)) {
   describe(`middleware on ${name}, facing hostile or impatient clients`, () => {

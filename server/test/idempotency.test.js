@@ -8,8 +8,9 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { idempotency, memoryStore, sqliteStore, redisStore, parseIdempotencyKey } from '../src/index.js';
+import { idempotency, parseIdempotencyKey } from '../src/index.js';
 import { fileResources } from './support/redis-server.js';
+import { listenLocal, storeMakers } from './support/stores.js';
 import { request, postJson, sleep, waitFor } from './support/http.js';
 import { startNode } from './support/processes.js';
 
@@ -43,16 +44,10 @@ async function startApp(store, options = {}) {
       res.end(JSON.stringify({ seq: runs.length, text: body.text }));
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
-  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/api/chat`;
-  return { url, runs, control, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  return { ...(await listenLocal(server)), runs, control };
 }
 
-const stores = {
-  memory: () => memoryStore(),
-  sqlite: () => sqliteStore({ path: path.join(tmp, `keys-${Math.random().toString(36).slice(2)}.db`) }),
-  redis: () => redisStore({ url: redis.url, prefix: `t${Math.random().toString(36).slice(2)}:` }),
-};
+const stores = storeMakers(tmp, redis);
 
 for (const [name, makeStore] of Object.entries(stores)) {
   describe(`idempotency middleware on ${name}`, () => {

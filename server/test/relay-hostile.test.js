@@ -219,6 +219,8 @@ for (const kind of ['sqlite', 'redis']) {
         t.upstream.state.mode = 'up';
         await waitFor(async () => (await request(`${t.relay.url}/outbox/status`)).json.queued === 0, { message: 'drained' });
         assert.deepEqual(t.upstream.texts().sort(), ['alice a1', 'mallory m1', 'mallory m2', 'mallory m3']);
+        // Delivered messages no longer count: the client may send again.
+        assert.equal((await as('mallory', 'm6')).status, 201);
       } finally {
         await t.close();
       }

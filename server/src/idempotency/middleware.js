@@ -26,6 +26,7 @@
 // fixed length before the key, so no key of one scope can spell another's.
 import { createHash, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { credentialScope, scopeHash } from '../scope.js';
 import { performance } from 'node:perf_hooks';
 import { InvalidKeyError, parseIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
@@ -94,7 +95,7 @@ export function idempotency(options = {}) {
   const ttlMs = opts.ttlSeconds * 1000;
 
   /** @type {(req: import('node:http').IncomingMessage) => string} */
-  const scopeOf = options.scope ?? ((req) => opts.scopeHeaders.map((name) => `${name}:${req.headers[name] ?? ''}`).join('\n'));
+  const scopeOf = options.scope ?? ((req) => credentialScope(req, opts.scopeHeaders));
 
   /** @type {IdempotencyMiddleware} */
   return async function idempotencyMiddleware(req, res, next) {
@@ -149,7 +150,7 @@ export function idempotency(options = {}) {
     }
     const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
     // Fixed length, so `alice:K9` with no scope never meets alice's `K9`.
-    const scope = createHash('sha256').update(String(scopeOf(req))).digest('base64url');
+    const scope = scopeHash(String(scopeOf(req)));
     const storeKey = `${scope}.${key}`;
     const owner = randomUUID();
 

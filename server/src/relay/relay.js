@@ -7,6 +7,7 @@ import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
 import { BodyTooLargeError, RequestAbortedError } from '../body.js';
 import { isLoopbackHost, normalizeRelayOptions } from './options.js';
 import { originForm } from './target.js';
+import { credentialScope, scopeHash } from '../scope.js';
 import { loadSecretKey, sealHeaders } from './sealed.js';
 import { sqliteQueue } from './store-sqlite.js';
 import { redisQueue } from './store-redis.js';
@@ -51,8 +52,7 @@ export async function startRelay(options) {
   // No token and reachable from elsewhere: the admin endpoints stay shut.
   const adminOpen = opts.adminToken !== undefined || isLoopbackHost(opts.host);
   if (!adminOpen) log.warn('admin-closed', { detail: `/outbox/* refuses every request: the relay listens on ${opts.host}, not loopback, and no --admin-token is set` });
-  /** A client's scope: a fixed-length hash of its credentials, so no key or lane of one client can spell another's. */
-  const scopeOf = (req) => createHash('sha256').update(opts.scopeHeaders.map((name) => `${name}:${req.headers[name] ?? ''}`).join('\n')).digest('base64url').slice(0, 22);
+  const scopeOf = (req) => scopeHash(credentialScope(req, opts.scopeHeaders));
 
   // Slow clients (slowloris) are cut off: Node checks these every connectionsCheckingInterval.
   const server = http.createServer({ headersTimeout: opts.headersTimeoutMs, requestTimeout: opts.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, opts.headersTimeoutMs) }, (req, res) => {
@@ -118,19 +118,21 @@ export async function startRelay(options) {
     const message = { id, lane, fingerprint, method: req.method, url: target, headers: stored, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
     key = id;
 
-    // Limits on what a client can grow: checked before it is stored (a soft limit: two racing accepts may both pass).
-    // A repeat of a stored message is answered as one (below), whatever the limits.
-    let usage;
+    // Limits on what a client can grow, checked before it is stored (a soft
+    // limit: two racing accepts may both pass). Only a request over a limit
+    // pays one more read: a repeat of a stored message is answered as one, whatever the limits.
+    let over;
     try {
-      usage = (await store.get(id)) ? { client: 0, lane: 1, lanes: 0 } : await store.usage({ scope, lane });
+      const usage = await store.usage({ scope, lane });
+      over = usage.client >= opts.maxQueuedPerClient ? `this client has ${usage.client} messages queued (at most ${opts.maxQueuedPerClient})`
+        : usage.lane >= opts.maxQueuedPerLane ? `this lane has ${usage.lane} messages queued (at most ${opts.maxQueuedPerLane})`
+        : usage.lane === 0 && usage.lanes >= opts.maxLanes ? `${usage.lanes} lanes are waiting (at most ${opts.maxLanes})`
+        : undefined;
+      if (over !== undefined && (await store.get(id))) over = undefined;
     } catch (error) {
       log.error('store-failed', { id, lane, error: error.message });
       return sendProblem(res, 503, 'store-unavailable', 'The relay cannot store messages now', 'Nothing was stored; send it again with the same Idempotency-Key.', { 'Retry-After': '1' });
     }
-    const over = usage.client >= opts.maxQueuedPerClient ? `this client has ${usage.client} messages queued (at most ${opts.maxQueuedPerClient})`
-      : usage.lane >= opts.maxQueuedPerLane ? `this lane has ${usage.lane} messages queued (at most ${opts.maxQueuedPerLane})`
-      : usage.lane === 0 && usage.lanes >= opts.maxLanes ? `${usage.lanes} lanes are waiting (at most ${opts.maxLanes})`
-      : undefined;
     if (over !== undefined) {
       metrics.accepted.inc({ answer: 'limited' });
       log.warn('limited', { id, lane, detail: over });

@@ -21,8 +21,17 @@
 // loses up to a second; a relay crash loses nothing either way).
 import { connectRedis } from '../redis.js';
 
-const ACCEPT = `
+// Queued messages per client scope (the id's part before its first '.'),
+// kept in step by every script that moves a message in or out of 'queued',
+// so a limit check is one HGET, not a walk of the queue.
+const SCOPE_OF = `local function scope_of(id) return string.match(id, '^([^.]*)%.') end
+`;
+
+// KEYS: msg, lane, lanes, clients; ARGV: data, lane, id, now
+const ACCEPT = SCOPE_OF + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local scope = scope_of(ARGV[3])
+if scope then redis.call('HINCRBY', KEYS[4], scope, 1) end
 redis.call('HSET', KEYS[1], 'data', ARGV[1], 'lane', ARGV[2], 'status', 'queued', 'attempts', 0, 'nextAttemptAtMs', 0, 'updatedAtMs', ARGV[4])
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[2])
@@ -46,11 +55,13 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'attempts', ARGV[2], 'nextAttemptAtMs', ARGV[3], 'lastError', ARGV[4], 'updatedAtMs', ARGV[5])
 return 1`;
 
-// KEYS: msg, lane, lanes, lease, failed; ARGV: id, owner, status, response, lastError, now, ttlMs, laneName, data ('' keeps it)
-const FINISH = `
+// KEYS: msg, lane, lanes, lease, failed, clients; ARGV: id, owner, status, response, lastError, now, ttlMs, laneName, data ('' keeps it)
+const FINISH = SCOPE_OF + `
 if redis.call('GET', KEYS[4]) ~= ARGV[2] then return 0 end
 if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[1] then return 0 end
 redis.call('LPOP', KEYS[2])
+local scope = scope_of(ARGV[1])
+if scope then redis.call('HINCRBY', KEYS[6], scope, -1) end
 if redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[8]) end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'response', ARGV[4], 'updatedAtMs', ARGV[6])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'lastError', ARGV[5]) end
@@ -59,9 +70,11 @@ if ARGV[3] == 'failed' then redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 else redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
 return 1`;
 
-// KEYS: msg, failed, lanes; ARGV: id, now, prefix
-const RETRY = `
+// KEYS: msg, failed, lanes, clients; ARGV: id, now, prefix
+const RETRY = SCOPE_OF + `
 if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end
+local scope = scope_of(ARGV[1])
+if scope then redis.call('HINCRBY', KEYS[4], scope, 1) end
 local lane = redis.call('HGET', KEYS[1], 'lane')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', 0, 'nextAttemptAtMs', 0, 'updatedAtMs', ARGV[2])
@@ -69,11 +82,13 @@ redis.call('RPUSH', ARGV[3] .. 'lane:' .. lane, ARGV[1])
 redis.call('SADD', KEYS[3], lane)
 return 1`;
 
-// KEYS: msg, failed, lanes; ARGV: id, prefix
-const REMOVE = `
+// KEYS: msg, failed, lanes, clients; ARGV: id, prefix
+const REMOVE = SCOPE_OF + `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'failed' then redis.call('ZREM', KEYS[2], ARGV[1])
 elseif status == 'queued' then
+  local scope = scope_of(ARGV[1])
+  if scope then redis.call('HINCRBY', KEYS[4], scope, -1) end
   local lane = redis.call('HGET', KEYS[1], 'lane')
   local list = ARGV[2] .. 'lane:' .. lane
   redis.call('LREM', list, 1, ARGV[1])
@@ -87,7 +102,7 @@ return 1`;
  */
 export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.now }) {
   const { redis, owned } = connectRedis(client ?? url);
-  const scripts = { relayAccept: [3, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [5, FINISH], relayRetry: [3, RETRY], relayRemove: [3, REMOVE] };
+  const scripts = { relayAccept: [4, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [6, FINISH], relayRetry: [4, RETRY], relayRemove: [4, REMOVE] };
   for (const [name, [numberOfKeys, lua]] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys, lua });
   const k = {
     msg: (id) => `${prefix}msg:${id}`,
@@ -95,6 +110,7 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
     lease: (lane) => `${prefix}lease:${lane}`,
     lanes: `${prefix}lanes`,
     failed: `${prefix}failed`,
+    clients: `${prefix}clients`,
   };
 
   const toMessage = (id, h) => {
@@ -119,7 +135,7 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
     async accept(message) {
       const { id, lane, status: _s, ...rest } = message;
       const data = JSON.stringify({ lane, ...rest });
-      const created = await redis.relayAccept(k.msg(id), k.lane(lane), k.lanes, data, lane, id, nowMs());
+      const created = await redis.relayAccept(k.msg(id), k.lane(lane), k.lanes, k.clients, data, lane, id, nowMs());
       return created === 1 ? { created: true } : { created: false, existing: await get(id) };
     },
     get,
@@ -151,7 +167,7 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
     async finish(message, owner, { status, response, lastError, headers }) {
       const { id, lane } = message;
       const data = headers ? JSON.stringify({ lane, fingerprint: message.fingerprint, method: message.method, url: message.url, headers, bodyBase64: message.bodyBase64, acceptedAtMs: message.acceptedAtMs }) : '';
-      return (await redis.relayFinish(k.msg(id), k.lane(lane), k.lanes, k.lease(lane), k.failed,
+      return (await redis.relayFinish(k.msg(id), k.lane(lane), k.lanes, k.lease(lane), k.failed, k.clients,
         id, owner, status, response ? JSON.stringify(response) : '', lastError ?? '', nowMs(), ttlMs, lane, data)) === 1;
     },
     async list(status, limit = 100) {
@@ -170,21 +186,14 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
       return { queued, failed: await redis.zcard(k.failed) };
     },
     async usage({ scope, lane }) {
-      const lanes = await redis.smembers(k.lanes);
-      const mine = `${scope}.`;
-      let client = 0;
-      // A client's lanes are its own ('<scope>.<value>') with a lane header; without one, all share lane '' and its ids are counted.
-      for (const name of lanes) {
-        if (name.startsWith(mine)) client += await redis.llen(k.lane(name));
-        else if (name === '') client += (await redis.lrange(k.lane(''), 0, -1)).filter((id) => id.startsWith(mine)).length;
-      }
-      return { client, lane: await redis.llen(k.lane(lane)), lanes: lanes.length };
+      const [client, laneLength, lanes] = await Promise.all([redis.hget(k.clients, scope), redis.llen(k.lane(lane)), redis.scard(k.lanes)]);
+      return { client: Number(client ?? 0), lane: laneLength, lanes };
     },
     async retry(id) {
-      return (await redis.relayRetry(k.msg(id), k.failed, k.lanes, id, nowMs(), prefix)) === 1;
+      return (await redis.relayRetry(k.msg(id), k.failed, k.lanes, k.clients, id, nowMs(), prefix)) === 1;
     },
     async remove(id) {
-      return (await redis.relayRemove(k.msg(id), k.failed, k.lanes, id, prefix)) === 1;
+      return (await redis.relayRemove(k.msg(id), k.failed, k.lanes, k.clients, id, prefix)) === 1;
     },
     /** AOF state, for the start-up warning: 'yes', 'no', or undefined when CONFIG is not allowed. */
     async appendOnly() {

@@ -1,0 +1,27 @@
+// The idempotency stores every middleware test runs on: memory, a real SQLite
+// file in the test file's folder, and the test file's real redis-server.
+import path from 'node:path';
+import { memoryStore, sqliteStore, redisStore } from '../../src/index.js';
+
+const unique = () => Math.random().toString(36).slice(2);
+
+/**
+ * @param {string} tmp the test file's temporary folder
+ * @param {{ url?: string }} redis filled in by fileResources() before the first test
+ * @returns {Record<'memory' | 'sqlite' | 'redis', () => import('../../src/index.js').IdempotencyStore>}
+ */
+export const storeMakers = (tmp, redis) => ({
+  memory: () => memoryStore(),
+  sqlite: () => sqliteStore({ path: path.join(tmp, `keys-${unique()}.db`) }),
+  redis: () => redisStore({ url: /** @type {string} */ (redis.url), prefix: `t${unique()}:` }),
+});
+
+/**
+ * Listens on a free port of 127.0.0.1; the chat URL and a close that ends kept-alive connections.
+ * @param {import('node:http').Server} server
+ */
+export async function listenLocal(server) {
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/api/chat`;
+  return { url, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
