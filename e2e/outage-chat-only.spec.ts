@@ -26,7 +26,7 @@ test('chat down, health up: nothing is set aside while the probe succeeds; all d
   expectStoredExactly(server, sent.map((r) => r.id), ['one', 'two', 'three']);
 });
 
-test('a set-aside message retried by the user is announced as requeued (it goes after what went on meanwhile)', async ({ page, server, openHarness, waitForStored }) => {
+test('a failed message the user retries is announced with requeued: true, and a refusal stays a refusal', async ({ page, server, openHarness, waitForStored }) => {
   // A message refused (422) is failed; retried, it is queued again at the tail.
   await openHarness(page);
   const [refused] = await sendAll(page, ['']);
