@@ -118,6 +118,7 @@ export async function retry(deps: Parts, id: string, namespace: string): Promise
     const entries = await queue.find(id);
     if (entries.some((entry) => namespaceOf(entry) === namespace)) {
       // Already queued: retrying means "try now".
+      deps.drain.changed();
       deps.drain.kick('manual');
       return { id, namespace, status: 'queued', attempts: 0, updatedAtMs: wallNowMs() };
     }
@@ -128,7 +129,7 @@ export async function retry(deps: Parts, id: string, namespace: string): Promise
   for (const entry of await queue.find(id)) await queue.remove(entry);
   // The retention clock restarts: an expired message retried gets a full period again.
   await queue.push(record.requestData, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
-  deps.drain.stored();
+  deps.drain.changed();
   await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs });
   // It goes after whatever went on while it was set aside: the page is told, not left to find out.
   const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, requeued: true, updatedAtMs: nowMs };

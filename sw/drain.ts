@@ -10,7 +10,7 @@
  * | backing-off(until) | the timer fires at `until`                   | waiting-for-lock (trigger `timer`)        |
  * | waiting-for-lock   | the lock is ours (Web Lock + this worker's chain) | draining                             |
  * | draining           | an attempt starts / is answered              | draining(sending id) / draining           |
- * | draining           | a message is stored                          | draining, one re-run pending              |
+ * | draining           | changed(): a message stored, a user resumed  | draining, one re-run pending              |
  * | draining           | a command waits for the lock (`yield`)       | waiting-for-lock, same run                |
  * | draining           | pass ends empty or waiting, re-run pending   | waiting-for-lock, a new run (`submit`)    |
  * | draining           | pass ends transient or backoff               | backing-off(until the streak's next try)  |
@@ -170,8 +170,14 @@ export class Drain {
     });
   }
 
-  /** A message entered the queue: a pass that already read past its place must look again. */
-  stored(): void {
+  /**
+   * Something a pass decides on changed behind it: a message entered the
+   * queue, or a paused or absent user may now be sent (new credentials, a
+   * person's flush or retry). A trigger that finds a drain running joins it,
+   * so without this a pass that had already skipped that user's head would
+   * end `waiting` and the news would be lost until the next trigger.
+   */
+  changed(): void {
     if (this.#state.kind === 'draining') this.#state.run.rerun = true;
   }
 

@@ -136,6 +136,7 @@ export class Engine {
     // one more 401, not a loop.
     sessions.resume(namespace);
     // This user's messages may have been waiting for their page or credentials.
+    this.#parts.drain.changed();
     this.kick('online');
   }
 
@@ -152,6 +153,7 @@ export class Engine {
   flush(trigger: 'online' | 'probe' | 'manual'): Promise<DrainReport> {
     if (trigger === 'manual') this.#parts.sessions.resumeAll();
     else this.#parts.sessions.resume('');
+    this.#parts.drain.changed();
     return this.drain(trigger);
   }
 

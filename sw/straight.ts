@@ -47,7 +47,7 @@ export async function submit(deps: Parts, id: string, namespace: string, pending
   }
   const refused = await refusal(deps, id, pending);
   if (refused) return { response: refused, done: Promise.resolve() };
-  drain.stored();
+  drain.changed();
   const blocked = drain.blocked('submit');
   const joined = blocked ? undefined : drain.join(waiter);
   if (joined) return { response: await answered, done: joined };
