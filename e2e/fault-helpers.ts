@@ -311,6 +311,6 @@ export function writeRawEntries(page: Page, entries: Array<Record<string, unknow
 // ---- events seen by a page ----
 
 /** The statuses a page saw for one message, in order. */
-export function statusesIn(seen: OutboxEvent[], id: string): Status[] {
+export function statusesIn(seen: OutboxEvent[], id: string): OutboxEvent['status'][] {
   return seen.filter((e) => e.id === id).map((e) => e.status);
 }

@@ -29,7 +29,10 @@ import { launchArgs } from './chromium.mjs';
 
 export { expect };
 
-export type Status = 'queued' | 'sending' | 'delivered' | 'failed';
+// The library's own types: a spec reading a field the library does not have fails to compile.
+import type { MessageStatus, OutboxEvent as ClientOutboxEvent, PendingMessage, SendResult as ClientSendResult } from '../client/index';
+
+export type Status = MessageStatus;
 
 export interface StoredMessage {
   key: string;
@@ -67,33 +70,13 @@ export interface DemoServer {
   close(): Promise<void>;
 }
 
-export interface SendResult {
-  id: string;
-  status: Status;
-  reason?: string;
-  detail?: string;
-}
+/** What `send` resolves to, as it crosses `page.evaluate` (no `Response`, no body). */
+export type SendResult = Omit<ClientSendResult, 'response' | 'body'>;
 
-export interface OutboxEvent {
-  id: string;
-  status: Status;
-  attempts?: number;
-  reason?: string;
-  detail?: string;
-  atMs: number;
-}
+/** What a listener heard, as the harness records it: with the time it heard it. */
+export type OutboxEvent = ClientOutboxEvent & { atMs: number };
 
-export interface PendingMessage {
-  id: string;
-  url: string;
-  status: Status;
-  createdAtMs: number;
-  updatedAtMs: number;
-  attempts: number;
-  reason?: string;
-  detail?: string;
-  bodyText?: string;
-}
+export type { PendingMessage };
 
 export interface Cdp {
   session: CDPSession;
@@ -132,7 +115,7 @@ type Fixtures = {
   context: BrowserContext;
   openHarness: (page: Page, swQuery?: string, options?: HarnessOptions) => Promise<void>;
   cdp: (page: Page) => Promise<Cdp>;
-  waitFor: <T>(predicate: () => T | Promise<T>, options?: WaitOptions) => Promise<T>;
+  waitFor: <T>(predicate: () => T | Promise<T>, options?: WaitOptions) => Promise<Truthy<T>>;
   waitForStored: (count: number, options?: WaitOptions) => Promise<StoredMessage[]>;
   browserLog: string[];
 };
@@ -168,18 +151,21 @@ export async function attachText(testInfo: TestInfo, name: string, text: string)
   await testInfo.attach(name, { path: file, contentType: 'text/plain' });
 }
 
+/** What a truthy check returned: `poll` never resolves with a falsy value. */
+export type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
+
 /** Calls `predicate` every `intervalMs` until it returns something truthy; fails after `timeoutMs` with `describe()`. */
 export async function poll<T>(
   predicate: () => T | Promise<T>,
   { timeoutMs = 15_000, intervalMs = 100, message = 'condition' }: WaitOptions,
   describe: () => string,
-): Promise<T> {
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await predicate();
-      if (value) return value;
+      if (value) return value as Truthy<T>;
       lastError = undefined;
     } catch (err) {
       lastError = err;

@@ -2,6 +2,7 @@
 // (one entry per id, by the sender's time, in place from sending to
 // delivered whatever order the news comes in), fetchHistory (the last copy
 // kept for offline), storage() and createOutbox({ persist: true }).
+import type { MessageStatus } from '../client/index';
 import { test, expect, type Page } from './fixtures';
 
 /** A page of the origin without the outbox (the helpers need none), to import the built files in. */
@@ -12,7 +13,7 @@ test('MessageHistory: one entry per id, the server\'s copy wins, ordered by the 
   const result = await page.evaluate(async () => {
     const { MessageHistory } = await import('/history.js');
     const h = new MessageHistory({ idOf: (m: any) => m.key, sentAtOf: (m: any) => m.sentAtMs });
-    const pending = (id: string, createdAtMs: number, status = 'queued', updatedAtMs = createdAtMs) =>
+    const pending = (id: string, createdAtMs: number, status: MessageStatus = 'queued', updatedAtMs = createdAtMs) =>
       ({ id, namespace: '', status, attempts: 1, updatedAtMs, url: '/api/chat', createdAtMs, bodyText: `{"text":"${id}"}` });
     // b's answer was lost: the server has it, the outbox still holds it queued.
     h.setServer([{ key: 'a', sentAtMs: 100 }, { key: 'b', sentAtMs: 300 }]);
@@ -33,7 +34,7 @@ test('MessageHistory: sending → queued → delivered in place; an older server
     const { MessageHistory } = await import('/history.js');
     const h = new MessageHistory({ idOf: (m: any) => m.key, sentAtOf: (m: any) => m.sentAtMs });
     const snap = () => h.entries().map((e: any) => `${e.id}:${e.status}${e.server ? '(server)' : ''}`).join(' ');
-    const event = (id: string, status: string, updatedAtMs: number) => ({ id, namespace: '', status, attempts: 1, updatedAtMs });
+    const event = (id: string, status: MessageStatus, updatedAtMs: number) => ({ id, namespace: '', status, attempts: 1, updatedAtMs });
     const out: string[] = [];
     h.setServer([{ key: 'old', sentAtMs: 50 }]);
     h.sent({ id: 'm', sentAtMs: 100, bodyText: '{"text":"m"}' });

@@ -1,13 +1,15 @@
 import { defineConfig } from '@playwright/test';
+import type { EngineName } from './engines/driver';
 
 // Run through `npm test` (node e2e/run.mjs), which finds the browsers and sets
 // CHROMIUM_PATH, FIREFOX_PATH, WEBKIT_DRIVER_PATH and MINIBROWSER_PATH, and
 // OUTBOX_ENGINES (the neutral engines it found). Each test gets its own demo
 // server (so its own origin, service worker and IndexedDB) and its own
 // context (Chromium) or session (e2e/engines/).
-const neutralEngines = (process.env.OUTBOX_ENGINES ?? 'chromium,firefox,webkit').split(',').filter(Boolean);
+const neutralEngines = (process.env.OUTBOX_ENGINES ?? 'chromium,firefox,webkit').split(',').filter(Boolean) as EngineName[];
 
-export default defineConfig({
+// The neutral projects set the worker option `engineName` (e2e/engines/fixtures.ts).
+export default defineConfig<{}, { engineName: EngineName }>({
   // One run and one closing line: the pure policy (sw/**/*.test.ts, no
   // browser), the Chromium specs (e2e/*.spec.ts: Background Sync, CDP and
   // the faults), and the engine-neutral specs (e2e/neutral/) once per engine.

@@ -169,7 +169,7 @@ export function events(tab: Tab): Promise<OutboxEvent[]> {
 }
 
 /** The statuses the tab heard for one message, in order. */
-export async function statusesOf(tab: Tab, id: string): Promise<Status[]> {
+export async function statusesOf(tab: Tab, id: string): Promise<OutboxEvent['status'][]> {
   return (await events(tab)).filter((e) => e.id === id).map((e) => e.status);
 }
 

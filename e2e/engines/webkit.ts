@@ -107,7 +107,7 @@ function stopDriver(driver: Driver): void {
 type WebDriver = any;
 
 async function openSession(driverUrl: string, binary: string): Promise<WebDriver> {
-  const driver = await withTimeout(
+  const driver = await withTimeout<WebDriver>(
     new Builder()
       .usingServer(driverUrl)
       .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': { binary, args: ['--automation'] } })

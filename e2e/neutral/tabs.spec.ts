@@ -29,7 +29,7 @@ test('two tabs see the same statuses for messages sent in either tab, a refusal 
   const final = { [fromA.id]: 'delivered', [fromB.id]: 'delivered', [refused.id]: 'failed' } as const;
   for (const [tab, name] of [[tabA, 'A'], [tabB, 'B']] as const) {
     for (const id of ids) {
-      await waitFor(async () => (await statusesOf(tab, id)).includes(final[id]), { message: `tab ${name} hears ${id} ${final[id]}` });
+      await waitFor(async () => (await statusesOf(tab, id)).includes(final[id]!), { message: `tab ${name} hears ${id} ${final[id]}` });
     }
   }
   const failedInB = (await tabB.evaluate(() => (window as any).events.slice())).find((e: any) => e.id === refused.id && e.status === 'failed');
