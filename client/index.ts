@@ -22,6 +22,8 @@ export {
   type OutboxErrorName,
 } from '../sw/protocol/errors.js';
 export type {
+  ChangeOutcome,
+  ChangeResult,
   DrainReport,
   DrainStop,
   DrainTrigger,

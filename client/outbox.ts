@@ -14,6 +14,7 @@ import {
   OUTBOX_STATUS_HEADER,
   PROTOCOL,
   type Broadcast,
+  type ChangeOutcome,
   type DrainReport,
   type Hello,
   type OutboxAnswer,
@@ -223,6 +224,48 @@ export class Outbox {
     this.#waiting.add(id);
     this.#probe?.start();
     return update;
+  }
+
+  /**
+   * Changes the body of a message not yet delivered; it keeps its id and its
+   * place. Resolves with what became of it:
+   * - `'done'`: changed before the server could have it; every tab hears a
+   *   status update with `edited: true` (`list()` has the new body).
+   * - `'in-flight'`: it is on the wire, or a try went out and no answer came
+   *   back (the server may hold it): nothing changed.
+   * - `'too-late'`: delivered (or discarded) already.
+   *
+   * The last edit wins; `cancel` wins over edits. A plain object or array is
+   * sent as JSON, as with `send`. Rejects with `InvalidMessageError` for a
+   * body over the worker's `maxBody`.
+   *
+   * @example
+   * if ((await outbox.edit(id, { text: 'fixed the typo' })) !== 'done') showNote(id, 'Already sent');
+   */
+  async edit(id: string, body: Body): Promise<ChangeOutcome> {
+    const json = isJsonValue(body);
+    const request = new Request(location.href, {
+      method: 'POST',
+      body: json ? JSON.stringify(body) : ((body as BodyInit | null | undefined) ?? null),
+      headers: json ? { 'Content-Type': 'application/json' } : {},
+    });
+    const contentType = request.headers.get('Content-Type') ?? '';
+    const { outcome } = await this.#request({ type: 'edit', id, namespace: this.#namespace, body: await request.arrayBuffer(), contentType });
+    return outcome;
+  }
+
+  /**
+   * Takes back a message not yet delivered: `'done'` when it was removed
+   * before the server could have it (every tab hears it as discarded),
+   * `'in-flight'` or `'too-late'` as for `edit`, and then nothing changed.
+   *
+   * @example
+   * const outcome = await outbox.cancel(id);
+   * if (outcome !== 'done') showNote(id, 'Too late to cancel');
+   */
+  async cancel(id: string): Promise<ChangeOutcome> {
+    const { outcome } = await this.#request({ type: 'cancel', id, namespace: this.#namespace });
+    return outcome;
   }
 
   /** Forgets a queued or failed message: it is never sent. Rejects with `UnknownMessageError` for an unknown id. */

@@ -15,6 +15,10 @@ export async function runCommand(engine: Engine, command: Command, clientId: str
       return engine.retry(command.id, command.namespace);
     case 'discard':
       return engine.discard(command.id, command.namespace);
+    case 'edit':
+      return engine.change(command.id, command.namespace, { body: command.body, contentType: command.contentType });
+    case 'cancel':
+      return engine.change(command.id, command.namespace, undefined);
     case 'session':
       engine.declare(clientId, command.namespace, command.credentials, true);
       return { namespace: command.namespace };

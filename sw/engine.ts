@@ -9,6 +9,7 @@
 import { discard, list, purge, retry } from './actions.js';
 import { storageFailure } from './answers.js';
 import { Announcer } from './announcer.js';
+import { applyChange, type Change } from './changes.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { Drain } from './drain.js';
 import { DrainLoop } from './drain-loop.js';
@@ -17,7 +18,8 @@ import { KeyStore, seal } from './keys.js';
 import { Ledger } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
 import type { Parts } from './parts.js';
-import type { DrainReport, DrainTrigger, PendingMessage as ListedMessage, SessionCredentials, StatusUpdate } from './protocol/messages.js';
+import { InvalidMessageError } from './protocol/errors.js';
+import type { ChangeResult, DrainReport, DrainTrigger, PendingMessage as ListedMessage, SessionCredentials, StatusUpdate } from './protocol/messages.js';
 import { RequestQueue } from './request-queue.js';
 import { HeldSecrets } from './secrets.js';
 import { Sessions } from './sessions.js';
@@ -166,6 +168,18 @@ export class Engine {
     // A person's retry tries again at once, also a message waiting out an `auth` pause (see flush).
     this.#parts.sessions.resume(namespace);
     return this.#parts.exclusive.run(() => retry(this.#parts, id, namespace));
+  }
+
+  /**
+   * Edit (a new body) or cancel (`undefined`), see changes.ts. A message on
+   * the wire now is `in-flight` at once: its answer decides, not the person.
+   */
+  change(id: string, namespace: string, change: Change): Promise<ChangeResult> {
+    if (change && change.body.byteLength > this.options.maxBodyBytes) {
+      return Promise.reject(new InvalidMessageError(`edit: ${change.body.byteLength} bytes; at most ${this.options.maxBodyBytes}`));
+    }
+    if (this.#parts.drain.sendingId === id) return Promise.resolve({ id, outcome: 'in-flight' });
+    return this.#parts.exclusive.run(async () => ({ id, outcome: await applyChange(this.#parts, id, namespace, change) }));
   }
 
   discard(id: string, namespace: string): Promise<{ id: string }> {

@@ -10,6 +10,8 @@ export { installAppShell, DEFAULT_SHELL_TIMEOUT_MS, type AppShell, type AppShell
 export { classifyStatus, parseRetryAfterMs, type Verdict } from './classify.js';
 export { backoffDelayMs } from './timing.js';
 export type {
+  ChangeOutcome,
+  ChangeResult,
   DrainReport,
   DrainStop,
   DrainTrigger,

@@ -172,6 +172,11 @@ export class RequestQueue {
     if (ids?.get(id) === entry.id) ids.delete(id);
   }
 
+  /** Writes an entry back under its own key, so in its place in the queue (an edited body). */
+  async replace(entry: QueueEntry): Promise<void> {
+    await this.#db.run(STORE, 'readwrite', (store) => store.put(entry), 'strict');
+  }
+
   /** Every entry holding message `id` (more than one only in a store an older version wrote). O(n): for user actions. */
   async find(id: string): Promise<QueueEntry[]> {
     const entries = await this.all();

@@ -14,6 +14,11 @@ test('well-formed commands pass; malformed ones are named', () => {
   expect(ok({ type: 'retry', namespace: '' })).toMatch(/retry needs an id/);
   expect(ok({ type: 'discard', id: 'x'.repeat(201), namespace: '' })).toMatch(/discard needs an id/);
   expect(ok({ type: 'flush', trigger: 'sync' })).toMatch(/flush needs a trigger/);
+  expect(ok({ type: 'edit', id: 'm1', namespace: '', body: new ArrayBuffer(2), contentType: 'application/json' })).toBeUndefined();
+  expect(ok({ type: 'edit', id: 'm1', namespace: '', body: '{}', contentType: 'application/json' })).toMatch(/edit needs a body/);
+  expect(ok({ type: 'edit', id: 'm1', namespace: '', body: new ArrayBuffer(2) })).toMatch(/edit needs a contentType/);
+  expect(ok({ type: 'cancel', namespace: '' })).toMatch(/cancel needs an id/);
+  expect(ok({ type: 'cancel', id: 'm1', namespace: 'bob' })).toBeUndefined();
   expect(ok({ type: 'drop-tables' })).toMatch(/unknown command type "drop-tables"/);
   expect(ok(null)).toMatch(/command must be an object/);
   expect(envelopeProblem('list')).toMatch(/must be an object/);

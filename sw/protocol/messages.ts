@@ -92,6 +92,8 @@ export interface StatusUpdate {
    * before the retry (also those sent after it first), not at its first place.
    */
   requeued?: true;
+  /** Set on the update that follows an `edit`: the body changed (read it again with `list()`). */
+  edited?: true;
   updatedAtMs: number;
 }
 
@@ -133,10 +135,27 @@ export type Command =
   | { type: 'list'; namespace: string }
   | { type: 'retry'; id: string; namespace: string }
   | { type: 'discard'; id: string; namespace: string }
+  /** A new body for a message not yet delivered; `contentType` replaces the message's. */
+  | { type: 'edit'; id: string; namespace: string; body: ArrayBuffer; contentType: string }
+  | { type: 'cancel'; id: string; namespace: string }
   | { type: 'session'; namespace: string; credentials?: SessionCredentials }
   | { type: 'purge'; namespace: string }
   | { type: 'flush'; trigger: 'online' | 'probe' | 'manual' }
   | { type: 'claim' };
+
+/**
+ * What became of an edit or a cancel:
+ * - `done`: changed (or removed) before the server could have it; every tab is told.
+ * - `in-flight`: it is on the wire, or its last try got no answer (the server
+ *   may hold it): nothing was changed, the message goes on as it was.
+ * - `too-late`: it is not held any more (delivered, or discarded).
+ */
+export type ChangeOutcome = 'done' | 'in-flight' | 'too-late';
+
+export interface ChangeResult {
+  id: string;
+  outcome: ChangeOutcome;
+}
 
 /** Credentials a page hands the worker; held in the worker's memory only, never stored. */
 export interface SessionCredentials {
@@ -163,6 +182,8 @@ export interface CommandResults {
   list: PendingMessage[];
   retry: StatusUpdate;
   discard: { id: string };
+  edit: ChangeResult;
+  cancel: ChangeResult;
   session: { namespace: string };
   purge: { namespace: string; removed: number };
   flush: DrainReport;
@@ -265,15 +286,25 @@ export function envelopeProblem(data: unknown): string | undefined {
         ? undefined
         : 'session credentials must be { authorization?: string }';
     }
+    case 'edit':
+      if (!(command.body instanceof ArrayBuffer)) return 'edit needs a body (ArrayBuffer)';
+      if (typeof command.contentType !== 'string' || command.contentType.length > MAX_ID_LENGTH) return `edit needs a contentType of at most ${MAX_ID_LENGTH} characters`;
+      return targetProblem(command.type, command.id, namespace);
+    case 'cancel':
     case 'retry':
     case 'discard':
-      if (!isNamespace(namespace)) return `${command.type} needs a namespace string`;
-      return isId(command.id) ? undefined : `${command.type} needs an id of 1 to ${MAX_ID_LENGTH} characters`;
+      return targetProblem(command.type, command.id, namespace);
     case 'flush':
       return FLUSH_TRIGGERS.has(command.trigger) ? undefined : 'flush needs a trigger: online, probe or manual';
     default:
       return `unknown command type ${JSON.stringify(String((command as { type?: unknown }).type)).slice(0, 60)}`;
   }
+}
+
+/** A command about one message needs its id and the page's namespace. */
+function targetProblem(type: string, id: unknown, namespace: unknown): string | undefined {
+  if (!isNamespace(namespace)) return `${type} needs a namespace string`;
+  return isId(id) ? undefined : `${type} needs an id of 1 to ${MAX_ID_LENGTH} characters`;
 }
 
 /** True for data that claims to be ours (so it deserves an answer, even an error). */
