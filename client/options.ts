@@ -32,6 +32,29 @@ export interface OutboxClientOptions {
   /** Registration scope. @default the worker script's folder */
   scope?: string;
   /**
+   * How the browser evaluates `serviceWorker`: `'classic'` (a plain script,
+   * what the ready-made `sw.js` is) or `'module'` (an ES module: your own
+   * worker built as ESM, or vite-plugin-pwa's worker in dev mode). A classic
+   * script registered as a module still runs, but cannot `importScripts`, so
+   * the ready-made worker's `debug`, `encrypt` and `shell` keys need `'classic'`.
+   * @default 'classic'
+   */
+  type?: WorkerType;
+  /**
+   * A registration made elsewhere (workbox-window's `wb.register()`,
+   * vite-plugin-pwa's `onRegisteredSW`, or `navigator.serviceWorker.register`
+   * by hand), adopted instead of registering: `createOutbox` then registers
+   * nothing and waits for that registration's worker to control the page.
+   * The worker must be one with the outbox in it (the ready-made `sw.js`, or
+   * your own with `outbox/sw`). Not with `serviceWorker`, `scope` or `type`,
+   * which only say how to register.
+   *
+   * @example
+   * const registration = await navigator.serviceWorker.register('/sw.js?api=/api/chat');
+   * const outbox = await createOutbox({ registration });
+   */
+  registration?: ServiceWorkerRegistration;
+  /**
    * A URL that answers 2xx when the API is up (a GET, not intercepted). While
    * anything is queued it is probed, and a drain is asked for when it answers.
    * Without it, replay relies on `online`, the worker's own timer and Background Sync.
@@ -66,12 +89,13 @@ export interface OutboxClientOptions {
 }
 
 // `persist` is read once by createOutbox, not kept.
-export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health' | 'credentials' | 'persist'>> &
-  Pick<OutboxClientOptions, 'scope' | 'health' | 'credentials'>;
+export type ResolvedClientOptions = Required<Omit<OutboxClientOptions, 'scope' | 'health' | 'credentials' | 'persist' | 'registration'>> &
+  Pick<OutboxClientOptions, 'scope' | 'health' | 'credentials' | 'registration'>;
 
 export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
   namespace: '',
   serviceWorker: '/sw.js',
+  type: 'classic' as WorkerType,
   healthIntervalMs: 30_000,
   healthMinIntervalMs: 1_000,
   requestTimeoutMs: 10_000,
@@ -81,9 +105,18 @@ export const DEFAULT_CLIENT_OPTIONS = Object.freeze({
 
 export function normalizeClientOptions(options: OutboxClientOptions = {}): ResolvedClientOptions {
   const d = DEFAULT_CLIENT_OPTIONS;
+  if (options.registration !== undefined) {
+    // Said together, one of them would be silently ignored: the worker adopted would not be the one named.
+    const howToRegister = (['serviceWorker', 'scope', 'type'] as const).filter((key) => options[key] !== undefined);
+    if (howToRegister.length > 0) {
+      throw new TypeError(`outbox: option 'registration' is not to be given with '${howToRegister.join("', '")}' (they only say how to register)`);
+    }
+  }
   const resolved: ResolvedClientOptions = {
     namespace: options.namespace ?? d.namespace,
-    serviceWorker: options.serviceWorker ?? d.serviceWorker,
+    // With `registration`, the adopted worker's script, for error messages.
+    serviceWorker: options.serviceWorker ?? workerUrlOf(options.registration) ?? d.serviceWorker,
+    type: options.type ?? d.type,
     healthIntervalMs: positiveOption('healthIntervalMs', options.healthIntervalMs ?? d.healthIntervalMs),
     healthMinIntervalMs: positiveOption('healthMinIntervalMs', options.healthMinIntervalMs ?? d.healthMinIntervalMs),
     requestTimeoutMs: positiveOption('requestTimeoutMs', options.requestTimeoutMs ?? d.requestTimeoutMs),
@@ -92,8 +125,13 @@ export function normalizeClientOptions(options: OutboxClientOptions = {}): Resol
   if (options.scope !== undefined) resolved.scope = options.scope;
   if (options.health !== undefined) resolved.health = options.health;
   if (options.credentials !== undefined) resolved.credentials = options.credentials;
+  if (options.registration !== undefined) resolved.registration = options.registration;
   const namespaceWrong = namespaceProblem(resolved.namespace);
   if (namespaceWrong !== undefined) throw new InvalidNamespaceError(`outbox: option 'namespace': ${namespaceWrong}`);
   resolved.healthMinIntervalMs = Math.min(resolved.healthMinIntervalMs, resolved.healthIntervalMs);
   return resolved;
+}
+
+function workerUrlOf(registration: ServiceWorkerRegistration | undefined): string | undefined {
+  return (registration?.active ?? registration?.waiting ?? registration?.installing)?.scriptURL;
 }

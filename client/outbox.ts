@@ -427,12 +427,14 @@ export class Outbox {
 }
 
 /**
- * Registers the outbox worker (or uses the one registered) and resolves once
- * it controls the page.
+ * Registers the outbox worker (or uses the one registered, or adopts the
+ * `registration` it is given) and resolves once it controls the page.
  *
  * @example
  * import { createOutbox } from 'outbox/client';
  * const outbox = await createOutbox({ serviceWorker: '/sw.js?api=/api/chat', health: '/api/health' });
+ * // Your own worker built as an ES module:
+ * const own = await createOutbox({ serviceWorker: '/service-worker.js', type: 'module' });
  */
 export async function createOutbox(options: OutboxClientOptions = {}): Promise<Outbox> {
   const resolved = normalizeClientOptions(options);
@@ -440,10 +442,12 @@ export async function createOutbox(options: OutboxClientOptions = {}): Promise<O
   if (!globalThis.navigator?.serviceWorker) {
     throw new NoServiceWorkerError('No service worker: not a browser, or not https');
   }
-  const registration = await navigator.serviceWorker.register(
-    resolved.serviceWorker,
-    resolved.scope !== undefined ? { scope: resolved.scope } : undefined,
-  );
+  const registration =
+    resolved.registration ??
+    (await navigator.serviceWorker.register(resolved.serviceWorker, {
+      type: resolved.type,
+      ...(resolved.scope !== undefined ? { scope: resolved.scope } : {}),
+    }));
   await takeControl(registration, resolved);
   const hello = await request(registration, { type: 'hello' }, resolved.requestTimeoutMs);
   const outbox = new Outbox(registration, hello, resolved);

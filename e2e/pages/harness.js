@@ -12,6 +12,10 @@
 //   creds=fn         pass credentials as a function reading window.currentToken
 //                    (so a test can change the token and see the client fetch it again)
 //   cookie=<value>   document.cookie = `sid=<value>` before anything is sent (also from the hash)
+// Registration (e2e/adopted-registration.spec.ts, e2e/module-worker.spec.ts):
+//   type=module      createOutbox({ type: 'module' }) (an own worker built as ESM)
+//   register=page    the page registers `sw` itself (navigator.serviceWorker.register,
+//                    with `type` and `scope`) and passes createOutbox({ registration })
 // It sets window.outbox, records every subscribe event in window.events and
 // then sets window.outboxReady = true (or window.outboxError on failure).
 // window.pageErrors collects the page's errors and the worker's (sw-errors.js).
@@ -217,6 +221,16 @@ try {
   if (params.get('healthMs')) options.healthIntervalMs = Number(params.get('healthMs'));
   if (params.has('ns')) options.namespace = params.get('ns');
   if (params.has('scope')) options.scope = params.get('scope');
+  if (params.has('type')) options.type = params.get('type');
+  if (params.get('register') === 'page') {
+    // As workbox-window or vite-plugin-pwa would: the registration is made elsewhere, then adopted.
+    const registerOptions = { ...(options.type ? { type: options.type } : {}), ...(options.scope ? { scope: options.scope } : {}) };
+    options.registration = await navigator.serviceWorker.register(options.serviceWorker, registerOptions);
+    window.registeredByPage = options.registration;
+    delete options.serviceWorker;
+    delete options.type;
+    delete options.scope;
+  }
   if (params.get('creds') === 'fn') {
     options.credentials = () => {
       window.credentialCalls += 1;
