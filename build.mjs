@@ -88,12 +88,14 @@ await Promise.all([
     outdir: 'dist/sw',
     format: 'esm',
   }),
+  // outbox/vite, the Vite plugin: runs in Node, finds dist/sw.js beside itself. Unminified (read in stack traces).
+  build({ ...common, define: {}, entryPoints: ['vite/index.ts'], outfile: 'dist/vite.js', format: 'esm', platform: 'node', external: ['vite'] }),
   // What the worker library shares with the client (shared/): imported by dist/sw/ as ../shared/.
   build({ ...common, bundle: false, define: {}, entryPoints: libraryModules('shared'), outbase: 'shared', outdir: 'dist/shared', format: 'esm' }),
 ]);
 
 const tsc = fileURLToPath(new URL('node_modules/typescript/bin/tsc', import.meta.url));
-for (const project of ['tsconfig.json', 'sw/tsconfig.json']) {
+for (const project of ['tsconfig.json', 'sw/tsconfig.json', 'vite/tsconfig.json']) {
   execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
 }
 
