@@ -84,6 +84,15 @@ test('vite dev: outbox/vite serves the worker and its companions; an outage is d
       expect(served.type, name).toBe('text/javascript; charset=utf-8');
       expect(served.text === readFileSync(path.join(dist, name), 'utf8'), `${name} is the package's`).toBe(true);
     }
+    // The companions load at run time too: with `shell=` the worker importScripts sw-shell.js (a 404 there fails its evaluation).
+    const shellWorker = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.register('/sw.js?api=/api/chat&shell=/', { scope: '/shell-check/' });
+      const worker = registration.installing ?? registration.waiting ?? registration.active;
+      const settled = (state: string) => state === 'activated' || state === 'redundant';
+      if (worker && !settled(worker.state)) await new Promise((resolve) => worker.addEventListener('statechange', () => settled(worker.state) && resolve(null)));
+      return worker?.state;
+    });
+    expect(shellWorker, 'the worker with sw-shell.js loaded').toBe('activated');
     await sendThroughOutage(page, server, waitForStored, 'vite dev');
   } finally {
     await vite.close();
@@ -129,6 +138,30 @@ test('a copy of the worker left in publicDir (the manual setup) is refused, nami
       (error: Error) => `${error.name}: ${error.message}`,
     );
     expect(refused).toBe(`OutboxViteError: outbox/vite: ${path.join(publicDir, 'sw.js')} is a copy of the worker's /sw.js: delete it, outbox/vite serves the package's`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('under a base and a path of its own (/app/outbox/sw.js), the companions are served and emitted beside the worker', async ({ server }) => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'outbox-vite-base-'));
+  const config: InlineConfig = { ...appConfig(server, tmp), base: '/app/', plugins: [outboxWorker({ path: '/app/outbox/sw.js' })] };
+  const vite = await createServer(config);
+  try {
+    await vite.listen();
+    const url = vite.resolvedUrls!.local[0]!.replace(/\/app\/$/, '');
+    for (const name of ['sw.js', ...companions]) {
+      const response = await fetch(`${url}/app/outbox/${name}`);
+      expect(`${name} ${response.status} ${response.headers.get('content-type')}`).toBe(`${name} 200 text/javascript; charset=utf-8`);
+      expect((await response.text()) === readFileSync(path.join(dist, name), 'utf8'), `${name} is the package's`).toBe(true);
+    }
+    expect((await fetch(`${url}/app/sw.js`)).headers.get('content-type'), 'nothing served at the default path').not.toMatch(/javascript/);
+  } finally {
+    await vite.close();
+  }
+  try {
+    await build(config);
+    expect(readdirSync(path.join(tmp, 'out', 'outbox')).sort()).toEqual(['sw.js', ...companions].sort());
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
