@@ -27,7 +27,7 @@ function appConfig(api: DemoServer, tmp: string): InlineConfig {
     cacheDir: path.join(tmp, 'cache'),
     logLevel: 'silent',
     // `outbox/client` as a site gets it from the package: the built file.
-    resolve: { alias: { 'outbox/client': path.join(dist, 'client.js') } },
+    resolve: { alias: { 'outbox/client': path.join(dist, 'client.js'), 'outbox/sw': path.join(dist, 'sw/index.js') } },
     plugins: [outboxWorker()],
     server: { host: '127.0.0.1', port: 0, proxy: { '/api': api.url }, watch: null },
     preview: { host: '127.0.0.1', port: 0, proxy: { '/api': api.url } },
@@ -94,6 +94,23 @@ test('vite dev: outbox/vite serves the worker and its companions; an outage is d
     });
     expect(shellWorker, 'the worker with sw-shell.js loaded').toBe('activated');
     await sendThroughOutage(page, server, waitForStored, 'vite dev');
+  } finally {
+    await vite.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('vite dev, an own worker as an ES module (outbox/sw, Workbox through Vite) with type \'module\': an outage is delivered once, in order', async ({ page, server, waitForStored }) => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'outbox-vite-own-'));
+  const vite = await createServer(appConfig(server, tmp));
+  try {
+    await vite.listen();
+    const url = vite.resolvedUrls!.local[0]!.replace(/\/$/, '');
+    await page.context().grantPermissions(['background-sync'], { origin: url });
+    await page.goto(`${url}/?own=module`);
+    await waitForHarness(page);
+    expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${url}/own-sw.js`);
+    await sendThroughOutage(page, server, waitForStored, 'vite dev, own module worker');
   } finally {
     await vite.close();
     rmSync(tmp, { recursive: true, force: true });

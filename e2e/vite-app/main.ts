@@ -1,6 +1,7 @@
 // A small Vite app (e2e/vite-dev-and-build.spec.ts runs it in `vite` dev and
 // after `vite build`): the worker is the package's, served and emitted by
-// outbox/vite at /sw.js; the API is proxied by Vite to the test's server.
+// outbox/vite at /sw.js (or, with `?own=module`, own-sw.js as Vite's dev
+// server serves it); the API is proxied by Vite to the test's server.
 // For the spec it sets window.outbox, window.events (every status event) and
 // window.outboxReady (or window.outboxError), as e2e/pages/harness.js does.
 import { createOutbox, type OutboxEvent } from 'outbox/client';
@@ -23,7 +24,13 @@ function show(id: string, status: string, text?: string): void {
 }
 
 try {
-  const outbox = await createOutbox({ serviceWorker: '/sw.js?api=/api/chat', health: '/api/health' });
+  // `?own=module`: the own worker of own-sw.js, served by Vite's dev server as an ES module.
+  const own = new URLSearchParams(location.search).get('own') === 'module';
+  const outbox = await createOutbox(
+    own
+      ? { serviceWorker: '/own-sw.js', type: 'module', health: '/api/health' }
+      : { serviceWorker: '/sw.js?api=/api/chat', health: '/api/health' },
+  );
   outbox.subscribe((event) => {
     events.push({ ...event, atMs: Date.now() });
     show(event.id, event.status);
