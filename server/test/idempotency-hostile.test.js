@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { idempotency } from '../src/index.js';
 import { fileResources } from './support/redis-server.js';
+import { postgresResource } from './support/postgres-server.js';
 import { listenLocal, storeMakers } from './support/stores.js';
 import { request, postJson, sleep, waitFor } from './support/http.js';
 
@@ -37,7 +38,8 @@ async function startApp(store, options = {}, handler) {
   return { ...(await listenLocal(server)), runs, control };
 }
 
-const stores = storeMakers(tmp, redis);
+const postgres = postgresResource();
+const stores = storeMakers(tmp, redis, postgres);
 
 for (const [name, makeStore] of Object.entries(stores)) {
   describe(`middleware on ${name}, facing hostile or impatient clients`, () => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { idempotency, parseIdempotencyKey } from '../src/index.js';
 import { fileResources } from './support/redis-server.js';
+import { postgresResource } from './support/postgres-server.js';
 import { listenLocal, storeMakers } from './support/stores.js';
 import { request, postJson, sleep, waitFor } from './support/http.js';
 import { startNode } from './support/processes.js';
@@ -47,7 +48,8 @@ async function startApp(store, options = {}) {
   return { ...(await listenLocal(server)), runs, control };
 }
 
-const stores = storeMakers(tmp, redis);
+const postgres = postgresResource();
+const stores = storeMakers(tmp, redis, postgres);
 
 for (const [name, makeStore] of Object.entries(stores)) {
   describe(`idempotency middleware on ${name}`, () => {

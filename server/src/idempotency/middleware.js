@@ -35,6 +35,7 @@ import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 
 /** @typedef {import('../stores/contract.js').IdempotencyStore} IdempotencyStore */
 /** @typedef {import('../stores/contract.js').StoredResponse} StoredResponse */
+/** @typedef {import('../stores/contract.js').IdempotencyTransaction} IdempotencyTransaction */
 
 /** @type {Readonly<Required<Omit<IdempotencyOptions, 'store' | 'onError' | 'scope'>>>} */
 export const IDEMPOTENCY_DEFAULTS = {
@@ -71,9 +72,24 @@ export const isTransientStatus = (status) => status >= 500 || status === 408 || 
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'set-cookie', 'idempotent-replayed']);
 
 /**
- * The request as the handler after the guard sees it: `idempotencyKey` set, and `rawBody` when the guard read the body.
- * @typedef {import('node:http').IncomingMessage & { idempotencyKey?: string, rawBody?: Buffer, body?: unknown }} GuardedRequest
+ * What the guard hands the handler of a keyed request.
+ * @typedef {object} IdempotencyContext
+ * @property {string} key the request's Idempotency-Key
+ * @property {() => Promise<any>} transaction the store's transaction to write the handler's data in
+ *   (a `pg` client inside BEGIN for postgresStore), committed together with the key's answer when the
+ *   handler ends its response, rolled back with it otherwise. Rejects with
+ *   `TransactionsUnsupportedError` on a store without transactions. Called again, the same one.
  */
+/**
+ * The request as the handler after the guard sees it: `idempotencyKey` and `idempotency` set, and `rawBody` when the guard read the body.
+ * @typedef {import('node:http').IncomingMessage & { idempotencyKey?: string, idempotency?: IdempotencyContext, rawBody?: Buffer, body?: unknown }} GuardedRequest
+ */
+
+/** `req.idempotency.transaction()` on a store that keeps its keys apart from the application's data. */
+export class TransactionsUnsupportedError extends Error {
+  /** @override */
+  name = /** @type {const} */ ('TransactionsUnsupportedError');
+}
 /** @typedef {'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped'} GuardOutcome */
 /**
  * The middleware: never rejects (a failure is answered 500), resolves to what it did.
@@ -177,7 +193,20 @@ export function idempotency(options = {}) {
     }
 
     req.idempotencyKey = key;
-    guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs: opts.leaseMs, handlerTimeoutMs: opts.handlerTimeoutMs, onError: (error) => opts.onError(asError(error), req) });
+    const keyStore = store;
+    /** @type {{ current?: Promise<IdempotencyTransaction> }} */
+    const transaction = {};
+    req.idempotency = {
+      key,
+      transaction() {
+        if (typeof keyStore.transaction !== 'function') {
+          return Promise.reject(new TransactionsUnsupportedError('idempotency: this store keeps keys apart from your data and has no transactions; postgresStore has'));
+        }
+        transaction.current ??= keyStore.transaction(storeKey, owner, fingerprint);
+        return transaction.current.then((t) => t.handle);
+      },
+    };
+    guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs: opts.leaseMs, handlerTimeoutMs: opts.handlerTimeoutMs, transaction, onError: (error) => opts.onError(asError(error), req) });
     next();
     return 'ran';
   }
@@ -240,9 +269,9 @@ function canonicalJson(value) {
 /**
  * Records what the handler answers, renews the claim meanwhile, and stores (or releases) it at `res.end()`.
  * @param {import('node:http').ServerResponse} res
- * @param {{ store: IdempotencyStore, storeKey: string, fingerprint: string, owner: string, ttlMs: number, leaseMs: number, handlerTimeoutMs: number, onError: (error: unknown) => void }} claim
+ * @param {{ store: IdempotencyStore, storeKey: string, fingerprint: string, owner: string, ttlMs: number, leaseMs: number, handlerTimeoutMs: number, transaction: { current?: Promise<IdempotencyTransaction> }, onError: (error: unknown) => void }} claim
  */
-function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs, handlerTimeoutMs, onError }) {
+function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseMs, handlerTimeoutMs, transaction, onError }) {
   /** @type {Buffer[]} */
   const chunks = [];
   /** @type {[string, unknown][]} */
@@ -259,6 +288,10 @@ function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseM
     }, onError);
   }, Math.max(10, Math.floor(leaseMs / 3)));
   renewal.unref();
+  // A handler that never ended its response (it crashed, the socket closed) must not hold a connection in a transaction.
+  res.once('close', () => {
+    if (!done) transaction.current?.then((t) => t.abort()).catch(onError);
+  });
 
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
@@ -296,12 +329,40 @@ function guardResponse(res, { store, storeKey, fingerprint, owner, ttlMs, leaseM
       headers: [...headers].flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => /** @type {[string, string]} */ ([name, v])) : [/** @type {[string, string]} */ ([name, value])])),
       bodyBase64: Buffer.concat(chunks).toString('base64'),
     };
-    const settle = isTransientStatus(response.status) ? store.release(storeKey, owner) : store.complete(storeKey, owner, response, ttlMs, fingerprint);
-    // The answer leaves only once its copy is stored: a retry arriving the
-    // instant after must find it.
-    Promise.resolve(settle).catch(onError).finally(() => originalEnd.call(res, chunk, encoding, callback));
+    const send = () => originalEnd.call(res, chunk, encoding, callback);
+    const pending = transaction.current;
+    if (isTransientStatus(response.status)) {
+      // "Try again later": nothing of this run is kept, the handler's writes included.
+      Promise.all([pending?.then((t) => t.abort()), store.release(storeKey, owner)]).catch(onError).finally(send);
+    } else if (pending) {
+      // The handler's writes and the key's answer commit together, or neither does.
+      pending.then((t) => t.complete(response, ttlMs)).then(
+        (stored) => (stored ? send() : refuseRolledBack(res, storeKey)),
+        (error) => {
+          // Committed or not, we cannot tell: a dropped connection makes the client retry with the key.
+          onError(error);
+          res.destroy();
+        },
+      );
+    } else {
+      // The answer leaves only once its copy is stored: a retry arriving the
+      // instant after must find it.
+      Promise.resolve(store.complete(storeKey, owner, response, ttlMs, fingerprint)).catch(onError).finally(send);
+    }
     return res;
   };
+}
+
+/**
+ * Another request took the key while this handler ran (its lease lapsed): its
+ * writes were rolled back, so its answer must not be sent. The client retries
+ * with the same key and gets the other run's answer.
+ * @param {import('node:http').ServerResponse} res
+ * @param {string} storeKey
+ */
+function refuseRolledBack(res, storeKey) {
+  if (res.headersSent) return void res.destroy();
+  sendProblem(res, 409, 'idempotency/key-taken', 'This request was rolled back', `Another request with the same Idempotency-Key took over while this one ran (${storeKey.split('.').slice(1).join('.')}); retry with the same key to get its answer.`, { 'Retry-After': '1' });
 }
 
 /**

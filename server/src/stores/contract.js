@@ -16,6 +16,9 @@
 // it back and complete stores the answer (also when the record expired and
 // is gone). A handler that finished is never made to run twice by a timer.
 //   release(key, owner) → void   forget the claim, so the next request runs the handler
+//   transaction?(key, owner, fingerprint) → Transaction   optional (Postgres): a transaction in the
+//     store's own database that the handler writes in; `complete` stores the answer in it and commits
+//     both, or rolls both back when another claim took the key; `abort` rolls back.
 //   clear() → void               forget every key (tests, demo reset)
 //   close() → void
 //
@@ -24,11 +27,19 @@
 /** @typedef {{ status: number, statusMessage?: string, headers: [string, string][], bodyBase64: string }} StoredResponse */
 /** @typedef {{ outcome: 'claimed' } | { outcome: 'running', fingerprint: string } | { outcome: 'done', fingerprint: string, response: StoredResponse }} ClaimResult */
 /**
+ * A transaction a handler writes its data in, committed together with the key's answer.
+ * @typedef {object} IdempotencyTransaction
+ * @property {unknown} handle what the handler writes with (a `pg` client inside BEGIN for postgresStore)
+ * @property {(response: StoredResponse, ttlMs: number) => Promise<boolean>} complete stores the answer and commits; false: another claim took the key, everything was rolled back
+ * @property {() => Promise<void>} abort rolls back (the handler failed, or answered "try again later")
+ */
+/**
  * @typedef {object} IdempotencyStore
  * @property {(key: string, fingerprint: string, options: { leaseMs: number, owner: string }) => Promise<ClaimResult>} claim
  * @property {(key: string, owner: string, leaseMs: number, fingerprint: string) => Promise<boolean>} renew
  * @property {(key: string, owner: string, response: StoredResponse, ttlMs: number, fingerprint: string) => Promise<boolean>} complete
  * @property {(key: string, owner: string) => Promise<void>} release
+ * @property {(key: string, owner: string, fingerprint: string) => Promise<IdempotencyTransaction>} [transaction]
  * @property {() => Promise<void>} clear
  * @property {() => Promise<void>} close
  */
