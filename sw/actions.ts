@@ -9,7 +9,7 @@ import type { LedgerRecord } from './ledger.js';
 import type { Parts } from './parts.js';
 import type { PendingMessage, StatusUpdate } from './protocol/messages.js';
 import { UnknownMessageError } from './protocol/errors.js';
-import { createdAtOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
+import { createdAtOf, laneOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
 import { isExpired, wallNowMs } from './timing.js';
 
 /** Bodies larger than this are not decoded for `list()`; the page shows a placeholder. */
@@ -31,7 +31,6 @@ const LIST_BODY_TEXT_BUDGET_BYTES = 2 * 1024 * 1024;
  */
 export async function list(deps: Parts, namespace: string): Promise<PendingMessage[]> {
   const { queue, ledger, loop, options } = deps;
-  const sendingId = deps.drain.sendingId;
   const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
   const nowMs = wallNowMs();
   const messages = new Map<string, [number, PendingMessage]>();
@@ -40,23 +39,26 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
     const id = messageIdOf(entry);
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
     const note = notes.get(id);
-    const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata), budget);
+    const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
+    const blockedBy = deps.drain.blockedBy(laneOf(entry));
     if (entry.unreadable !== undefined) {
       // The drain sets it aside as such; the list tells the truth already.
       message.status = 'failed';
       message.reason = 'corrupt';
-    } else if (id === sendingId) {
+    } else if (deps.drain.isSending(id)) {
       message.status = 'sending';
     } else if (note?.status !== 'failed' && isExpired(message.createdAtMs, nowMs, options.retentionMinutes)) {
       // The drain's sweep will record it; the list tells the truth already.
       message.status = 'failed';
       message.reason = 'expired';
+    } else if (blockedBy && message.status === 'queued') {
+      message.blockedBy = blockedBy;
     }
     messages.set(id, [entry.id, message]);
   }
   for (const note of notes.values()) {
     if (note.status === 'failed' && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
-      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata), budget)]);
+      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata), budget, laneOf(note))]);
     }
   }
   return [...messages.values()].sort(([a, first], [b, second]) => a - b || first.createdAtMs - second.createdAtMs).map(([, message]) => message);
@@ -69,6 +71,7 @@ function describe(
   createdAtMs: number,
   readable: QueueEntry['requestData'] | undefined,
   budget: { bytes: number },
+  lane: string,
 ): PendingMessage {
   const message: PendingMessage = {
     id,
@@ -79,6 +82,7 @@ function describe(
     createdAtMs,
     updatedAtMs: note?.updatedAtMs ?? createdAtMs,
   };
+  if (lane) message.lane = lane;
   if (note?.reason !== undefined) message.reason = note.reason;
   if (note?.detail !== undefined) message.detail = note.detail;
   const bodyText = textOf(readable, budget);

@@ -17,12 +17,13 @@
 import { failedAnswer, queuedAnswer } from './answers.js';
 import type { Announcer } from './announcer.js';
 import { outcomeOf, type Outcome } from './classify.js';
-import type { LoopReport, PassControl } from './drain.js';
+import type { LoopReport, LoopStop, PassControl } from './drain.js';
+import { sideBySide } from './lanes.js';
 import { open } from './keys.js';
 import type { LedgerRecord } from './ledger.js';
 import type { Parts } from './parts.js';
 import { IDEMPOTENCY_KEY_HEADER, type Reason } from './protocol/messages.js';
-import { createdAtOf, entryProblem, messageIdOf, namespaceOf, toRequest, type QueueEntry } from './request-queue.js';
+import { createdAtOf, entryProblem, laneOf, messageIdOf, namespaceOf, toRequest, type QueueEntry } from './request-queue.js';
 import { isExpired, monotonicMs, wallNowMs } from './timing.js';
 
 /** Entries read per IndexedDB round trip; the drain never holds more than this in memory. */
@@ -70,85 +71,112 @@ export class DrainLoop {
   }
 
   readonly pass = async (control: PassControl): Promise<LoopReport> => {
-    const { ledger, sessions, queue, trace } = this.#deps;
+    const { ledger, sessions, queue, options } = this.#deps;
     const [notes] = await Promise.all([ledger.all(), sessions.prune()]);
     const pass = this.newPass(control, notes);
-    const { report, waiting } = pass;
+    const { report } = pass;
     /** The last entry looked at: entries left behind (waiting) are not read again. */
     let afterId: number | undefined;
-    outer: for (;;) {
+    for (;;) {
       const batch = await queue.head(BATCH_SIZE, afterId);
       if (batch.length === 0) break;
+      afterId = batch.at(-1)!.id;
+      // Each lane's entries in queue order; lanes side by side, at most `lanesAtOnce` at a time.
+      const lanes = new Map<string, QueueEntry[]>();
       for (const entry of batch) {
-        afterId = entry.id;
         if (entry.queueName !== queue.name) continue;
-        const id = messageIdOf(entry);
-        const namespace = namespaceOf(entry);
-        const problem = entryProblem(entry);
-        if (problem !== undefined) {
-          await this.fail(pass, entry, id, 'corrupt', problem);
-          continue;
-        }
-        const note = notes.get(id);
-        if (note?.status === 'failed' || pass.handled.has(id)) {
-          // A stop between "ledger says failed" and "remove the entry", or a
-          // second entry of an id this pass already sent: finish it, never send.
-          await queue.remove(entry);
-          continue;
-        }
-        if (isExpired(createdAtOf(entry), wallNowMs(), this.#deps.options.retentionMinutes)) {
-          await this.#expire(pass, entry, id);
-          continue;
-        }
-        if (waiting.has(namespace) || !sessions.isPresent(namespace) || sessions.isPaused(namespace)) {
-          // Replayed only as its owner: its user's page is not open (or owes
-          // us credentials). Later messages of that namespace wait too, so
-          // FIFO holds within it; other namespaces go on.
-          if (OUTBOX_FULL && !waiting.has(namespace)) trace(id, `queued because no page of namespace '${namespace}' is open or it owes credentials`);
-          waiting.add(namespace);
-          if (control.waiterId() === id) control.answer(id);
-          continue;
-        }
-        const stop = control.stop();
-        if (stop) {
-          if (OUTBOX_FULL && stop !== 'yield') trace(id, `queued because the drain stopped: ${stop}`);
-          report.stoppedBy = stop;
-          break outer;
-        }
-        let prepared: Request | undefined | Outcome;
-        try {
-          prepared = await this.#prepare(entry, id, namespace);
-        } catch (error) {
-          // A record that passes `entryProblem` may still not make a Request
-          // (a GET with a body, an invalid header name or mode, another
-          // scheme). Sending it would fail the same way on every drain, as a
-          // transient `network` error that keeps the queue stuck behind it.
-          await this.fail(pass, entry, id, 'corrupt', `cannot make a request of it (${error})`);
-          continue;
-        }
-        if (prepared === undefined) {
-          await this.#awaitCredentials(pass, entry, id, namespace, note?.attempts ?? 0);
-          control.answer(id, queuedAnswer(id, 'auth'));
-          waiting.add(namespace);
-          continue;
-        }
-        const waiterId = control.waiterId();
-        if (waiterId !== undefined && waiterId !== id) control.answer(undefined); // older messages first: it is queued
-        const outcome = prepared instanceof Request ? await this.attempt(control, prepared, id, namespace, note) : prepared;
-        if (await this.settle(pass, entry, id, namespace, note, outcome)) {
-          report.stoppedBy = 'transient';
-          break outer;
-        }
+        const lane = laneOf(entry);
+        lanes.set(lane, [...(lanes.get(lane) ?? []), entry]);
       }
+      await sideBySide([...lanes], options.lanesAtOnce, ([lane, entries]) => this.#lane(pass, lane, entries));
       // Once per batch, not per message: the sends did not wait for them, and
       // the pass holds at most a batch of them (a 10,000-message drain would
       // otherwise keep 10,000 promises until it ends).
       await Promise.all(pass.writes.splice(0));
+      if (report.stoppedBy === 'yield' || report.stoppedBy === 'offline') break;
+      // One lane (no `lane` option) that waits: nothing behind its head may go, so the pass stops reading there.
+      if (!options.lane && [...lanes.keys()].every((lane) => control.stopped.has(lane))) break;
     }
     // Stopped before the end (an outage, offline, a backoff): what lies behind was not looked at.
     if (report.stoppedBy !== 'empty' && report.stoppedBy !== 'yield') await this.#sweepBehind(pass, afterId);
     return this.endPass(pass);
   };
+
+  /** One lane's entries of a batch, in order: a lane that stops keeps the rest of its entries waiting, behind its head. */
+  async #lane(pass: PassState, lane: string, entries: QueueEntry[]): Promise<void> {
+    const { sessions, queue, trace } = this.#deps;
+    const { control, report, notes, waiting } = pass;
+    for (const entry of entries) {
+      if (report.stoppedBy === 'yield' || report.stoppedBy === 'offline') return;
+      const id = messageIdOf(entry);
+      const namespace = namespaceOf(entry);
+      const problem = entryProblem(entry);
+      if (problem !== undefined) {
+        await this.fail(pass, entry, id, 'corrupt', problem);
+        continue;
+      }
+      const note = notes.get(id);
+      if (note?.status === 'failed' || pass.handled.has(id)) {
+        // A stop between "ledger says failed" and "remove the entry", or a
+        // second entry of an id this pass already sent: finish it, never send.
+        await queue.remove(entry);
+        continue;
+      }
+      if (isExpired(createdAtOf(entry), wallNowMs(), this.#deps.options.retentionMinutes)) {
+        await this.#expire(pass, entry, id);
+        continue;
+      }
+      // Its lane's head failed or waits in this pass: order within the lane is kept.
+      if (control.stopped.has(lane)) continue;
+      if (waiting.has(namespace) || !sessions.isPresent(namespace) || sessions.isPaused(namespace)) {
+        // Replayed only as its owner: its user's page is not open (or owes
+        // us credentials). Later messages of that namespace wait too, so
+        // FIFO holds within it; other namespaces go on.
+        if (OUTBOX_FULL && !waiting.has(namespace)) trace(id, `queued because no page of namespace '${namespace}' is open or it owes credentials`);
+        waiting.add(namespace);
+        if (control.waiter()?.id === id) control.answer(id);
+        continue;
+      }
+      const stop = control.stop(lane);
+      if (stop) {
+        if (OUTBOX_FULL && stop !== 'yield') trace(id, `queued because the drain stopped: ${stop}`);
+        this.stopLane(pass, lane, stop);
+        continue;
+      }
+      let prepared: Request | undefined | Outcome;
+      try {
+        prepared = await this.#prepare(entry, id, namespace);
+      } catch (error) {
+        // A record that passes `entryProblem` may still not make a Request
+        // (a GET with a body, an invalid header name or mode, another
+        // scheme). Sending it would fail the same way on every drain, as a
+        // transient `network` error that keeps the queue stuck behind it.
+        await this.fail(pass, entry, id, 'corrupt', `cannot make a request of it (${error})`);
+        continue;
+      }
+      if (prepared === undefined) {
+        await this.#awaitCredentials(pass, entry, id, namespace, note?.attempts ?? 0);
+        control.answer(id, queuedAnswer(id, 'auth'));
+        waiting.add(namespace);
+        continue;
+      }
+      const waiter = control.waiter();
+      // Older messages of its lane first: it is queued.
+      if (waiter && waiter.id !== id && waiter.lane === lane) control.answer(undefined);
+      const outcome = prepared instanceof Request ? await this.attempt(control, prepared, id, namespace, note, lane) : prepared;
+      if (await this.settle(pass, entry, id, namespace, note, outcome)) this.stopLane(pass, lane, 'transient');
+    }
+  }
+
+  /**
+   * A lane waits for the rest of this pass. The pass's report says the most
+   * pressing of its stops: yield and offline end it for every lane; a lane's
+   * transient failure outranks another lane's backoff.
+   */
+  stopLane({ report, control }: PassState, lane: string, stop: LoopStop): void {
+    control.stopped.add(lane);
+    if (stop === 'yield' || stop === 'offline' || report.stoppedBy === 'empty' || (stop === 'transient' && report.stoppedBy === 'backoff')) report.stoppedBy = stop;
+  }
 
   /**
    * Records what an answer means for one message. Returns `true` when the
@@ -158,6 +186,7 @@ export class DrainLoop {
     const { queue, ledger, sessions, secrets, announce, trace, options } = this.#deps;
     const { control, report, notes, waiting } = pass;
     const attempts = (note?.attempts ?? 0) + 1;
+    const lane = laneOf(entry);
     if (outcome.verdict !== 'transient') pass.answered = true;
     if (outcome.verdict === 'auth') {
       // Not this message's fault: the credentials (or the cookie session) are
@@ -174,7 +203,7 @@ export class DrainLoop {
     if (outcome.verdict === 'delivered') {
       // The page may have its answer now; the bookkeeping below is ours.
       control.answer(id, outcome.response);
-      control.succeeded();
+      control.succeeded(lane);
       // Not awaited before the next send: the server has the message, and a
       // stop before these commit only means a replay with the same key.
       pass.writes.push(queue.remove(entry));
@@ -183,12 +212,12 @@ export class DrainLoop {
       pass.handled.add(id);
       secrets.drop(id);
       OUTBOX_FULL && trace(id, 'delivered');
-      announce.status({ id, namespace, status: 'delivered', attempts });
+      announce.status({ id, namespace, lane: lane || undefined, status: 'delivered', attempts });
       report.delivered += 1;
       return false;
     }
     if (outcome.verdict === 'rejected') {
-      control.succeeded(); // the server answered: it is up, so no backoff for the next one
+      control.succeeded(lane); // the server answered: it is up, so no backoff for the next one
       // Recorded before the page hears of it, so its next list() shows the failure.
       await this.fail(pass, entry, id, outcome.reason, outcome.detail, attempts);
       // A redirect's final answer is some other page's: the page would read its 200 as delivery.
@@ -215,10 +244,10 @@ export class DrainLoop {
     }
     await ledger.put(record);
     notes.set(id, record);
-    control.failed(outcome.retryAfterMs);
-    const retryAtMs = control.retryAtMs();
+    control.failed(lane, outcome.reason, outcome.retryAfterMs);
+    const retryAtMs = control.retryAtMs(lane);
     OUTBOX_FULL && trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
-    announce.status({ id, namespace, status: 'queued', attempts, reason: outcome.reason, detail: outcome.detail });
+    announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts, reason: outcome.reason, detail: outcome.detail });
     control.answer(id, queuedAnswer(id, outcome.reason));
     return true;
   }
@@ -245,12 +274,12 @@ export class DrainLoop {
   }
 
   /** The request on the wire; its answer classified. Never throws. */
-  async attempt(control: PassControl, request: Request, id: string, namespace: string, note: LedgerRecord | undefined): Promise<Outcome> {
+  async attempt(control: PassControl, request: Request, id: string, namespace: string, note: LedgerRecord | undefined, lane: string): Promise<Outcome> {
     const { announce, options, trace } = this.#deps;
-    control.sending(id);
+    control.sending(lane, id);
     const attempts = (note?.attempts ?? 0) + 1;
     OUTBOX_FULL && trace(id, `sent (attempt ${attempts})`);
-    announce.status({ id, namespace, status: 'sending', attempts, reason: note?.reason });
+    announce.status({ id, namespace, lane: lane || undefined, status: 'sending', attempts, reason: note?.reason });
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     try {
@@ -261,7 +290,7 @@ export class DrainLoop {
       return { verdict: 'transient', reason: controller.signal.aborted ? 'timeout' : 'network' };
     } finally {
       clearTimeout(timer);
-      control.sending(undefined);
+      control.sending(lane, undefined);
     }
   }
 
@@ -297,7 +326,7 @@ export class DrainLoop {
     pass.report.failed += 1;
     secrets.drop(id);
     OUTBOX_FULL && trace(id, `set aside: ${reason}${detail !== undefined ? ` (${detail})` : ''}`);
-    announce.status({ id, namespace: record.namespace ?? '', status: 'failed', attempts: record.attempts, reason, detail });
+    announce.status({ id, namespace: record.namespace ?? '', lane: laneOf(entry) || undefined, status: 'failed', attempts: record.attempts, reason, detail });
   }
 
   #expire(pass: PassState, entry: QueueEntry, id: string): Promise<void> {
@@ -381,7 +410,7 @@ export class DrainLoop {
     this.#lastSweepAtMs = monotonicMs();
     for (;;) {
       // A user action waits for the lock: it goes first, the sweep comes again in a minute.
-      if (pass.control.stop() === 'yield') return;
+      if (pass.control.stop('') === 'yield') return;
       const batch = await queue.head(BATCH_SIZE, afterId);
       if (batch.length === 0) return;
       for (const entry of batch) {

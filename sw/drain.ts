@@ -9,16 +9,22 @@
  * | backing-off(until) | run(trigger): a trigger, or a new message    | waiting-for-lock (timer cleared)          |
  * | backing-off(until) | the timer fires at `until`                   | waiting-for-lock (trigger `timer`)        |
  * | waiting-for-lock   | the lock is ours (Web Lock + this worker's chain) | draining                             |
- * | draining           | an attempt starts / is answered              | draining(sending id) / draining           |
+ * | draining(sending)  | a lane's attempt starts / is answered        | draining(sending + lane:id / − lane)      |
  * | draining           | changed(): a message stored, a user resumed  | draining, one re-run pending              |
  * | draining           | a command waits for the lock (`yield`)       | waiting-for-lock, same run                |
- * | draining           | pass ends empty or waiting, re-run pending   | waiting-for-lock, a new run (`submit`)    |
- * | draining           | pass ends transient or backoff               | backing-off(until the streak's next try)  |
+ * | draining           | pass ends (not offline), re-run pending      | waiting-for-lock, a new run (`submit`)    |
+ * | draining           | pass ends transient or backoff               | backing-off(until the soonest lane's next try) |
  * | draining           | pass ends otherwise, or IndexedDB threw      | idle                                      |
  *
  * `run` while waiting-for-lock or draining joins the run: one drain at a
  * time, whatever started it. A run may carry one waiter: the page whose new
  * message it will reach next, answered with the server's answer (or 202).
+ *
+ * Lanes (lanes.ts) are data of these states, not states of their own: a
+ * pass sends one message per lane at a time, side by side (`sending` maps a
+ * lane to the id on the wire), and each lane has its own failure streak, so
+ * one lane's backoff or `Retry-After` holds only that lane. With one lane
+ * (the default) this is the drain it always was.
  *
  * Deadlines are monotonic (timing.ts): a timer that fires finds its own
  * deadline passed, and re-arms when it fires a little early, so the queue
@@ -26,7 +32,7 @@
  */
 import { queuedAnswer } from './answers.js';
 import type { Exclusive } from './exclusive.js';
-import type { DrainReport, DrainStop, DrainTrigger } from './protocol/messages.js';
+import type { DrainReport, DrainStop, DrainTrigger, LaneBlock, Reason } from './protocol/messages.js';
 import { afterFailure, mayTry, monotonicMs, wallNowMs, type Streak } from './timing.js';
 
 /** `yield`: a user action is waiting for the queue; the drain steps aside and resumes after it. */
@@ -37,6 +43,7 @@ export type LoopReport = Omit<DrainReport, 'stoppedBy'> & { stoppedBy: LoopStop 
 export interface Waiter {
   id: string;
   namespace: string;
+  lane: string;
   /** Its store: a 202 is given only once it resolved (the message is on disk), a `storage` failure if it rejected. */
   stored: Promise<unknown>;
   resolve: (response: Response) => void;
@@ -48,27 +55,35 @@ interface Run {
   waiter: Waiter | undefined;
   /** A message was stored after this run's pass read the queue: at most one more pass. */
   rerun: boolean;
+  /** The lanes that wait in its current pass (PassControl.stopped). */
+  stopped: Set<string>;
 }
 
 type DrainState =
   | { kind: 'idle' }
   | { kind: 'backing-off'; untilMs: number; timer: ReturnType<typeof setTimeout> }
   | { kind: 'waiting-for-lock'; run: Run }
-  | { kind: 'draining'; run: Run; sendingId: string | undefined };
+  /** `sending`: lane → the id on the wire in it. */
+  | { kind: 'draining'; run: Run; sending: ReadonlyMap<string, string> };
+
+/** A lane's failure streak, and the failure that started its wait (for `blockedBy`). */
+type LaneStreak = Streak & { reason: Reason };
 
 /** What a pass may see and change of the drain it runs in. */
 export interface PassControl {
   readonly trigger: DrainTrigger;
-  /** Why not to send the next message now, or `undefined` to go ahead. */
-  stop(): LoopStop | undefined;
-  sending(id: string | undefined): void;
+  /** Lanes whose head failed or must wait in this pass: the rest of each waits behind it. The timer is armed for these. */
+  readonly stopped: Set<string>;
+  /** Why not to send the lane's next message now, or `undefined` to go ahead. */
+  stop(lane: string): LoopStop | undefined;
+  sending(lane: string, id: string | undefined): void;
   /** Answers the run's waiter: for message `id` only (`undefined`: whichever it is, with 202). */
   answer(id: string | undefined, response?: Response): void;
-  waiterId(): string | undefined;
-  failed(retryAfterMs: number | undefined): void;
-  succeeded(): void;
-  /** When the worker will try again by itself (epoch ms), after a failure. */
-  retryAtMs(): number | undefined;
+  waiter(): Waiter | undefined;
+  failed(lane: string, reason: Reason, retryAfterMs: number | undefined): void;
+  succeeded(lane: string): void;
+  /** When the worker will try the lane again by itself (epoch ms; no lane: the soonest), after a failure. */
+  retryAtMs(lane?: string): number | undefined;
 }
 
 export type Pass = (control: PassControl) => Promise<LoopReport>;
@@ -84,8 +99,8 @@ export interface DrainSettings {
 
 export class Drain {
   #state: DrainState = { kind: 'idle' };
-  /** The failure streak: data the transitions read, not a state of its own (timing.ts). */
-  #streak: Streak | undefined;
+  /** Each lane's failure streak: data the transitions read, not a state of its own (timing.ts). */
+  readonly #streaks = new Map<string, LaneStreak>();
   readonly #exclusive: Exclusive;
   readonly #loop: Pass;
   readonly #settings: DrainSettings;
@@ -98,9 +113,20 @@ export class Drain {
     this.#settings = settings;
   }
 
-  /** The id on the wire right now, if any (`list()` shows it as `sending`). */
-  get sendingId(): string | undefined {
-    return this.#state.kind === 'draining' ? this.#state.sendingId : undefined;
+  /** Whether `id` is on the wire right now (`list()` shows it as `sending`). */
+  isSending(id: string): boolean {
+    return this.#state.kind === 'draining' && [...this.#state.sending.values()].includes(id);
+  }
+
+  /** Why the lane waits, and until when (epoch ms), while it backs off after a failure. */
+  blockedBy(lane: string): LaneBlock | undefined {
+    const streak = this.#streaks.get(lane);
+    return streak && { reason: streak.reason, untilMs: wallMs(streak.nextAttemptAtMs) };
+  }
+
+  /** When the soonest lane that waits in the run's pass may try again (monotonic ms; Infinity: none waits). */
+  #soonestMs(run: Run): number {
+    return Math.min(...[...run.stopped].map((lane) => this.#streaks.get(lane)?.nextAttemptAtMs ?? Infinity));
   }
 
   /** Nothing runs, nothing waits for a timer. */
@@ -112,10 +138,10 @@ export class Drain {
     return this.#state.kind === 'waiting-for-lock' || this.#state.kind === 'draining' ? this.#state.run.done : undefined;
   }
 
-  /** Why a new message must not be tried now (offline, or backing off), or `undefined`. */
-  blocked(trigger: DrainTrigger): DrainStop | undefined {
+  /** Why a lane's message must not be tried now (offline, or the lane backing off), or `undefined`. */
+  blocked(trigger: DrainTrigger, lane: string): DrainStop | undefined {
     if (self.navigator.onLine === false) return 'offline';
-    return mayTry(this.#streak, trigger, monotonicMs(), this.#settings.retryBaseMs) ? undefined : 'backoff';
+    return mayTry(this.#streaks.get(lane), trigger, monotonicMs(), this.#settings.retryBaseMs) ? undefined : 'backoff';
   }
 
   /**
@@ -126,7 +152,7 @@ export class Drain {
   run(trigger: DrainTrigger, pass: Pass = this.#loop, waiter?: Waiter): Promise<DrainReport> {
     const running = this.running;
     if (running) return running;
-    const run: Run = { trigger, waiter, rerun: false, done: undefined as unknown as Promise<DrainReport> };
+    const run: Run = { trigger, waiter, rerun: false, stopped: new Set(), done: undefined as unknown as Promise<DrainReport> };
     this.#to({ kind: 'waiting-for-lock', run });
     run.done = this.#exclusively(run, pass);
     return run.done;
@@ -145,7 +171,7 @@ export class Drain {
    */
   join(waiter: Waiter): Promise<DrainReport> | undefined {
     const state = this.#state;
-    if (state.kind !== 'draining' || state.sendingId !== undefined || state.run.waiter) return undefined;
+    if (state.kind !== 'draining' || state.sending.size > 0 || state.run.waiter) return undefined;
     state.run.waiter = waiter;
     state.run.rerun = true;
     return state.run.done;
@@ -193,8 +219,9 @@ export class Drain {
     try {
       for (;;) {
         report = await this.#exclusive.run(() => {
-          this.#to({ kind: 'draining', run, sendingId: undefined });
+          this.#to({ kind: 'draining', run, sending: new Map() });
           run.rerun = false;
+          run.stopped = new Set();
           return pass(this.#control(run));
         });
         if (report.stoppedBy !== 'yield') break;
@@ -208,7 +235,9 @@ export class Drain {
   }
 
   #ended(run: Run, stop: LoopStop | undefined): void {
-    if (run.rerun && (stop === 'empty' || stop === 'waiting')) {
+    // Also after a lane's failure: the new message may be in another lane. In
+    // the failed one, the next pass finds the lane waiting and stops at once.
+    if (run.rerun && stop !== undefined && stop !== 'offline') {
       // Its waiter, if any, is answered by the next run.
       this.#to({ kind: 'idle' });
       this.kick('submit', run.waiter);
@@ -218,9 +247,8 @@ export class Drain {
     this.#endListeners.clear();
     for (const listener of listeners) listener(stop);
     this.#answer(run, undefined);
-    const streak = this.#streak;
-    if (streak && (stop === 'transient' || stop === 'backoff')) {
-      const untilMs = streak.nextAttemptAtMs;
+    const untilMs = this.#soonestMs(run);
+    if ((stop === 'transient' || stop === 'backoff') && untilMs < Infinity) {
       const timer = setTimeout(() => this.kick('timer'), Math.max(0, untilMs - monotonicMs()));
       this.#to({ kind: 'backing-off', untilMs, timer });
     } else {
@@ -249,19 +277,31 @@ export class Drain {
     const { retryBaseMs, retryMaxMs } = this.#settings;
     return {
       trigger: run.trigger,
-      stop: () => (this.#exclusive.waiting > 0 ? 'yield' : this.blocked(run.trigger)),
-      sending: (sendingId) => {
-        if (this.#state.kind === 'draining') this.#to({ ...this.#state, sendingId });
+      stopped: run.stopped,
+      stop: (lane) => (this.#exclusive.waiting > 0 ? 'yield' : this.blocked(run.trigger, lane)),
+      sending: (lane, id) => {
+        const state = this.#state;
+        if (state.kind !== 'draining') return;
+        const sending = new Map(state.sending);
+        if (id === undefined) sending.delete(lane);
+        else sending.set(lane, id);
+        this.#to({ ...state, sending });
       },
       answer: (id, response) => this.#answer(run, id, response),
-      waiterId: () => run.waiter?.id,
-      failed: (retryAfterMs) => {
-        this.#streak = afterFailure(this.#streak, retryAfterMs, monotonicMs(), retryBaseMs, retryMaxMs);
+      waiter: () => run.waiter,
+      failed: (lane, reason, retryAfterMs) => {
+        this.#streaks.set(lane, { ...afterFailure(this.#streaks.get(lane), retryAfterMs, monotonicMs(), retryBaseMs, retryMaxMs), reason });
       },
-      succeeded: () => {
-        this.#streak = undefined;
+      succeeded: (lane) => void this.#streaks.delete(lane),
+      retryAtMs: (lane) => {
+        const untilMs = lane === undefined ? this.#soonestMs(run) : this.#streaks.get(lane)?.nextAttemptAtMs;
+        return untilMs === undefined || untilMs === Infinity ? undefined : wallMs(untilMs);
       },
-      retryAtMs: () => (this.#streak ? wallNowMs() + Math.max(0, Math.round(this.#streak.nextAttemptAtMs - monotonicMs())) : undefined),
     };
   }
+}
+
+/** A monotonic deadline as epoch ms, for a person or a page to read (never earlier than now). */
+function wallMs(monotonicDeadlineMs: number): number {
+  return wallNowMs() + Math.max(0, Math.round(monotonicDeadlineMs - monotonicMs()));
 }

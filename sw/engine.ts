@@ -65,9 +65,9 @@ export class Engine {
     parts.drain = new Drain(exclusive, parts.loop.pass, {
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
-      onQueued: ({ id, namespace }) => {
+      onQueued: ({ id, namespace, lane }) => {
         OUTBOX_FULL && trace(id, 'queued because older messages go first');
-        announce.status({ id, namespace, status: 'queued', attempts: 0 });
+        announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts: 0 });
       },
       onRefused: ({ id }, error) => {
         parts.secrets.drop(id);
@@ -109,8 +109,8 @@ export class Engine {
   }
 
   /** A new message whose store has started: see straight.ts. */
-  submitted(id: string, namespace: string, pending: PendingMessage): Promise<Submitted> {
-    return submit(this.#parts, id, namespace, pending);
+  submitted(id: string, namespace: string, lane: string, pending: PendingMessage): Promise<Submitted> {
+    return submit(this.#parts, { id, namespace, lane }, pending);
   }
 
   /** Runs a drain, or joins the one running. */
@@ -178,7 +178,7 @@ export class Engine {
     if (change && change.body.byteLength > this.options.maxBodyBytes) {
       return Promise.reject(new InvalidMessageError(`edit: ${change.body.byteLength} bytes; at most ${this.options.maxBodyBytes}`));
     }
-    if (this.#parts.drain.sendingId === id) return Promise.resolve({ id, outcome: 'in-flight' });
+    if (this.#parts.drain.isSending(id)) return Promise.resolve({ id, outcome: 'in-flight' });
     return this.#parts.exclusive.run(async () => ({ id, outcome: await applyChange(this.#parts, id, namespace, change) }));
   }
 

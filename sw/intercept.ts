@@ -5,6 +5,7 @@ import { failedAnswer } from './answers.js';
 import type { Engine, PendingMessage } from './engine.js';
 import type { ResolvedOptions } from './options.js';
 import { IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/messages.js';
+import { laneFromRequest } from './lanes.js';
 import { toRequest, type EntryMetadata } from './request-queue.js';
 import { wallNowMs } from './timing.js';
 
@@ -78,6 +79,9 @@ async function takeInTurn(
   const requestData = storableData(request, headers, body);
   const metadata: EntryMetadata = { v: 1, id, createdAtMs: wallNowMs() };
   if (namespace !== '') metadata.namespace = namespace;
+  // A function gets a copy it may read the body of (the page's request was read above).
+  const lane = await laneFromRequest(engine.options.lane, typeof engine.options.lane === 'function' ? toRequest({ ...requestData, body }) : request);
+  if (lane !== '') metadata.lane = lane;
   const stripped = Object.keys(secrets);
   if (stripped.length > 0) metadata.strippedHeaders = stripped;
   if (stripped.length > 0) engine.holdSecrets(id, namespace, secrets);
@@ -103,7 +107,7 @@ async function takeInTurn(
   // copy taken here would still hold the plain body, and a message refused on
   // its first attempt would be kept for retry (ledger) in plain text, under an
   // iv that makes it unreadable.
-  return engine.submitted(id, namespace, { stored, requestData, metadata, live });
+  return engine.submitted(id, namespace, lane, { stored, requestData, metadata, live });
 }
 
 /**

@@ -2,6 +2,7 @@
  * The worker's options: typed once, defaults in one constant, units in the names.
  */
 import { positiveOption } from '../shared/options.js';
+import type { LaneRule } from './lanes.js';
 
 export interface OutboxWorkerOptions {
   /**
@@ -104,6 +105,20 @@ export interface OutboxWorkerOptions {
    */
   setAsideAfterMs?: number;
   /**
+   * The lane (conversation) a message is ordered in: a path pattern
+   * (`'/api/chat/:conversation'`), a header name (`'Outbox-Lane'`), or a
+   * function of the request. Order, backoff, `Retry-After` and setting a head
+   * aside are per lane, and lanes are sent side by side (docs/lanes.md).
+   * Unset: one lane for every message.
+   * @example lane: (request) => new URL(request.url).searchParams.get('room') ?? undefined
+   */
+  lane?: LaneRule;
+  /**
+   * Lanes with a message on the wire at once (one message per lane).
+   * @default 4
+   */
+  lanesAtOnce?: number;
+  /**
    * Logs each decision about a message (queued because …, backing off until …,
    * sent, delivered, set aside) in the worker's console, with its id.
    * @default false
@@ -111,7 +126,7 @@ export interface OutboxWorkerOptions {
   debug?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<OutboxWorkerOptions, 'beforeReplay'>> & Pick<OutboxWorkerOptions, 'beforeReplay'>;
+export type ResolvedOptions = Required<Omit<OutboxWorkerOptions, 'beforeReplay' | 'lane'>> & Pick<OutboxWorkerOptions, 'beforeReplay' | 'lane'>;
 
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   apiPaths: Object.freeze(['/api/chat']),
@@ -127,6 +142,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   idempotencyKeyFormat: 'bare',
   setAsideAfterTries: 5,
   setAsideAfterMs: 60_000,
+  lanesAtOnce: 4,
   debug: false,
 });
 
@@ -144,7 +160,7 @@ export function defaultQueueName(registrationScope: string): string {
 }
 
 /** The options that must be positive numbers. */
-const POSITIVE = ['retentionMinutes', 'timeoutMs', 'maxBodyBytes', 'retryBaseMs', 'retryMaxMs', 'setAsideAfterTries', 'setAsideAfterMs'] as const;
+const POSITIVE = ['retentionMinutes', 'timeoutMs', 'maxBodyBytes', 'retryBaseMs', 'retryMaxMs', 'setAsideAfterTries', 'setAsideAfterMs', 'lanesAtOnce'] as const;
 
 /** Fills in defaults and rejects values that would make the outbox misbehave quietly. */
 export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOptions {
@@ -160,6 +176,8 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
   if (typeof queueName !== 'string' || queueName === '') throw problem(`'queueName' must be a non-empty string`);
   for (const key of POSITIVE) positiveOption(key, resolved[key]);
   if (beforeReplay !== undefined && typeof beforeReplay !== 'function') throw problem(`'beforeReplay' must be a function`);
+  const { lane } = resolved;
+  if (lane !== undefined && typeof lane !== 'function' && (typeof lane !== 'string' || lane === '')) throw problem(`'lane' must be a path pattern, a header name or a function`);
   if (idempotencyKeyFormat !== 'bare' && idempotencyKeyFormat !== 'quoted') {
     throw problem(`'idempotencyKeyFormat' must be 'bare' or 'quoted', got ${JSON.stringify(idempotencyKeyFormat)}`);
   }
@@ -173,7 +191,7 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
 
 /**
  * Options of the ready-made worker, from its registration URL:
- * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000&encrypt=1&secretHeaders=authorization,cookie&key=quoted&setAsideTries=5&setAsideMs=60000&debug=1`.
+ * `/sw.js?api=/api/chat&api=/api/other&retention=1440&timeout=10000&maxBody=1048576&sync=0&queue=outbox&retryBase=1000&retryMax=30000&encrypt=1&secretHeaders=authorization,cookie&key=quoted&setAsideTries=5&setAsideMs=60000&lane=/api/chat/:conversation&lanesAtOnce=4&debug=1`.
  */
 export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
   const options: Record<string, unknown> = {};
@@ -188,6 +206,8 @@ export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
     ['retryMax', 'retryMaxMs', Number],
     ['setAsideTries', 'setAsideAfterTries', Number],
     ['setAsideMs', 'setAsideAfterMs', Number],
+    ['lane', 'lane', String],
+    ['lanesAtOnce', 'lanesAtOnce', Number],
     ['sync', 'backgroundSync', flag],
     ['encrypt', 'encrypt', flag],
     ['debug', 'debug', flag],

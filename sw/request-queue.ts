@@ -42,6 +42,8 @@ export interface EntryMetadata {
   strippedHeaders?: string[];
   /** Set when the body is encrypted (keys.ts). */
   iv?: Uint8Array<ArrayBuffer>;
+  /** Its lane (lanes.ts); absent for the default lane `''`, and on entries from before lanes. */
+  lane?: string;
 }
 
 export interface QueueEntry {
@@ -201,6 +203,12 @@ export function messageIdOf(entry: QueueEntry): string {
 export function namespaceOf(entry: QueueEntry): string {
   const namespace = entry.metadata?.namespace;
   return typeof namespace === 'string' ? namespace : '';
+}
+
+/** The lane an entry is ordered in: `''` (the default lane) for entries without one, as every entry before lanes. */
+export function laneOf(entry: Pick<QueueEntry, 'metadata'>): string {
+  const lane = entry.metadata?.lane;
+  return typeof lane === 'string' ? lane : '';
 }
 
 export function createdAtOf(entry: QueueEntry): number {

@@ -36,39 +36,42 @@ export interface Submitted {
   done: Promise<unknown>;
 }
 
-export async function submit(deps: Parts, id: string, namespace: string, pending: PendingMessage): Promise<Submitted> {
+/** Who a new message is: its id, its owner, its lane. */
+export type Arrival = Pick<Waiter, 'id' | 'namespace' | 'lane'>;
+
+export async function submit(deps: Parts, { id, namespace, lane }: Arrival, pending: PendingMessage): Promise<Submitted> {
   const { drain, exclusive, sessions, announce, trace } = deps;
   let answer!: (response: Response) => void;
   const answered = new Promise<Response>((resolve) => (answer = resolve));
-  const waiter: Waiter = { id, namespace, stored: pending.stored, resolve: answer };
-  if (drain.idle && exclusive.waiting === 0 && drain.blocked('submit') === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
-    const done = drain.run('submit', (control) => straightPass(deps, control, id, namespace, pending), waiter);
+  const waiter: Waiter = { id, namespace, lane, stored: pending.stored, resolve: answer };
+  if (drain.idle && exclusive.waiting === 0 && drain.blocked('submit', lane) === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
+    const done = drain.run('submit', (control) => straightPass(deps, control, waiter, pending), waiter);
     return { response: await answered, done };
   }
   const refused = await refusal(deps, id, pending);
   if (refused) return { response: refused, done: Promise.resolve() };
   drain.changed();
-  const blocked = drain.blocked('submit');
+  const blocked = drain.blocked('submit', lane);
   const joined = blocked ? undefined : drain.join(waiter);
   if (joined) return { response: await answered, done: joined };
   const running = drain.running;
   if (running || blocked) {
     // Something is ahead of it, or it is too soon to try: it waits its turn.
     OUTBOX_FULL && trace(id, `queued because ${blocked ? `the drain is ${blocked === 'offline' ? 'offline' : 'backing off'}` : 'a drain is busy ahead of it'}`);
-    announce.status({ id, namespace, status: 'queued', attempts: 0 });
+    announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts: 0 });
     return { response: queuedAnswer(id), done: running ?? deps.armSync() };
   }
   const done = drain.run('submit', undefined, waiter);
   return { response: await answered, done };
 }
 
-async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, pending: PendingMessage): Promise<LoopReport> {
+async function straightPass(deps: Parts, control: PassControl, { id, namespace, lane }: Arrival, pending: PendingMessage): Promise<LoopReport> {
   const { queue, loop, secrets } = deps;
   // Checked under the lock: an older entry (another worker version's) goes first.
   const [head] = await queue.all(1);
   if (head !== undefined && messageIdOf(head) !== id) return afterStore(deps, control, id, pending);
   const pass = loop.newPass(control);
-  const outcome = await loop.attempt(control, pending.live(), id, namespace, undefined);
+  const outcome = await loop.attempt(control, pending.live(), id, namespace, undefined, lane);
   // Delivered: the page may have the server's answer before the store
   // commits. A copy that commits afterwards is removed below; one that
   // outlives a stopped worker is replayed with the same key and deduplicated.
@@ -80,7 +83,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
     // Not stored. A delivered message needs no copy; any other must not be answered 202.
     secrets.drop(id);
     control.answer(id, outcome.verdict === 'delivered' ? outcome.response : storageFailure(id, error));
-    if (outcome.verdict === 'delivered') control.succeeded();
+    if (outcome.verdict === 'delivered') control.succeeded(lane);
     return pass.report;
   }
   const entry: QueueEntry = {
@@ -90,7 +93,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
     requestData: pending.requestData,
     metadata: pending.metadata,
   };
-  if (await loop.settle(pass, entry, id, namespace, undefined, outcome)) pass.report.stoppedBy = 'transient';
+  if (await loop.settle(pass, entry, id, namespace, undefined, outcome)) loop.stopLane(pass, lane, 'transient');
   return loop.endPass(pass);
 }
 

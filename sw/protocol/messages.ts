@@ -80,6 +80,8 @@ export interface StatusUpdate {
   id: string;
   /** The namespace (user) the message belongs to; `''` for a site without accounts. */
   namespace: string;
+  /** Its lane (conversation, worker option `lane`), in which it is sent in order; absent for the default lane. */
+  lane?: string;
   status: MessageStatus;
   /** Attempts that reached the point of a network request. */
   attempts: number;
@@ -105,6 +107,15 @@ export interface PendingMessage extends StatusUpdate {
   bodyText?: string;
   /** The body parsed, for a JSON body (`Content-Type` containing `json`) that parses; otherwise absent. */
   body?: unknown;
+  /** On a queued message whose lane backs off after a failure: why, and until when. */
+  blockedBy?: LaneBlock;
+}
+
+/** Why a lane waits: the failure of its head (`http-429`, `http-503`, `network`…), and when the worker tries it again by itself. */
+export interface LaneBlock {
+  reason: Reason;
+  /** Epoch ms; a trigger that is evidence the server is back (online, the health probe, a flush) may try sooner, never before a `Retry-After`. */
+  untilMs: number;
 }
 
 /** What started a drain; `online`, `probe` and `sync` are evidence that the server may be back. */
