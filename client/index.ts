@@ -27,6 +27,7 @@ export type {
   DrainReport,
   DrainStop,
   DrainTrigger,
+  LaneBlock,
   MessageStatus,
   PendingMessage,
   Reason,

@@ -40,7 +40,6 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
     const note = notes.get(id);
     const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
-    const blockedBy = deps.drain.blockedBy(laneOf(entry));
     if (entry.unreadable !== undefined) {
       // The drain sets it aside as such; the list tells the truth already.
       message.status = 'failed';
@@ -51,8 +50,10 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
       // The drain's sweep will record it; the list tells the truth already.
       message.status = 'failed';
       message.reason = 'expired';
-    } else if (blockedBy && message.status === 'queued') {
-      message.blockedBy = blockedBy;
+    } else if (OUTBOX_FULL && message.status === 'queued') {
+      // Not in the lean build (build-flags.ts).
+      const blockedBy = deps.drain.blockedBy(laneOf(entry));
+      if (blockedBy) message.blockedBy = blockedBy;
     }
     messages.set(id, [entry.id, message]);
   }
@@ -82,7 +83,7 @@ function describe(
     createdAtMs,
     updatedAtMs: note?.updatedAtMs ?? createdAtMs,
   };
-  if (lane) message.lane = lane;
+  if (OUTBOX_FULL && lane) message.lane = lane;
   if (note?.reason !== undefined) message.reason = note.reason;
   if (note?.detail !== undefined) message.detail = note.detail;
   const bodyText = textOf(readable, budget);

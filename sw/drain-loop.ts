@@ -81,21 +81,27 @@ export class DrainLoop {
       const batch = await queue.head(BATCH_SIZE, afterId);
       if (batch.length === 0) break;
       afterId = batch.at(-1)!.id;
-      // Each lane's entries in queue order; lanes side by side, at most `lanesAtOnce` at a time.
-      const lanes = new Map<string, QueueEntry[]>();
-      for (const entry of batch) {
-        if (entry.queueName !== queue.name) continue;
-        const lane = laneOf(entry);
-        lanes.set(lane, [...(lanes.get(lane) ?? []), entry]);
+      // Each lane's entries in queue order; lanes side by side, at most
+      // `lanesAtOnce` at a time. The lean build has one lane (build-flags.ts).
+      // One lane (no `lane` option) that waits: nothing behind its head may
+      // go, so the pass stops reading there. With lanes it reads on, for the
+      // heads of the other lanes.
+      const ours = batch.filter((entry) => entry.queueName === queue.name);
+      let allWait: boolean;
+      if (OUTBOX_FULL) {
+        const lanes = new Map<string, QueueEntry[]>();
+        for (const entry of ours) lanes.set(laneOf(entry), [...(lanes.get(laneOf(entry)) ?? []), entry]);
+        await sideBySide([...lanes], options.lanesAtOnce, ([lane, entries]) => this.#lane(pass, lane, entries));
+        allWait = !options.lane && [...lanes.keys()].every((lane) => control.stopped.has(lane));
+      } else {
+        await this.#lane(pass, '', ours);
+        allWait = control.stopped.has('');
       }
-      await sideBySide([...lanes], options.lanesAtOnce, ([lane, entries]) => this.#lane(pass, lane, entries));
       // Once per batch, not per message: the sends did not wait for them, and
       // the pass holds at most a batch of them (a 10,000-message drain would
       // otherwise keep 10,000 promises until it ends).
       await Promise.all(pass.writes.splice(0));
-      if (report.stoppedBy === 'yield' || report.stoppedBy === 'offline') break;
-      // One lane (no `lane` option) that waits: nothing behind its head may go, so the pass stops reading there.
-      if (!options.lane && [...lanes.keys()].every((lane) => control.stopped.has(lane))) break;
+      if (allWait || report.stoppedBy === 'yield' || report.stoppedBy === 'offline') break;
     }
     // Stopped before the end (an outage, offline, a backoff): what lies behind was not looked at.
     if (report.stoppedBy !== 'empty' && report.stoppedBy !== 'yield') await this.#sweepBehind(pass, afterId);
@@ -107,7 +113,6 @@ export class DrainLoop {
     const { sessions, queue, trace } = this.#deps;
     const { control, report, notes, waiting } = pass;
     for (const entry of entries) {
-      if (report.stoppedBy === 'yield' || report.stoppedBy === 'offline') return;
       const id = messageIdOf(entry);
       const namespace = namespaceOf(entry);
       const problem = entryProblem(entry);
@@ -162,20 +167,20 @@ export class DrainLoop {
       }
       const waiter = control.waiter();
       // Older messages of its lane first: it is queued.
-      if (waiter && waiter.id !== id && waiter.lane === lane) control.answer(undefined);
+      if (waiter?.lane === lane && waiter.id !== id) control.answer(undefined);
       const outcome = prepared instanceof Request ? await this.attempt(control, prepared, id, namespace, note, lane) : prepared;
       if (await this.settle(pass, entry, id, namespace, note, outcome)) this.stopLane(pass, lane, 'transient');
     }
   }
 
   /**
-   * A lane waits for the rest of this pass. The pass's report says the most
-   * pressing of its stops: yield and offline end it for every lane; a lane's
-   * transient failure outranks another lane's backoff.
+   * A lane waits for the rest of this pass. The report says the first lane's
+   * stop (transient and backoff both arm the timer for every lane that
+   * waits), or yield and offline, which end the pass for every lane.
    */
   stopLane({ report, control }: PassState, lane: string, stop: LoopStop): void {
     control.stopped.add(lane);
-    if (stop === 'yield' || stop === 'offline' || report.stoppedBy === 'empty' || (stop === 'transient' && report.stoppedBy === 'backoff')) report.stoppedBy = stop;
+    if (report.stoppedBy === 'empty' || stop === 'yield' || stop === 'offline') report.stoppedBy = stop;
   }
 
   /**
@@ -245,8 +250,10 @@ export class DrainLoop {
     await ledger.put(record);
     notes.set(id, record);
     control.failed(lane, outcome.reason, outcome.retryAfterMs);
-    const retryAtMs = control.retryAtMs(lane);
-    OUTBOX_FULL && trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
+    if (OUTBOX_FULL) {
+      const retryAtMs = control.retryAtMs(lane);
+      trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
+    }
     announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts, reason: outcome.reason, detail: outcome.detail });
     control.answer(id, queuedAnswer(id, outcome.reason));
     return true;
@@ -276,7 +283,7 @@ export class DrainLoop {
   /** The request on the wire; its answer classified. Never throws. */
   async attempt(control: PassControl, request: Request, id: string, namespace: string, note: LedgerRecord | undefined, lane: string): Promise<Outcome> {
     const { announce, options, trace } = this.#deps;
-    control.sending(lane, id);
+    control.sending(id, true);
     const attempts = (note?.attempts ?? 0) + 1;
     OUTBOX_FULL && trace(id, `sent (attempt ${attempts})`);
     announce.status({ id, namespace, lane: lane || undefined, status: 'sending', attempts, reason: note?.reason });
@@ -290,7 +297,7 @@ export class DrainLoop {
       return { verdict: 'transient', reason: controller.signal.aborted ? 'timeout' : 'network' };
     } finally {
       clearTimeout(timer);
-      control.sending(lane, undefined);
+      control.sending(id, false);
     }
   }
 

@@ -9,7 +9,7 @@
  * | backing-off(until) | run(trigger): a trigger, or a new message    | waiting-for-lock (timer cleared)          |
  * | backing-off(until) | the timer fires at `until`                   | waiting-for-lock (trigger `timer`)        |
  * | waiting-for-lock   | the lock is ours (Web Lock + this worker's chain) | draining                             |
- * | draining(sending)  | a lane's attempt starts / is answered        | draining(sending + lane:id / − lane)      |
+ * | draining(sending)  | a lane's attempt starts / is answered        | draining(sending + id / − id)             |
  * | draining           | changed(): a message stored, a user resumed  | draining, one re-run pending              |
  * | draining           | a command waits for the lock (`yield`)       | waiting-for-lock, same run                |
  * | draining           | pass ends (not offline), re-run pending      | waiting-for-lock, a new run (`submit`)    |
@@ -21,8 +21,8 @@
  * message it will reach next, answered with the server's answer (or 202).
  *
  * Lanes (lanes.ts) are data of these states, not states of their own: a
- * pass sends one message per lane at a time, side by side (`sending` maps a
- * lane to the id on the wire), and each lane has its own failure streak, so
+ * pass sends one message per lane at a time, side by side (`sending` holds
+ * the ids on the wire, one per lane), and each lane has its own failure streak, so
  * one lane's backoff or `Retry-After` holds only that lane. With one lane
  * (the default) this is the drain it always was.
  *
@@ -63,8 +63,8 @@ type DrainState =
   | { kind: 'idle' }
   | { kind: 'backing-off'; untilMs: number; timer: ReturnType<typeof setTimeout> }
   | { kind: 'waiting-for-lock'; run: Run }
-  /** `sending`: lane → the id on the wire in it. */
-  | { kind: 'draining'; run: Run; sending: ReadonlyMap<string, string> };
+  /** `sending`: the ids on the wire, at most one per lane. */
+  | { kind: 'draining'; run: Run; sending: ReadonlySet<string> };
 
 /** A lane's failure streak, and the failure that started its wait (for `blockedBy`). */
 type LaneStreak = Streak & { reason: Reason };
@@ -76,7 +76,8 @@ export interface PassControl {
   readonly stopped: Set<string>;
   /** Why not to send the lane's next message now, or `undefined` to go ahead. */
   stop(lane: string): LoopStop | undefined;
-  sending(lane: string, id: string | undefined): void;
+  /** An attempt of `id` starts (`true`) or is answered (`false`). */
+  sending(id: string, onWire: boolean): void;
   /** Answers the run's waiter: for message `id` only (`undefined`: whichever it is, with 202). */
   answer(id: string | undefined, response?: Response): void;
   waiter(): Waiter | undefined;
@@ -115,11 +116,13 @@ export class Drain {
 
   /** Whether `id` is on the wire right now (`list()` shows it as `sending`). */
   isSending(id: string): boolean {
-    return this.#state.kind === 'draining' && [...this.#state.sending.values()].includes(id);
+    return this.#state.kind === 'draining' && this.#state.sending.has(id);
   }
 
   /** Why the lane waits, and until when (epoch ms), while it backs off after a failure. */
   blockedBy(lane: string): LaneBlock | undefined {
+    // Not in the lean build (build-flags.ts).
+    if (!OUTBOX_FULL) return undefined;
     const streak = this.#streaks.get(lane);
     return streak && { reason: streak.reason, untilMs: wallMs(streak.nextAttemptAtMs) };
   }
@@ -219,7 +222,7 @@ export class Drain {
     try {
       for (;;) {
         report = await this.#exclusive.run(() => {
-          this.#to({ kind: 'draining', run, sending: new Map() });
+          this.#to({ kind: 'draining', run, sending: new Set() });
           run.rerun = false;
           run.stopped = new Set();
           return pass(this.#control(run));
@@ -279,12 +282,12 @@ export class Drain {
       trigger: run.trigger,
       stopped: run.stopped,
       stop: (lane) => (this.#exclusive.waiting > 0 ? 'yield' : this.blocked(run.trigger, lane)),
-      sending: (lane, id) => {
+      sending: (id, onWire) => {
         const state = this.#state;
         if (state.kind !== 'draining') return;
-        const sending = new Map(state.sending);
-        if (id === undefined) sending.delete(lane);
-        else sending.set(lane, id);
+        const sending = new Set(state.sending);
+        if (onWire) sending.add(id);
+        else sending.delete(id);
         this.#to({ ...state, sending });
       },
       answer: (id, response) => this.#answer(run, id, response),
@@ -295,7 +298,8 @@ export class Drain {
       succeeded: (lane) => void this.#streaks.delete(lane),
       retryAtMs: (lane) => {
         const untilMs = lane === undefined ? this.#soonestMs(run) : this.#streaks.get(lane)?.nextAttemptAtMs;
-        return untilMs === undefined || untilMs === Infinity ? undefined : wallMs(untilMs);
+        // `undefined < Infinity` is false: no streak, no time.
+        return (untilMs as number) < Infinity ? wallMs(untilMs as number) : undefined;
       },
     };
   }

@@ -110,7 +110,7 @@ export class Engine {
 
   /** A new message whose store has started: see straight.ts. */
   submitted(id: string, namespace: string, lane: string, pending: PendingMessage): Promise<Submitted> {
-    return submit(this.#parts, { id, namespace, lane }, pending);
+    return submit(this.#parts, id, namespace, lane, pending);
   }
 
   /** Runs a drain, or joins the one running. */

@@ -6,6 +6,7 @@ export type { OutboxWorker } from './install.js';
 export { outboxHandler, type OutboxRouteHandler } from './handler.js';
 export type { BypassedBy } from './protocol/warnings.js';
 export { DEFAULT_OPTIONS, type OutboxWorkerOptions } from './options.js';
+export type { LaneRule } from './lanes.js';
 export { installAppShell, DEFAULT_SHELL_TIMEOUT_MS, type AppShell, type AppShellOptions } from './shell.js';
 export { classifyStatus, parseRetryAfterMs, type Verdict } from './classify.js';
 export { backoffDelayMs } from './timing.js';
@@ -15,6 +16,7 @@ export type {
   DrainReport,
   DrainStop,
   DrainTrigger,
+  LaneBlock,
   MessageStatus,
   PendingMessage,
   Reason,

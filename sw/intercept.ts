@@ -79,9 +79,13 @@ async function takeInTurn(
   const requestData = storableData(request, headers, body);
   const metadata: EntryMetadata = { v: 1, id, createdAtMs: wallNowMs() };
   if (namespace !== '') metadata.namespace = namespace;
-  // A function gets a copy it may read the body of (the page's request was read above).
-  const lane = await laneFromRequest(engine.options.lane, typeof engine.options.lane === 'function' ? toRequest({ ...requestData, body }) : request);
-  if (lane !== '') metadata.lane = lane;
+  let lane = '';
+  // Not in the lean build (build-flags.ts): a `lane` rule loads the full one (worker.ts).
+  if (OUTBOX_FULL) {
+    // A function gets a copy it may read the body of (the page's request was read above).
+    lane = await laneFromRequest(engine.options.lane, typeof engine.options.lane === 'function' ? toRequest({ ...requestData, body }) : request);
+    if (lane !== '') metadata.lane = lane;
+  }
   const stripped = Object.keys(secrets);
   if (stripped.length > 0) metadata.strippedHeaders = stripped;
   if (stripped.length > 0) engine.holdSecrets(id, namespace, secrets);

@@ -49,14 +49,15 @@ export async function laneFromRequest(rule: LaneRule | undefined, request: Reque
  * nothing of a failed pass runs on after it (it would send outside the lock).
  */
 export async function sideBySide<T>(items: T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
+  const errors: unknown[] = [];
   const next = async (): Promise<void> => {
-    for (let item = items.shift(); item !== undefined; item = items.shift()) {
-      await job(item).catch((error: unknown) => {
+    while (items.length > 0) {
+      await job(items.shift()!).catch((error: unknown) => {
+        errors.push(error);
         items.length = 0;
-        throw error;
       });
     }
   };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, next));
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, next));
+  if (errors.length > 0) throw errors[0];
 }

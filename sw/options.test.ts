@@ -16,7 +16,7 @@ test('bad options are refused with a message naming the option', () => {
 });
 
 test('the ready-made worker reads its options from its registration URL', () => {
-  const query = new URLSearchParams('api=/api/chat&api=/api/rooms&retention=60&timeout=500&maxBody=2048&sync=0&queue=q&retryBase=100&retryMax=900');
+  const query = new URLSearchParams('api=/api/chat&api=/api/rooms&retention=60&timeout=500&maxBody=2048&sync=0&queue=q&retryBase=100&retryMax=900&lane=/api/chat/:conversation&lanesAtOnce=2');
   expect(normalizeOptions(optionsFromQuery(query))).toEqual({
     apiPaths: ['/api/chat', '/api/rooms'],
     retentionMinutes: 60,
@@ -31,6 +31,8 @@ test('the ready-made worker reads its options from its registration URL', () => 
     idempotencyKeyFormat: 'bare',
     setAsideAfterTries: 5,
     setAsideAfterMs: 60_000,
+    lane: '/api/chat/:conversation',
+    lanesAtOnce: 2,
     debug: false,
   });
   expect(normalizeOptions(optionsFromQuery(new URLSearchParams('key=quoted&debug=1&setAsideTries=2&setAsideMs=5000')))).toMatchObject({

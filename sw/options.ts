@@ -176,8 +176,6 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
   if (typeof queueName !== 'string' || queueName === '') throw problem(`'queueName' must be a non-empty string`);
   for (const key of POSITIVE) positiveOption(key, resolved[key]);
   if (beforeReplay !== undefined && typeof beforeReplay !== 'function') throw problem(`'beforeReplay' must be a function`);
-  const { lane } = resolved;
-  if (lane !== undefined && typeof lane !== 'function' && (typeof lane !== 'string' || lane === '')) throw problem(`'lane' must be a path pattern, a header name or a function`);
   if (idempotencyKeyFormat !== 'bare' && idempotencyKeyFormat !== 'quoted') {
     throw problem(`'idempotencyKeyFormat' must be 'bare' or 'quoted', got ${JSON.stringify(idempotencyKeyFormat)}`);
   }

@@ -36,16 +36,13 @@ export interface Submitted {
   done: Promise<unknown>;
 }
 
-/** Who a new message is: its id, its owner, its lane. */
-export type Arrival = Pick<Waiter, 'id' | 'namespace' | 'lane'>;
-
-export async function submit(deps: Parts, { id, namespace, lane }: Arrival, pending: PendingMessage): Promise<Submitted> {
+export async function submit(deps: Parts, id: string, namespace: string, lane: string, pending: PendingMessage): Promise<Submitted> {
   const { drain, exclusive, sessions, announce, trace } = deps;
   let answer!: (response: Response) => void;
   const answered = new Promise<Response>((resolve) => (answer = resolve));
   const waiter: Waiter = { id, namespace, lane, stored: pending.stored, resolve: answer };
   if (drain.idle && exclusive.waiting === 0 && drain.blocked('submit', lane) === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
-    const done = drain.run('submit', (control) => straightPass(deps, control, waiter, pending), waiter);
+    const done = drain.run('submit', (control) => straightPass(deps, control, id, namespace, lane, pending), waiter);
     return { response: await answered, done };
   }
   const refused = await refusal(deps, id, pending);
@@ -65,7 +62,7 @@ export async function submit(deps: Parts, { id, namespace, lane }: Arrival, pend
   return { response: await answered, done };
 }
 
-async function straightPass(deps: Parts, control: PassControl, { id, namespace, lane }: Arrival, pending: PendingMessage): Promise<LoopReport> {
+async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, lane: string, pending: PendingMessage): Promise<LoopReport> {
   const { queue, loop, secrets } = deps;
   // Checked under the lock: an older entry (another worker version's) goes first.
   const [head] = await queue.all(1);

@@ -10,8 +10,8 @@ const scope = self as unknown as ServiceWorkerGlobalScope;
 const query = new URL(scope.location.href).searchParams;
 const options = optionsFromQuery(query);
 
-if (!OUTBOX_FULL && (options.debug || options.encrypt)) {
-  // This lean build has neither (build-flags.ts): the full build beside it
+if (!OUTBOX_FULL && (options.debug || options.encrypt || query.has('lane'))) {
+  // This lean build has none of them (build-flags.ts): the full build beside it
   // reads the same registration URL and is the worker from here on. Relative
   // to this script's URL, so it is found wherever sw.js is served.
   importScripts('sw-full.js');
