@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // outbox-relay --upstream http://127.0.0.1:9000 [--listen 127.0.0.1:8787]
-//   [--store sqlite:./relay.db | --store redis://127.0.0.1:6379/0] [--path /api/chat]… [--lane-header NAME]
+//   [--store sqlite:./relay.db | redis://127.0.0.1:6379/0 | redis-cluster://10.0.0.1:7000,10.0.0.2:7000] [--path /api/chat]… [--lane-header NAME]
 import { parseArgs } from 'node:util';
 import { startRelay, RelayOptionError, RELAY_DEFAULTS } from '../src/relay/index.js';
 
@@ -8,8 +8,9 @@ const USAGE = `usage: outbox-relay --upstream URL [options]
 
   --upstream URL              the chat API to forward to (required)
   --listen HOST:PORT          where to listen (default ${RELAY_DEFAULTS.listen}; port 0 picks a free one)
-  --store sqlite:FILE | redis://HOST:PORT/DB
-                              where accepted messages are kept (default ${RELAY_DEFAULTS.store})
+  --store sqlite:FILE | redis://HOST:PORT/DB | redis-cluster://HOST:PORT,HOST:PORT
+                              where accepted messages are kept (default ${RELAY_DEFAULTS.store});
+                              redis-cluster:// names seed nodes of a Redis Cluster or Valkey cluster
   --path PREFIX               POSTs under this path are relayed; repeatable (default ${RELAY_DEFAULTS.paths[0]})
   --lane-header NAME          one FIFO lane per value of this header (default: one lane)
   --pass-through-wait-ms MS   how long an empty lane's client waits for the upstream (default ${RELAY_DEFAULTS.passThroughWaitMs})

@@ -9,6 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Redis from 'ioredis';
 import { fileResources } from './support/redis-server.js';
+import { redisClusterResource } from './support/redis-cluster.js';
+import { laneTag } from '../src/relay/store-redis.js';
+import calculateSlot from 'cluster-key-slot';
+import { credentialScope, scopeHash } from '../src/scope.js';
 import { startUpstream } from './support/upstream.js';
 import { startNode } from './support/processes.js';
 import { postJson, request, waitFor } from './support/http.js';
@@ -16,6 +20,7 @@ import { postJson, request, waitFor } from './support/http.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = path.join(here, '../bin/outbox-relay.js');
 const { tmp, redis } = fileResources('outbox-relay-crash-');
+const cluster = redisClusterResource();
 
 const relayArgs = (upstream, store) => ['--upstream', upstream, '--listen', '127.0.0.1:0', '--store', store,
   '--retry-base-ms', '50', '--retry-max-ms', '300', '--poll-ms', '25', '--pass-through-wait-ms', '300', '--lease-ms', '1000'];
@@ -84,7 +89,7 @@ test('two relays on one Redis: each message forwarded once, in order; the lane h
     upstream.state.slowKeys.set(keys[3], 1_500);
     upstream.state.mode = 'up';
     await waitFor(() => upstream.state.stored.length === 4, { message: 'the fourth message stored, its answer held' });
-    const holder = await client.get('outbox-relay:lease:');
+    const holder = await client.get('outbox-relay:{lane:}:lease');
     assert.ok(holder, 'a relay holds the lane');
     const [victim, survivor] = holder.startsWith(`${a.child.pid}-`) ? [a, b] : [b, a];
     await victim.kill();
@@ -95,10 +100,63 @@ test('two relays on one Redis: each message forwarded once, in order; the lane h
     const sends = (key) => upstream.state.attempts.filter((x) => x.key === key && x.mode === 'up').length;
     assert.deepEqual(keys.filter((key) => key !== keys[3] && sends(key) !== 1), [], 'sent more than once while both relays ran');
     // Read once: the survivor may release the lease between two reads.
-    const holderAfter = await client.get('outbox-relay:lease:');
+    const holderAfter = await client.get('outbox-relay:{lane:}:lease');
     assert.ok(holderAfter === null || holderAfter.startsWith(`${survivor.child.pid}-`));
     // Logged once the relay has the upstream's answer, a moment after the upstream stored it.
     await waitFor(() => survivor.lines.some((l) => l.event === 'delivered' && l.id.endsWith(`.${keys.at(-1)}`)), { message: 'the survivor delivered the last one' });
+  } finally {
+    client.disconnect();
+    await Promise.all([a.kill(), b.kill()]);
+    await upstream.close();
+  }
+});
+
+test('two relays on a three-master Redis Cluster, three lanes over its nodes: each message once, in order within its lane; the holder of a lane killed mid-forward is taken over', async () => {
+  const upstream = await startUpstream();
+  const args = (/** @type {string} */ url) => [...relayArgs(url, cluster.url), '--lane-header', 'x-lane'];
+  const [a, b] = await Promise.all([startNode(bin, args(upstream.url)), startNode(bin, args(upstream.url))]);
+  const client = new Redis.Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+  try {
+    upstream.state.mode = '503';
+    // Three lanes whose keys live on three different masters (each master owns a third of the
+    // slots). The relay scopes a lane to its client: `<scope>.<x-lane>`, here the anonymous scope.
+    const scope = scopeHash(credentialScope({ headers: {} }, ['authorization', 'cookie']));
+    const masterOf = (/** @type {string} */ lane) => Math.floor(calculateSlot(`outbox-relay:${laneTag(`${scope}.${lane}`)}:list`) / (16384 / 3));
+    /** @type {string[]} */
+    const lanes = [];
+    for (let i = 0; lanes.length < 3; i += 1) {
+      const lane = `lane-${i}`;
+      if (!lanes.some((other) => masterOf(other) === masterOf(lane))) lanes.push(lane);
+    }
+    const [alpha] = /** @type {[string]} */ (lanes);
+    /** @type {Record<string, string[]>} */
+    const sentByLane = Object.fromEntries(lanes.map((lane) => [lane, []]));
+    /** @type {Record<string, string[]>} */
+    const keysByLane = Object.fromEntries(lanes.map((lane) => [lane, []]));
+    for (let i = 0; i < 15; i += 1) {
+      const lane = /** @type {string} */ (lanes[i % 3]);
+      const text = `${lane} ${String(i + 1).padStart(2, '0')}`;
+      const key = `cl-${i + 1}`;
+      sentByLane[lane].push(text);
+      keysByLane[lane].push(key);
+      const answer = await postJson(chatUrl(i % 2 ? b : a), { text }, { 'idempotency-key': key, 'x-lane': lane });
+      assert.equal(answer.status, 202, `${text}: queued`);
+    }
+    const slow = /** @type {string} */ (keysByLane[alpha]?.[1]);
+    upstream.state.slowKeys.set(slow, 1_500);
+    upstream.state.mode = 'up';
+    await waitFor(() => upstream.state.stored.some((m) => m.key === slow), { message: 'the first lane\'s second message stored upstream, its answer held' });
+    const holder = await client.get(`outbox-relay:${laneTag(`${scope}.${alpha}`)}:lease`);
+    assert.ok(holder, 'a relay holds the first lane');
+    const victim = holder.startsWith(`${a.child.pid}-`) ? a : b;
+    await victim.kill();
+    await waitFor(() => upstream.state.stored.length === 15, { timeoutMs: 20_000, message: 'all 15 stored after the kill' });
+    for (const lane of lanes) {
+      const stored = upstream.state.stored.filter((m) => keysByLane[lane].includes(m.key));
+      assert.deepEqual(stored.map((m) => m.key), keysByLane[lane], `lane ${lane}: every message once, in order`);
+    }
+    const sends = (/** @type {string} */ key) => upstream.state.attempts.filter((x) => x.key === key && x.mode === 'up').length;
+    assert.deepEqual(Object.values(keysByLane).flat().filter((key) => key !== slow && sends(key) !== 1), [], 'sent more than once while both relays ran');
   } finally {
     client.disconnect();
     await Promise.all([a.kill(), b.kill()]);

@@ -8,13 +8,16 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startRelay } from '../src/relay/index.js';
 import { fileResources } from './support/redis-server.js';
+import { redisClusterResource } from './support/redis-cluster.js';
 import { startUpstream } from './support/upstream.js';
 import { postJson, request, waitFor } from './support/http.js';
 
 const { tmp, redis } = fileResources('outbox-relay-test-');
+// The same tests on a three-master Redis Cluster: every script must stay within one hash slot.
+const cluster = redisClusterResource();
 
 let seq = 0;
-const storeFor = (kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : redis.url);
+const storeFor = (kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : kind === 'cluster' ? cluster.url : redis.url);
 
 /** A relay and its upstream; `lines` holds every log line the relay wrote. */
 async function setup(kind, options = {}) {
@@ -38,7 +41,7 @@ async function setup(kind, options = {}) {
   };
 }
 
-for (const kind of ['sqlite', 'redis']) {
+for (const kind of ['sqlite', 'redis', 'cluster']) {
   describe(`relay on ${kind}`, () => {
     test('pass-through: an empty lane and a quick upstream give the upstream\'s own answer, 2xx and 4xx alike', async () => {
       const t = await setup(kind);
@@ -67,7 +70,7 @@ for (const kind of ['sqlite', 'redis']) {
         assert.equal(first.status, 202);
         assert.deepEqual(first.json, { status: 'queued', id: 'q-1' });
         for (let i = 2; i <= 5; i += 1) assert.equal((await t.send(`m${i}`, `q-${i}`)).status, 202);
-        assert.deepEqual(await t.status(), { queued: 5, failed: 0, upstream: 'down', store: kind });
+        assert.deepEqual(await t.status(), { queued: 5, failed: 0, upstream: 'down', store: kind === 'cluster' ? 'redis' : kind });
         await waitFor(() => t.upstream.state.attempts.length >= 3, { message: 'retries against dropped connections' });
         t.upstream.state.mode = '503';
         t.upstream.state.retryAfter = 1;
@@ -135,7 +138,7 @@ for (const kind of ['sqlite', 'redis']) {
         assert.equal(retried.status, 200);
         assert.deepEqual(retried.json, { status: 'queued', id: listed.find((m) => m.key === 'dl-2').id });
         await waitFor(async () => triesOf('dl-2') > triedBefore && (await request(`${t.relay.url}/outbox/messages/${idOf('dl-2')}`)).json.status === 'failed', { message: 'dl-2 forwarded again' });
-        assert.deepEqual(await t.status(), { queued: 0, failed: 2, upstream: 'up', store: kind }, 'refused again (same body): a dead letter again');
+        assert.deepEqual(await t.status(), { queued: 0, failed: 2, upstream: 'up', store: kind === 'cluster' ? 'redis' : kind }, 'refused again (same body): a dead letter again');
         assert.equal((await request(`${t.relay.url}/outbox/messages/${idOf('dl-4')}`, { method: 'DELETE' })).status, 204);
         assert.equal((await request(`${t.relay.url}/outbox/messages/${idOf('dl-4')}`, { method: 'DELETE' })).status, 404);
         assert.equal((await request(`${t.relay.url}/outbox/messages/nope/retry`, { method: 'POST' })).status, 404);
@@ -258,6 +261,24 @@ test('a second relay on the same SQLite file refuses to start', async () => {
     await assert.rejects(startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store }), /in use by another relay/);
   } finally {
     await first.close();
+    await upstream.close();
+  }
+});
+
+test('a Redis holding an older relay\'s queue (keys without hash tags) is refused at start, saying what to do; nothing of it is touched', async () => {
+  const upstream = await startUpstream();
+  const { Redis } = await import('ioredis');
+  const client = new Redis(redis.url);
+  try {
+    await client.rpush('old:lane:', 'anon.k1');
+    await client.hset('old:msg:anon.k1', 'status', 'queued');
+    await assert.rejects(
+      startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store: redis.url, redisPrefix: 'old:', log: { debug() {}, info() {}, warn() {}, error() {} } }),
+      /older relay's layout .*drain it with that relay version first/,
+    );
+    assert.deepEqual(await client.lrange('old:lane:', 0, -1), ['anon.k1']);
+  } finally {
+    client.disconnect();
     await upstream.close();
   }
 });

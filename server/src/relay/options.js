@@ -1,10 +1,12 @@
 // The relay's options: typed once, defaults in one constant, units in names.
 
+import { CLUSTER_URL } from '../redis.js';
+
 /**
  * @typedef {object} RelayOptions
  * @property {string} upstream base URL of the chat API, e.g. `http://127.0.0.1:9000`
  * @property {string} [listen] `host:port` to listen on. @default '127.0.0.1:8787'
- * @property {string} [store] `sqlite:<file>` or `redis://host:port/db`. @default 'sqlite:./relay.db'
+ * @property {string} [store] `sqlite:<file>`, `redis://host:port/db`, or `redis-cluster://host:port,host:port` (Redis Cluster, Valkey). @default 'sqlite:./relay.db'
  * @property {string[]} [paths] path prefixes whose POSTs are relayed. @default ['/api/chat']
  * @property {string} [laneHeader] a request header that splits lanes (a conversation or user id); none: one lane
  * @property {string} [healthPath] the relay's own health URL. @default '/api/health'
@@ -84,7 +86,9 @@ export function normalizeRelayOptions(options) {
   if (upstream.protocol !== 'http:' && upstream.protocol !== 'https:') throw new RelayOptionError(`--upstream must be http: or https:; got ${upstream.protocol}`);
   const listen = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(opts.listen);
   if (!listen || Number(listen[3]) > 65535) throw new RelayOptionError(`--listen must be host:port like 127.0.0.1:8787; got ${JSON.stringify(opts.listen)}`);
-  if (!/^sqlite:.+/.test(opts.store) && !/^rediss?:\/\//.test(opts.store)) throw new RelayOptionError(`--store must be sqlite:<file> or redis://host:port/db; got ${JSON.stringify(opts.store)}`);
+  if (!/^sqlite:.+/.test(opts.store) && !/^rediss?:\/\//.test(opts.store) && !CLUSTER_URL.test(opts.store)) {
+    throw new RelayOptionError(`--store must be sqlite:<file>, redis://host:port/db or redis-cluster://host:port,host:port; got ${JSON.stringify(opts.store)}`);
+  }
   const paths = [].concat(opts.paths);
   for (const p of paths) if (typeof p !== 'string' || !p.startsWith('/')) throw new RelayOptionError(`--path must start with /; got ${JSON.stringify(p)}`);
   for (const name of NUMBERS) {

@@ -33,6 +33,7 @@ export async function startRelay(options) {
       store.redis.disconnect();
       throw new Error(`relay: cannot reach Redis at ${opts.store}: ${error.message}`, { cause: error });
     });
+    await store.prepare();
     if ((await store.appendOnly()) === 'no') log.warn('redis-aof-off', { detail: 'appendonly is no: a Redis restart loses queued messages; set appendonly yes (and appendfsync always for a 202 that survives a power cut)' });
   }
   const secretKey = loadSecretKey(opts);

@@ -11,30 +11,40 @@
 // BullMQ's job locks are) may forward or pop that head. A relay that dies
 // stops renewing; its lease expires and another relay takes the lane over.
 //
-// Keys (under `prefix`): msg:<id> hash, lane:<lane> list of queued ids,
-// lanes set of lanes with queued ids, failed zset (dead letters by time),
-// lease:<lane> the lane's holder. Each transition is one Lua script, so a
-// crash between two writes cannot leave a message half moved.
+// Keys (under `prefix`), laid out for Redis Cluster and Valkey as well as a
+// single Redis: every script touches only keys of one hash slot.
+//   {lane:<L>}:list      the lane's queued ids, oldest first      ┐ one slot per lane (the hash tag);
+//   {lane:<L>}:lease     the lane's holder                         │ <L> is the lane with % { } escaped,
+//   {lane:<L>}:msg:<id>  the message (hash)                        │ so no lane spells another's tag
+//   {lane:<L>}:failed    the lane's dead letters (zset by time)    ┘
+//   id:<id>              the message's lane: one id is one message whatever lane a retry names
+//   {index}:lanes        lanes with queued messages                ┐ one slot for the indexes,
+//   {index}:dead         lanes with dead letters                   │ each updated in a step of its own
+//   {index}:clients      queued messages per client scope          ┘ (never in a lane's script)
+// Each transition of a message is one Lua script in its lane's slot, so a
+// crash between two writes cannot leave a message half moved. The indexes
+// follow in separate steps, ordered so that a crash between them leaves
+// nothing unsendable:
+// - a lane is added to `lanes` after its message is pushed and before the
+//   202 (a crash in between: no 202, the client's retry adds it again);
+//   it is removed only when its list is empty, then the list is looked at
+//   again and the lane put back if a message arrived meanwhile; a relay
+//   start rebuilds `lanes` and `dead` from the lanes' keys (SCAN).
+// - `clients` counts may drift by one message per crash in between: a
+//   limit, not a promise.
+// A Redis an older relay wrote (keys `lane:…`, `msg:…` without tags) is
+// refused at start: drain it with that version first (docs/server.md).
 //
 // Durability: a 202 means Redis has the write. It is on disk as soon as Redis
 // says so only with AOF and `appendfsync always` (with `everysec`, a power cut
 // loses up to a second; a relay crash loses nothing either way).
 import { connectRedis } from '../redis.js';
 
-// Queued messages per client scope (the id's part before its first '.'),
-// kept in step by every script that moves a message in or out of 'queued',
-// so a limit check is one HGET, not a walk of the queue.
-const SCOPE_OF = `local function scope_of(id) return string.match(id, '^([^.]*)%.') end
-`;
-
-// KEYS: msg, lane, lanes, clients; ARGV: data, lane, id, now
-const ACCEPT = SCOPE_OF + `
+// KEYS: msg, list; ARGV: data, lane, id, now
+const ACCEPT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local scope = scope_of(ARGV[3])
-if scope then redis.call('HINCRBY', KEYS[4], scope, 1) end
 redis.call('HSET', KEYS[1], 'data', ARGV[1], 'lane', ARGV[2], 'status', 'queued', 'attempts', 0, 'nextAttemptAtMs', 0, 'updatedAtMs', ARGV[4])
 redis.call('RPUSH', KEYS[2], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[2])
 return 1`;
 
 const ACQUIRE = `
@@ -55,62 +65,60 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
 redis.call('HSET', KEYS[1], 'attempts', ARGV[2], 'nextAttemptAtMs', ARGV[3], 'lastError', ARGV[4], 'updatedAtMs', ARGV[5])
 return 1`;
 
-// KEYS: msg, lane, lanes, lease, failed, clients; ARGV: id, owner, status, response, lastError, now, ttlMs, laneName, data ('' keeps it)
-const FINISH = SCOPE_OF + `
-if redis.call('GET', KEYS[4]) ~= ARGV[2] then return 0 end
-if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[1] then return 0 end
+// KEYS: msg, list, lease, failed; ARGV: id, owner, status, response, lastError, now, ttlMs, data ('' keeps it)
+// Returns -1 (not the head, or the lease was lost), else how many stay queued in the lane.
+const FINISH = `
+if redis.call('GET', KEYS[3]) ~= ARGV[2] then return -1 end
+if redis.call('LINDEX', KEYS[2], 0) ~= ARGV[1] then return -1 end
 redis.call('LPOP', KEYS[2])
-local scope = scope_of(ARGV[1])
-if scope then redis.call('HINCRBY', KEYS[6], scope, -1) end
-if redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[8]) end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'response', ARGV[4], 'updatedAtMs', ARGV[6])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'lastError', ARGV[5]) end
-if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'data', ARGV[9]) end
-if ARGV[3] == 'failed' then redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
+if ARGV[8] ~= '' then redis.call('HSET', KEYS[1], 'data', ARGV[8]) end
+if ARGV[3] == 'failed' then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
 else redis.call('PEXPIRE', KEYS[1], ARGV[7]) end
-return 1`;
+return redis.call('LLEN', KEYS[2])`;
 
-// KEYS: msg, failed, lanes, clients; ARGV: id, now, prefix
-const RETRY = SCOPE_OF + `
+// KEYS: msg, failed, list; ARGV: id, now. Returns 1 when it was a dead letter, now queued.
+const RETRY = `
 if redis.call('HGET', KEYS[1], 'status') ~= 'failed' then return 0 end
-local scope = scope_of(ARGV[1])
-if scope then redis.call('HINCRBY', KEYS[4], scope, 1) end
-local lane = redis.call('HGET', KEYS[1], 'lane')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'status', 'queued', 'attempts', 0, 'nextAttemptAtMs', 0, 'updatedAtMs', ARGV[2])
-redis.call('RPUSH', ARGV[3] .. 'lane:' .. lane, ARGV[1])
-redis.call('SADD', KEYS[3], lane)
+redis.call('RPUSH', KEYS[3], ARGV[1])
 return 1`;
 
-// KEYS: msg, failed, lanes, clients; ARGV: id, prefix
-const REMOVE = SCOPE_OF + `
+// KEYS: msg, failed, list; ARGV: id. Returns 'queued' or 'failed' (what it was), or false.
+const REMOVE = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'failed' then redis.call('ZREM', KEYS[2], ARGV[1])
-elseif status == 'queued' then
-  local scope = scope_of(ARGV[1])
-  if scope then redis.call('HINCRBY', KEYS[4], scope, -1) end
-  local lane = redis.call('HGET', KEYS[1], 'lane')
-  local list = ARGV[2] .. 'lane:' .. lane
-  redis.call('LREM', list, 1, ARGV[1])
-  if redis.call('LLEN', list) == 0 then redis.call('SREM', KEYS[3], lane) end
-else return 0 end
+elseif status == 'queued' then redis.call('LREM', KEYS[3], 1, ARGV[1])
+else return false end
 redis.call('DEL', KEYS[1])
-return 1`;
+return status`;
+
+/** The lane's hash tag: `{lane:…}` with `%`, `{` and `}` escaped (an empty tag `{}` would not be one). */
+export const laneTag = (/** @type {string} */ lane) => `{lane:${lane.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}}`;
+
+/** The client scope of a relay id (`<scope>.<key>`), counted in `{index}:clients`. */
+const scopeOf = (/** @type {string} */ id) => /^([^.]*)\./.exec(id)?.[1];
 
 /**
- * @param {{ url?: string, client?: import('ioredis').Redis, prefix?: string, ttlMs?: number, nowMs?: () => number }} options
+ * @param {{ url?: string, client?: import('ioredis').Redis | import('ioredis').Cluster, prefix?: string, ttlMs?: number, nowMs?: () => number }} options
+ *   `url`: `redis://host:port/db`, or `redis-cluster://host:port,host:port` for a Redis Cluster (or Valkey cluster)
  */
 export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.now }) {
-  const { redis, owned } = connectRedis(client ?? url);
-  const scripts = { relayAccept: [4, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [6, FINISH], relayRetry: [4, RETRY], relayRemove: [4, REMOVE] };
+  const { redis, owned } = connectRedis(client ?? /** @type {string} */ (url));
+  const scripts = { relayAccept: [2, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [4, FINISH], relayRetry: [3, RETRY], relayRemove: [3, REMOVE] };
   for (const [name, [numberOfKeys, lua]] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys, lua });
+  const r = /** @type {any} */ (redis);
   const k = {
-    msg: (id) => `${prefix}msg:${id}`,
-    lane: (lane) => `${prefix}lane:${lane}`,
-    lease: (lane) => `${prefix}lease:${lane}`,
-    lanes: `${prefix}lanes`,
-    failed: `${prefix}failed`,
-    clients: `${prefix}clients`,
+    msg: (lane, id) => `${prefix}${laneTag(lane)}:msg:${id}`,
+    list: (lane) => `${prefix}${laneTag(lane)}:list`,
+    lease: (lane) => `${prefix}${laneTag(lane)}:lease`,
+    failed: (lane) => `${prefix}${laneTag(lane)}:failed`,
+    id: (id) => `${prefix}id:${id}`,
+    lanes: `${prefix}{index}:lanes`,
+    dead: `${prefix}{index}:dead`,
+    clients: `${prefix}{index}:clients`,
   };
 
   const toMessage = (id, h) => {
@@ -127,78 +135,172 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
       updatedAtMs: Number(h.updatedAtMs ?? 0),
     };
   };
-  const get = async (id) => toMessage(id, await redis.hgetall(k.msg(id)));
+  const getIn = async (lane, id) => toMessage(id, await redis.hgetall(k.msg(lane, id)));
+  const get = async (id) => {
+    const lane = await redis.get(k.id(id));
+    return lane === null ? null : getIn(lane, id);
+  };
+  const countClient = (id, by) => {
+    const scope = scopeOf(id);
+    return scope === undefined ? Promise.resolve() : redis.hincrby(k.clients, scope, by);
+  };
+  /**
+   * Takes `lane` out of an index once its key is empty, then looks again: a
+   * message (or dead letter) that arrived in between puts it back.
+   */
+  const unindexIfEmpty = async (index, lane, size) => {
+    if ((await size()) > 0) return;
+    await redis.srem(index, lane);
+    if ((await size()) > 0) await redis.sadd(index, lane);
+  };
 
   return {
     kind: 'redis',
     redis,
     async accept(message) {
       const { id, lane, status: _s, ...rest } = message;
-      const data = JSON.stringify({ lane, ...rest });
-      const created = await redis.relayAccept(k.msg(id), k.lane(lane), k.lanes, k.clients, data, lane, id, nowMs());
-      return created === 1 ? { created: true } : { created: false, existing: await get(id) };
+      // One id is one message: a retry naming another lane finds the first.
+      const claimed = await redis.set(k.id(id), lane, 'NX');
+      const home = claimed === 'OK' ? lane : ((await redis.get(k.id(id))) ?? lane);
+      const data = JSON.stringify({ lane: home, ...rest });
+      const created = await r.relayAccept(k.msg(home, id), k.list(home), data, home, id, nowMs());
+      // Indexed before the 202 (and again on a retry of the same key, which repairs a crash in between).
+      await redis.sadd(k.lanes, home);
+      if (created === 1) {
+        await countClient(id, 1);
+        return { created: true };
+      }
+      return { created: false, existing: await getIn(home, id) };
     },
     get,
     async head(lane) {
-      const id = await redis.lindex(k.lane(lane), 0);
-      return id ? get(id) : null;
+      const id = await redis.lindex(k.list(lane), 0);
+      return id ? getIn(lane, id) : null;
     },
     async dueLanes(now) {
-      const lanes = await redis.smembers(k.lanes);
       const due = [];
-      for (const lane of lanes) {
+      for (const lane of await redis.smembers(k.lanes)) {
         const head = await this.head(lane);
-        if (head && head.nextAttemptAtMs <= now) due.push(lane);
+        if (!head) await unindexIfEmpty(k.lanes, lane, () => redis.llen(k.list(lane)));
+        else if (head.nextAttemptAtMs <= now) due.push(lane);
       }
       return due;
     },
     async acquireLane(lane, owner, leaseMs) {
-      return (await redis.relayAcquire(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
+      return (await r.relayAcquire(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
     },
     async renewLane(lane, owner, leaseMs) {
-      return (await redis.relayAcquire(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
+      return (await r.relayAcquire(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
     },
     async releaseLane(lane, owner) {
-      await redis.relayRelease(k.lease(lane), owner);
+      await r.relayRelease(k.lease(lane), owner);
     },
     async recordAttempt({ id, lane }, owner, { attempts, nextAttemptAtMs, lastError }) {
-      return (await redis.relayAttempt(k.msg(id), k.lease(lane), owner, attempts, nextAttemptAtMs, lastError ?? '', nowMs())) === 1;
+      return (await r.relayAttempt(k.msg(lane, id), k.lease(lane), owner, attempts, nextAttemptAtMs, lastError ?? '', nowMs())) === 1;
     },
     async finish(message, owner, { status, response, lastError, headers }) {
       const { id, lane } = message;
       const data = headers ? JSON.stringify({ lane, fingerprint: message.fingerprint, method: message.method, url: message.url, headers, bodyBase64: message.bodyBase64, acceptedAtMs: message.acceptedAtMs }) : '';
-      return (await redis.relayFinish(k.msg(id), k.lane(lane), k.lanes, k.lease(lane), k.failed, k.clients,
-        id, owner, status, response ? JSON.stringify(response) : '', lastError ?? '', nowMs(), ttlMs, lane, data)) === 1;
+      const left = await r.relayFinish(k.msg(lane, id), k.list(lane), k.lease(lane), k.failed(lane),
+        id, owner, status, response ? JSON.stringify(response) : '', lastError ?? '', nowMs(), ttlMs, data);
+      if (left < 0) return false;
+      await countClient(id, -1);
+      if (status === 'failed') await redis.sadd(k.dead, lane);
+      else await redis.pexpire(k.id(id), ttlMs);
+      if (left === 0) await unindexIfEmpty(k.lanes, lane, () => redis.llen(k.list(lane)));
+      return true;
     },
     async list(status, limit = 100) {
-      let ids;
-      if (status === 'failed') ids = await redis.zrange(k.failed, 0, limit - 1);
-      else if (status === 'queued') {
-        ids = [];
-        for (const lane of await redis.smembers(k.lanes)) ids.push(...(await redis.lrange(k.lane(lane), 0, limit - 1)));
+      /** @type {any[]} */
+      const messages = [];
+      if (status === 'failed') {
+        for (const lane of await redis.smembers(k.dead)) {
+          for (const id of await redis.zrange(k.failed(lane), 0, limit - 1)) messages.push(await getIn(lane, id));
+        }
+      } else if (status === 'queued') {
+        for (const lane of await redis.smembers(k.lanes)) {
+          for (const id of await redis.lrange(k.list(lane), 0, limit - 1)) messages.push(await getIn(lane, id));
+        }
       } else throw new RangeError(`relay: list() takes 'queued' or 'failed'; got ${JSON.stringify(status)}`);
-      const messages = (await Promise.all(ids.map(get))).filter(Boolean);
-      return messages.sort((a, b) => a.acceptedAtMs - b.acceptedAtMs).slice(0, limit);
+      return messages.filter(Boolean).sort((a, b) => a.acceptedAtMs - b.acceptedAtMs).slice(0, limit);
     },
     async counts() {
       let queued = 0;
-      for (const lane of await redis.smembers(k.lanes)) queued += await redis.llen(k.lane(lane));
-      return { queued, failed: await redis.zcard(k.failed) };
+      let failed = 0;
+      for (const lane of await redis.smembers(k.lanes)) queued += await redis.llen(k.list(lane));
+      for (const lane of await redis.smembers(k.dead)) failed += await redis.zcard(k.failed(lane));
+      return { queued, failed };
     },
     async usage({ scope, lane }) {
-      const [client, laneLength, lanes] = await Promise.all([redis.hget(k.clients, scope), redis.llen(k.lane(lane)), redis.scard(k.lanes)]);
+      const [client, laneLength, lanes] = await Promise.all([redis.hget(k.clients, scope), redis.llen(k.list(lane)), redis.scard(k.lanes)]);
       return { client: Number(client ?? 0), lane: laneLength, lanes };
     },
     async retry(id) {
-      return (await redis.relayRetry(k.msg(id), k.failed, k.lanes, k.clients, id, nowMs(), prefix)) === 1;
+      const lane = await redis.get(k.id(id));
+      if (lane === null) return false;
+      if ((await r.relayRetry(k.msg(lane, id), k.failed(lane), k.list(lane), id, nowMs())) !== 1) return false;
+      await redis.sadd(k.lanes, lane);
+      await countClient(id, 1);
+      await unindexIfEmpty(k.dead, lane, () => redis.zcard(k.failed(lane)));
+      return true;
     },
     async remove(id) {
-      return (await redis.relayRemove(k.msg(id), k.failed, k.lanes, k.clients, id, prefix)) === 1;
+      const lane = await redis.get(k.id(id));
+      if (lane === null) return false;
+      const was = await r.relayRemove(k.msg(lane, id), k.failed(lane), k.list(lane), id);
+      if (!was) return false;
+      await redis.del(k.id(id));
+      if (was === 'queued') {
+        await countClient(id, -1);
+        await unindexIfEmpty(k.lanes, lane, () => redis.llen(k.list(lane)));
+      } else {
+        await unindexIfEmpty(k.dead, lane, () => redis.zcard(k.failed(lane)));
+      }
+      return true;
+    },
+    /**
+     * At start: refuses a Redis an older relay wrote, and rebuilds the lane
+     * indexes from the lanes' own keys (a crash between a lane's script and
+     * its index step is repaired here).
+     */
+    async prepare() {
+      const masters = 'nodes' in redis && typeof redis.nodes === 'function' ? /** @type {import('ioredis').Cluster} */ (redis).nodes('master') : [/** @type {import('ioredis').Redis} */ (redis)];
+      /** @param {string} match */
+      const scan = async (match) => {
+        /** @type {string[]} */
+        const keys = [];
+        for (const node of masters) {
+          let cursor = '0';
+          do {
+            const [next, batch] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+            cursor = next;
+            keys.push(...batch);
+          } while (cursor !== '0');
+        }
+        return keys;
+      };
+      const escapeGlob = (/** @type {string} */ text) => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+      const old = [...(await scan(`${escapeGlob(prefix)}lane:*`)), ...(await scan(`${escapeGlob(prefix)}msg:*`))];
+      if (old.length > 0) {
+        throw new Error(`relay: this Redis holds a queue in an older relay's layout (${old.length} keys like ${old[0]}): drain it with that relay version first, or use another --redis-prefix`);
+      }
+      const laneOf = (/** @type {string} */ key) => {
+        const tag = /\{lane:(.*)\}:[a-z]+$/.exec(key.slice(prefix.length))?.[1];
+        return tag === undefined ? undefined : tag.replace(/%([0-9a-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+      };
+      for (const key of await scan(`${escapeGlob(prefix)}{lane:*}:list`)) {
+        const lane = laneOf(key);
+        if (lane !== undefined) await redis.sadd(k.lanes, lane);
+      }
+      for (const key of await scan(`${escapeGlob(prefix)}{lane:*}:failed`)) {
+        const lane = laneOf(key);
+        if (lane !== undefined) await redis.sadd(k.dead, lane);
+      }
     },
     /** AOF state, for the start-up warning: 'yes', 'no', or undefined when CONFIG is not allowed. */
     async appendOnly() {
       try {
-        const [, value] = await redis.config('GET', 'appendonly');
+        const [, value] = /** @type {[string, string]} */ (await redis.config('GET', 'appendonly'));
         return value;
       } catch {
         return undefined;
