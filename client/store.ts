@@ -12,7 +12,7 @@
  * `keepDelivered`, so a UI can show the tick; discarded ones leave.
  */
 import type { Body, Outbox, OutboxEvent, SendResult } from './outbox.js';
-import { NOTHING_KEPT, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
+import { NOTHING_KEPT, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
 
 /** One message as the store shows it. */
 export interface OutboxMessage {
@@ -26,6 +26,10 @@ export interface OutboxMessage {
   body?: unknown;
   /** The body as text, for text and JSON bodies. */
   bodyText?: string;
+  /** Its lane (conversation); absent for the default lane (docs/lanes.md). */
+  lane?: string;
+  /** Queued in a lane that backs off: why, and until when (from the last `list()`; a status event clears it). */
+  blockedBy?: LaneBlock;
   createdAtMs: number;
   updatedAtMs: number;
   /**
@@ -130,6 +134,8 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     };
     delete next.reason;
     delete next.detail;
+    delete next.blockedBy;
+    if (event.lane !== undefined) next.lane = event.lane;
     if (event.reason !== undefined) next.reason = event.reason;
     if (event.detail !== undefined) next.detail = event.detail;
     messages.set(event.id, next);
@@ -156,6 +162,8 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
       };
       if (status.reason !== undefined) next.reason = status.reason;
       if (status.detail !== undefined) next.detail = status.detail;
+      if (message.lane !== undefined) next.lane = message.lane;
+      if (status === message && message.blockedBy !== undefined) next.blockedBy = message.blockedBy;
       const body = message.body ?? known?.body;
       if (body !== undefined) next.body = body;
       const bodyText = message.bodyText ?? known?.bodyText;

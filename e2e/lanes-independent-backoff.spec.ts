@@ -4,6 +4,7 @@
 // holds up only itself, and the others are delivered, side by side, one
 // message on the wire per conversation. Asserted on what the server stored,
 // per conversation, and on what list() tells the page.
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test, expect, list, call, textOf, describeServer, type DemoServer, type Page } from './fixtures';
 import { sleep, writeRawEntries } from './fault-helpers';
@@ -106,6 +107,26 @@ test('a conversation at 429 Retry-After 3600 waits with blockedBy; another conve
     expect(message.blockedBy?.reason).toBe('http-429');
     expect(message.blockedBy!.untilMs - Date.now(), 'blocked for about an hour').toBeGreaterThan(3_500_000);
   }
+  // The UI store (dist/store.js) carries the lane and why it waits too.
+  addRoute(server, (req, res, url) => {
+    if (url.pathname !== '/store.js') return false;
+    res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(readFileSync('dist/store.js'));
+    return true;
+  });
+  const inStore = await page.evaluate(async () => {
+    const { createOutboxStore } = await import('/store.js' as string);
+    const store = createOutboxStore((window as any).outbox);
+    const snapshot = await new Promise<any>((resolve) => {
+      store.subscribe((s: any) => {
+        if (s.ready && s.messages.length === 2 && s.messages.every((m: any) => m.blockedBy)) resolve(s);
+      });
+    });
+    return snapshot.messages.map((m: any) => [m.lane, m.blockedBy?.reason]);
+  });
+  expect(inStore).toEqual([
+    ['a', 'http-429'],
+    ['a', 'http-429'],
+  ]);
   // The probe (every second) and the timer do not try a before its Retry-After.
   const triesOfA = api.attempts.filter((a) => a.lane === 'a').length;
   await sleep(3_000);
