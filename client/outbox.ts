@@ -378,6 +378,8 @@ export class Outbox {
       void this.#reconcileLost();
       return;
     }
+    // The worker's decision log is for the devtools panel (outbox/devtools), which listens itself.
+    if (message.type === 'trace') return;
     // Another user's messages are not this page's business.
     if (message.type === 'removed' ? message.namespace !== this.#namespace : message.update.namespace !== this.#namespace) return;
     if (message.type === 'removed') {

@@ -40,7 +40,7 @@ async function hookWorker(): Promise<string> {
     format: 'iife',
     target: 'es2022',
     write: false,
-    define: { OUTBOX_FULL: 'true', 'process.env.NODE_ENV': '"production"' },
+    define: { 'process.env.NODE_ENV': '"production"' },
   });
   return result.outputFiles[0]!.text;
 }

@@ -50,8 +50,7 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
       // The drain's sweep will record it; the list tells the truth already.
       message.status = 'failed';
       message.reason = 'expired';
-    } else if (OUTBOX_FULL && message.status === 'queued') {
-      // Not in the lean build (build-flags.ts).
+    } else if (message.status === 'queued') {
       const blockedBy = deps.drain.blockedBy(laneOf(entry));
       if (blockedBy) message.blockedBy = blockedBy;
     }
@@ -83,7 +82,7 @@ function describe(
     createdAtMs,
     updatedAtMs: note?.updatedAtMs ?? createdAtMs,
   };
-  if (OUTBOX_FULL && lane) message.lane = lane;
+  if (lane) message.lane = lane;
   if (note?.reason !== undefined) message.reason = note.reason;
   if (note?.detail !== undefined) message.detail = note.detail;
   const bodyText = textOf(readable, budget);

@@ -45,6 +45,11 @@ export class Announcer {
     this.#post({ protocol: PROTOCOL, type: 'store-lost' });
   }
 
+  /** One line of the decision log (trace.ts), sent only while it is on. */
+  trace(id: string, decision: string): void {
+    this.#post({ protocol: PROTOCOL, type: 'trace', id, decision, atMs: wallNowMs() });
+  }
+
   drain(report: DrainReport): void {
     this.#post({ protocol: PROTOCOL, type: 'drain', report });
   }

@@ -55,7 +55,7 @@ export async function applyChange(deps: Parts, id: string, namespace: string, ch
 async function withBody(namespace: string, entry: QueueEntry, change: NonNullable<Change>, deps: Parts): Promise<Pick<QueueEntry, 'requestData' | 'metadata'>> {
   const requestData = { ...entry.requestData, headers: { ...entry.requestData.headers, 'content-type': change.contentType }, body: change.body };
   const metadata = { ...entry.metadata };
-  if (OUTBOX_FULL && metadata.iv !== undefined) {
+  if (metadata.iv !== undefined) {
     const sealed = await seal(deps.keys, namespace, change.body);
     requestData.body = sealed.body;
     metadata.iv = sealed.sealed.iv;

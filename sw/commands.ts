@@ -26,6 +26,8 @@ export async function runCommand(engine: Engine, command: Command, clientId: str
       return engine.purge(command.namespace);
     case 'flush':
       return engine.flush(command.trigger);
+    case 'trace':
+      return { tracing: engine.tracing.ask(command.on) };
     case 'claim':
       await (self as unknown as ServiceWorkerGlobalScope).clients.claim();
       return { claimed: true };

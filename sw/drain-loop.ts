@@ -82,21 +82,15 @@ export class DrainLoop {
       if (batch.length === 0) break;
       afterId = batch.at(-1)!.id;
       // Each lane's entries in queue order; lanes side by side, at most
-      // `lanesAtOnce` at a time. The lean build has one lane (build-flags.ts).
+      // `lanesAtOnce` at a time.
       // One lane (no `lane` option) that waits: nothing behind its head may
       // go, so the pass stops reading there. With lanes it reads on, for the
       // heads of the other lanes.
       const ours = batch.filter((entry) => entry.queueName === queue.name);
-      let allWait: boolean;
-      if (OUTBOX_FULL) {
-        const lanes = new Map<string, QueueEntry[]>();
-        for (const entry of ours) lanes.set(laneOf(entry), [...(lanes.get(laneOf(entry)) ?? []), entry]);
-        await sideBySide([...lanes], options.lanesAtOnce, ([lane, entries]) => this.#lane(pass, lane, entries));
-        allWait = !options.lane && [...lanes.keys()].every((lane) => control.stopped.has(lane));
-      } else {
-        await this.#lane(pass, '', ours);
-        allWait = control.stopped.has('');
-      }
+      const lanes = new Map<string, QueueEntry[]>();
+      for (const entry of ours) lanes.set(laneOf(entry), [...(lanes.get(laneOf(entry)) ?? []), entry]);
+      await sideBySide([...lanes], options.lanesAtOnce, ([lane, entries]) => this.#lane(pass, lane, entries));
+      const allWait = !options.lane && [...lanes.keys()].every((lane) => control.stopped.has(lane));
       // Once per batch, not per message: the sends did not wait for them, and
       // the pass holds at most a batch of them (a 10,000-message drain would
       // otherwise keep 10,000 promises until it ends).
@@ -137,14 +131,14 @@ export class DrainLoop {
         // Replayed only as its owner: its user's page is not open (or owes
         // us credentials). Later messages of that namespace wait too, so
         // FIFO holds within it; other namespaces go on.
-        if (OUTBOX_FULL && !waiting.has(namespace)) trace(id, `queued because no page of namespace '${namespace}' is open or it owes credentials`);
+        if (!waiting.has(namespace)) trace(id, `queued because no page of namespace '${namespace}' is open or it owes credentials`);
         waiting.add(namespace);
         if (control.waiter()?.id === id) control.answer(id);
         continue;
       }
       const stop = control.stop(lane);
       if (stop) {
-        if (OUTBOX_FULL && stop !== 'yield') trace(id, `queued because the drain stopped: ${stop}`);
+        if (stop !== 'yield') trace(id, `queued because the drain stopped: ${stop}`);
         this.stopLane(pass, lane, stop);
         continue;
       }
@@ -216,7 +210,7 @@ export class DrainLoop {
       notes.delete(id);
       pass.handled.add(id);
       secrets.drop(id);
-      OUTBOX_FULL && trace(id, 'delivered');
+      trace(id, 'delivered');
       announce.status({ id, namespace, lane: lane || undefined, status: 'delivered', attempts });
       report.delivered += 1;
       return false;
@@ -250,10 +244,8 @@ export class DrainLoop {
     await ledger.put(record);
     notes.set(id, record);
     control.failed(lane, outcome.reason, outcome.retryAfterMs);
-    if (OUTBOX_FULL) {
-      const retryAtMs = control.retryAtMs(lane);
-      trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
-    }
+    const retryAtMs = control.retryAtMs(lane);
+    trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
     announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts, reason: outcome.reason, detail: outcome.detail });
     control.answer(id, queuedAnswer(id, outcome.reason));
     return true;
@@ -285,7 +277,7 @@ export class DrainLoop {
     const { announce, options, trace } = this.#deps;
     control.sending(id, true);
     const attempts = (note?.attempts ?? 0) + 1;
-    OUTBOX_FULL && trace(id, `sent (attempt ${attempts})`);
+    trace(id, `sent (attempt ${attempts})`);
     announce.status({ id, namespace, lane: lane || undefined, status: 'sending', attempts, reason: note?.reason });
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
@@ -332,7 +324,7 @@ export class DrainLoop {
     pass.handled.add(id);
     pass.report.failed += 1;
     secrets.drop(id);
-    OUTBOX_FULL && trace(id, `set aside: ${reason}${detail !== undefined ? ` (${detail})` : ''}`);
+    trace(id, `set aside: ${reason}${detail !== undefined ? ` (${detail})` : ''}`);
     announce.status({ id, namespace: record.namespace ?? '', lane: laneOf(entry) || undefined, status: 'failed', attempts: record.attempts, reason, detail });
   }
 
@@ -345,8 +337,7 @@ export class DrainLoop {
     const iv = metadata?.iv;
     if (!requestData || !iv || !(requestData.body instanceof ArrayBuffer)) return requestData;
     const { body: sealed, ...rest } = requestData;
-    // The lean build cannot read it (build-flags.ts): the body stays unreadable, the rest is shown.
-    const body = OUTBOX_FULL ? await open(this.#deps.keys, metadata?.namespace ?? '', sealed as ArrayBuffer, { iv }) : undefined;
+    const body = await open(this.#deps.keys, metadata?.namespace ?? '', sealed as ArrayBuffer, { iv });
     return body ? { ...rest, body } : (rest as RequestData);
   }
 
@@ -363,7 +354,7 @@ export class DrainLoop {
     let requestData = entry.requestData;
     if (entry.metadata?.iv) {
       requestData = (await this.readableBody(requestData, entry.metadata))!;
-      if (!(requestData.body instanceof ArrayBuffer)) throw new Error(OUTBOX_FULL ? 'its encryption key is gone (purged)' : 'encrypted: needs encrypt=1');
+      if (!(requestData.body instanceof ArrayBuffer)) throw new Error('its encryption key is gone (purged)');
     }
     const request = rebuildRequest(requestData, id);
     let missing = false;
@@ -398,7 +389,7 @@ export class DrainLoop {
     const record = noteFor(entry, id, attempts, 'auth', options.queueName);
     await ledger.put(record);
     pass.notes.set(id, record);
-    OUTBOX_FULL && trace(id, 'queued because it waits for credentials (auth)');
+    trace(id, 'queued because it waits for credentials (auth)');
     announce.status({ id, namespace, status: 'queued', attempts, reason: 'auth' });
   }
 

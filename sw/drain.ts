@@ -121,8 +121,6 @@ export class Drain {
 
   /** Why the lane waits, and until when (epoch ms), while it backs off after a failure. */
   blockedBy(lane: string): LaneBlock | undefined {
-    // Not in the lean build (build-flags.ts).
-    if (!OUTBOX_FULL) return undefined;
     const streak = this.#streaks.get(lane);
     return streak && { reason: streak.reason, untilMs: wallMs(streak.nextAttemptAtMs) };
   }

@@ -24,13 +24,15 @@ import { RequestQueue } from './request-queue.js';
 import { HeldSecrets } from './secrets.js';
 import { Sessions } from './sessions.js';
 import { submit, type PendingMessage, type Submitted } from './straight.js';
-import { tracer } from './trace.js';
+import { tracer, type Tracing } from './trace.js';
 
 export type { PendingMessage } from './straight.js';
 
 export class Engine {
   readonly options: ResolvedOptions;
   readonly announce: Announcer;
+  /** The decision log, switched on at run time (trace.ts). */
+  readonly tracing: Tracing;
   /** New messages take their queue position in the order they arrived. */
   readonly arrival = new ArrivalOrder();
   readonly #parts: Parts;
@@ -42,7 +44,8 @@ export class Engine {
   constructor(options: ResolvedOptions) {
     this.options = options;
     const announce = (this.announce = new Announcer(options.queueName));
-    const trace = OUTBOX_FULL ? tracer(options.debug) : () => undefined;
+    const tracing = (this.tracing = tracer(options.debug, announce));
+    const trace = tracing.trace;
     const exclusive = new Exclusive(`outbox:${options.queueName}`);
     const parts = {
       options,
@@ -66,7 +69,7 @@ export class Engine {
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
       onQueued: ({ id, namespace, lane }) => {
-        OUTBOX_FULL && trace(id, 'queued because older messages go first');
+        trace(id, 'queued because older messages go first');
         announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts: 0 });
       },
       onRefused: ({ id }, error) => {
@@ -100,7 +103,7 @@ export class Engine {
 
   /** Seals a body for storage under `encrypt` (not in the lean build: worker.ts). */
   seal(namespace: string, body: ArrayBuffer): ReturnType<typeof seal> {
-    return OUTBOX_FULL ? seal(this.#parts.keys, namespace, body) : Promise.reject(new Error('outbox: no encryption in this build'));
+    return seal(this.#parts.keys, namespace, body);
   }
 
   /** Starts storing a new message. */

@@ -80,12 +80,9 @@ async function takeInTurn(
   const metadata: EntryMetadata = { v: 1, id, createdAtMs: wallNowMs() };
   if (namespace !== '') metadata.namespace = namespace;
   let lane = '';
-  // Not in the lean build (build-flags.ts): a `lane` rule loads the full one (worker.ts).
-  if (OUTBOX_FULL) {
-    // A function gets a copy it may read the body of (the page's request was read above).
-    lane = await laneFromRequest(engine.options.lane, typeof engine.options.lane === 'function' ? toRequest({ ...requestData, body }) : request);
-    if (lane !== '') metadata.lane = lane;
-  }
+  // A function gets a copy it may read the body of (the page's request was read above).
+  lane = await laneFromRequest(engine.options.lane, typeof engine.options.lane === 'function' ? toRequest({ ...requestData, body }) : request);
+  if (lane !== '') metadata.lane = lane;
   const stripped = Object.keys(secrets);
   if (stripped.length > 0) metadata.strippedHeaders = stripped;
   if (stripped.length > 0) engine.holdSecrets(id, namespace, secrets);
@@ -97,7 +94,7 @@ async function takeInTurn(
     return request;
   };
   const stored = (async () => {
-    if (OUTBOX_FULL && engine.options.encrypt && body.byteLength > 0) {
+    if (engine.options.encrypt && body.byteLength > 0) {
       const sealed = await engine.seal(namespace, body);
       requestData.body = sealed.body;
       metadata.iv = sealed.sealed.iv;

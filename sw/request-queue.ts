@@ -207,8 +207,6 @@ export function namespaceOf(entry: QueueEntry): string {
 
 /** The lane an entry is ordered in: `''` (the default lane) for entries without one, as every entry before lanes. */
 export function laneOf(entry: Pick<QueueEntry, 'metadata'>): string {
-  // The lean build has one lane (build-flags.ts).
-  if (!OUTBOX_FULL) return '';
   const lane = entry.metadata?.lane;
   return typeof lane === 'string' ? lane : '';
 }

@@ -54,7 +54,7 @@ export async function submit(deps: Parts, id: string, namespace: string, lane: s
   const running = drain.running;
   if (running || blocked) {
     // Something is ahead of it, or it is too soon to try: it waits its turn.
-    OUTBOX_FULL && trace(id, `queued because ${blocked ? `the drain is ${blocked === 'offline' ? 'offline' : 'backing off'}` : 'a drain is busy ahead of it'}`);
+    trace(id, `queued because ${blocked ? `the drain is ${blocked === 'offline' ? 'offline' : 'backing off'}` : 'a drain is busy ahead of it'}`);
     announce.status({ id, namespace, lane: lane || undefined, status: 'queued', attempts: 0 });
     return { response: queuedAnswer(id), done: running ?? deps.armSync() };
   }

@@ -14,7 +14,7 @@ export interface WorkerFile {
   isMap: boolean;
 }
 
-/** `importScripts('sw-full.js')` as esbuild prints it in dist/sw.js: one relative name per call. */
+/** `importScripts('sw-shell.js')` as esbuild prints it in dist/sw.js: one relative name per call. */
 const IMPORT_SCRIPTS = /importScripts\(\s*["'`]([\w.-]+\.js)["'`]\s*\)/g;
 
 /**

@@ -19,6 +19,8 @@ test('well-formed commands pass; malformed ones are named', () => {
   expect(ok({ type: 'edit', id: 'm1', namespace: '', body: new ArrayBuffer(2) })).toMatch(/edit needs a contentType/);
   expect(ok({ type: 'cancel', namespace: '' })).toMatch(/cancel needs an id/);
   expect(ok({ type: 'cancel', id: 'm1', namespace: 'bob' })).toBeUndefined();
+  expect(ok({ type: 'trace', on: true })).toBeUndefined();
+  expect(ok({ type: 'trace', on: 'yes' })).toMatch(/trace needs on: true or false/);
   expect(ok({ type: 'drop-tables' })).toMatch(/unknown command type "drop-tables"/);
   expect(ok(null)).toMatch(/command must be an object/);
   expect(envelopeProblem('list')).toMatch(/must be an object/);

@@ -152,7 +152,9 @@ export type Command =
   | { type: 'session'; namespace: string; credentials?: SessionCredentials }
   | { type: 'purge'; namespace: string }
   | { type: 'flush'; trigger: 'online' | 'probe' | 'manual' }
-  | { type: 'claim' };
+  | { type: 'claim' }
+  /** Switches the worker's decision log on or off at run time (`debug` keeps it on); see sw/trace.ts. */
+  | { type: 'trace'; on: boolean };
 
 /**
  * What became of an edit or a cancel:
@@ -199,6 +201,7 @@ export interface CommandResults {
   purge: { namespace: string; removed: number };
   flush: DrainReport;
   claim: { claimed: boolean };
+  trace: { tracing: boolean };
 }
 
 export interface Envelope<C extends Command = Command> {
@@ -221,6 +224,8 @@ export type Broadcast =
   /** A worker started: its memory (sessions, credentials) is empty, so pages declare theirs again. */
   | { protocol: typeof PROTOCOL; type: 'started' }
   | { protocol: typeof PROTOCOL; type: 'drain'; report: DrainReport }
+  /** One line of the worker's decision log, while it is on (a `trace` command or `debug`). `atMs`: epoch ms. */
+  | { protocol: typeof PROTOCOL; type: 'trace'; id: string; decision: string; atMs: number }
   /**
    * The browser closed the queue's database by itself (site data cleared, or
    * an I/O error such as a full disk). The worker opens it again for what
@@ -305,6 +310,8 @@ export function envelopeProblem(data: unknown): string | undefined {
     case 'retry':
     case 'discard':
       return targetProblem(command.type, command.id, namespace);
+    case 'trace':
+      return typeof command.on === 'boolean' ? undefined : 'trace needs on: true or false';
     case 'flush':
       return FLUSH_TRIGGERS.has(command.trigger) ? undefined : 'flush needs a trigger: online, probe or manual';
     default:
