@@ -56,9 +56,9 @@ export interface MessageHistoryOptions<T> {
 }
 
 /** At equal times, which word is further along. */
-const RANK: Record<MessageStatus, number> = { sending: 0, queued: 0, failed: 1, delivered: 2 };
+const RANK: Record<MessageStatus, number> = { sending: 0, queued: 0, failed: 1, relayed: 2, delivered: 3 };
 /** `send()`'s answer against the events already heard (the demo's rule before this helper). */
-const RESULT_RANK: Record<MessageStatus, number> = { queued: 0, sending: 1, failed: 2, delivered: 2 };
+const RESULT_RANK: Record<MessageStatus, number> = { queued: 0, sending: 1, failed: 2, relayed: 2, delivered: 2 };
 
 /**
  * @example
@@ -113,7 +113,7 @@ export class MessageHistory<T> {
    * What `outbox.send()` resolved to. Events may have told more already (a
    * replay under way): the answer is taken only if it is as far along.
    */
-  sendResult(result: { id: string; status: 'delivered' | 'queued' | 'failed'; reason?: Reason; detail?: string }): void {
+  sendResult(result: { id: string; status: 'delivered' | 'relayed' | 'queued' | 'failed'; reason?: Reason; detail?: string }): void {
     const known = this.#local.get(result.id);
     if (this.#server.has(result.id) || known?.status === 'delivered') return;
     if (known !== undefined && known.updatedAtMs !== 0 && RESULT_RANK[result.status] < RESULT_RANK[known.status]) return;

@@ -13,6 +13,7 @@ import {
   NOTHING_KEPT,
   OUTBOX_STATUS_HEADER,
   PROTOCOL,
+  RELAY_HEADER,
   type Broadcast,
   type ChangeOutcome,
   type DrainReport,
@@ -31,8 +32,12 @@ import { request } from './rpc.js';
 /** What `send` resolves to. It never rejects for a network failure. */
 export interface SendResult {
   id: string;
-  /** `delivered`: the server took it. `queued`: kept, will be sent. `failed`: see `reason`. */
-  status: 'delivered' | 'queued' | 'failed';
+  /**
+   * `delivered`: the server took it. `relayed`: a relay (`outbox-relay`)
+   * holds it, off this device; the API does not have it yet. `queued`: kept,
+   * will be sent. `failed`: see `reason`.
+   */
+  status: 'delivered' | 'relayed' | 'queued' | 'failed';
   reason?: Reason;
   detail?: string;
   /** The server's own answer, when it gave one (delivered, or refused). */
@@ -178,7 +183,8 @@ export class Outbox {
       }
       return withOptional({ id, status: answer.status }, answer.reason, answer.detail);
     }
-    if (response.ok) return { id, status: 'delivered', response };
+    // A relay's own 202 carries its marker: off this device, not yet at the API.
+    if (response.ok) return { id, status: response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered', response };
     // The worker passes a refusal through; a 5xx here means no worker took it.
     return withOptional({ id, status: 'failed', response }, `http-${response.status}`, await readDetail(response));
   }

@@ -50,7 +50,7 @@ export interface OutboxSnapshot {
 
 export interface OutboxStoreOptions {
   /**
-   * How many delivered messages the snapshot keeps (the newest); older ones leave it.
+   * How many delivered (or relayed) messages the snapshot keeps (the newest); older ones leave it.
    * @default 100
    */
   keepDelivered?: number;
@@ -99,7 +99,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
   const outboxReady = Promise.resolve(outbox);
 
   function publish(): void {
-    let delivered = [...messages.values()].filter((m) => m.status === 'delivered');
+    let delivered = [...messages.values()].filter((m) => offDevice(m.status));
     if (delivered.length > keepDelivered) {
       delivered.sort((a, b) => a.updatedAtMs - b.updatedAtMs);
       for (const old of delivered.slice(0, delivered.length - keepDelivered)) messages.delete(old.id);
@@ -172,7 +172,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     }
     // Held by the outbox before this list was asked for, and not in it: delivered or gone meanwhile.
     for (const [id, message] of messages) {
-      if (message.kept && message.status !== 'delivered' && !present.has(id) && message.updatedAtMs < askedAtMs) messages.delete(id);
+      if (message.kept && !offDevice(message.status) && !present.has(id) && message.updatedAtMs < askedAtMs) messages.delete(id);
     }
   }
 
@@ -290,4 +290,9 @@ function isPlain(body: unknown): boolean {
   if (typeof body !== 'object' || body === null) return false;
   const proto = Object.getPrototypeOf(body) as unknown;
   return Array.isArray(body) || proto === Object.prototype || proto === null;
+}
+
+/** Delivered, or relayed (held by a relay): no longer in the outbox, so not in `list()`. */
+function offDevice(status: MessageStatus): boolean {
+  return status === 'delivered' || status === 'relayed';
 }

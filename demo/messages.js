@@ -37,6 +37,7 @@ export function badgeLabel({ status, reason }) {
   switch (status) {
     case 'queued': return reason === 'auth' ? 'Waiting for sign-in' : 'Queued';
     case 'sending': return 'Sending';
+    case 'relayed': return 'Relayed';
     case 'delivered': return 'Delivered';
     case 'failed': return reason ? `Failed: ${reason}` : 'Failed';
     default: return status;

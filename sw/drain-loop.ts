@@ -22,7 +22,7 @@ import { sideBySide } from './lanes.js';
 import { open } from './keys.js';
 import type { LedgerRecord } from './ledger.js';
 import type { Parts } from './parts.js';
-import { IDEMPOTENCY_KEY_HEADER, type Reason } from './protocol/messages.js';
+import { IDEMPOTENCY_KEY_HEADER, RELAY_HEADER, type Reason } from './protocol/messages.js';
 import { createdAtOf, entryProblem, laneOf, messageIdOf, namespaceOf, toRequest, type QueueEntry } from './request-queue.js';
 import { isExpired, monotonicMs, wallNowMs } from './timing.js';
 
@@ -210,8 +210,10 @@ export class DrainLoop {
       notes.delete(id);
       pass.handled.add(id);
       secrets.drop(id);
-      trace(id, 'delivered');
-      announce.status({ id, namespace, lane: lane || undefined, status: 'delivered', attempts });
+      // A relay's own 202 (its marker header): off this device, not yet at the API.
+      const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
+      trace(id, status);
+      announce.status({ id, namespace, lane: lane || undefined, status, attempts });
       report.delivered += 1;
       return false;
     }

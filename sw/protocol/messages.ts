@@ -39,7 +39,15 @@ export function namespaceFromHeader(value: string): string {
   }
 }
 
-export type MessageStatus = 'queued' | 'sending' | 'delivered' | 'failed';
+/**
+ * `relayed`: a relay (`outbox-relay`) answered with its own 202, marked by
+ * `Outbox-Relay`: the message is off this device, on the relay's disk, and
+ * not yet known to be at the API.
+ */
+export type MessageStatus = 'queued' | 'sending' | 'relayed' | 'delivered' | 'failed';
+
+/** The header `outbox-relay` puts on its own 202 (`Outbox-Relay: queued`): it holds the message; the API does not have it yet. */
+export const RELAY_HEADER = 'Outbox-Relay';
 
 /**
  * Why a message is not delivered (yet).

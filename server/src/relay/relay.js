@@ -184,8 +184,9 @@ export async function startRelay(options) {
     return sendQueued(res, existing.id, { 'Idempotent-Replayed': 'true' });
   }
 
-  // Not `Outbox-Status`: that header marks the browser worker's own answers, and
-  // to the browser this 202 means delivered (the message is off the device).
+  // Not `Outbox-Status`: that header marks the browser worker's own answers.
+  // `Outbox-Relay` tells the browser's outbox the message is `relayed` (off the
+  // device, not yet at the API), not `delivered` (sw/protocol/messages.ts RELAY_HEADER).
   const sendQueued = (res, id, headers = {}) => sendJson(res, 202, { status: 'queued', id: clientKeyOf(id) }, { 'Outbox-Relay': 'queued', ...headers });
 
   function sendUpstreamAnswer(res, status, headers, body, extra = {}) {
