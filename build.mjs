@@ -33,6 +33,8 @@ const BUDGET_GZIP_BYTES = {
   // The opt-in app shell (`?shell=`): Workbox's NetworkFirst and router, loaded
   // by dist/sw.js only when asked for.
   'dist/sw-shell.js': 6 * 1024,
+  // The devtools panel (outbox/devtools): loaded only by a page that imports it, in development.
+  'dist/devtools.js': 3 * 1024,
   // Page helpers, each its own file (README, "History and pending as one list", "Storage").
   'dist/history.js': 1.5 * 1024,
   'dist/storage.js': 0.5 * 1024,
@@ -118,6 +120,8 @@ await Promise.all([
   // UI bindings (docs/ui-bindings.md): the store alone, and the React hook with the store in it; React stays the site's.
   build({ ...common, entryPoints: ['client/store.ts'], outfile: 'dist/store.js', format: 'esm', minify: true }),
   build({ ...common, entryPoints: ['client/react.ts'], outfile: 'dist/react.js', format: 'esm', minify: true, external: ['react'] }),
+  // The devtools panel: its own file, never part of dist/client.js.
+  build({ ...common, entryPoints: ['client/devtools.ts'], outfile: 'dist/devtools.js', format: 'esm', minify: true }),
   // The library form, one module per source file and not bundled, so a site's
   // bundler drops what the site does not import (the package is
   // `"sideEffects": false`): a worker without installAppShell pulls in no

@@ -379,7 +379,7 @@ async function serveFile(req, res, file, extraHeaders = {}) {
 
 async function serveStatic(req, res, pathname, staticDirs) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const built = { '/sw.js': 'sw.js', '/sw-shell.js': 'sw-shell.js', '/client.js': 'client.js', '/history.js': 'history.js', '/storage.js': 'storage.js', '/sw.js.map': 'sw.js.map', '/client.js.map': 'client.js.map' };
+  const built = { '/sw.js': 'sw.js', '/sw-shell.js': 'sw-shell.js', '/client.js': 'client.js', '/history.js': 'history.js', '/storage.js': 'storage.js', '/devtools.js': 'devtools.js', '/sw.js.map': 'sw.js.map', '/client.js.map': 'client.js.map' };
   if (pathname in built) {
     const file = path.join(DIST_DIR, built[pathname]);
     if (await serveFile(req, res, file)) return true;
