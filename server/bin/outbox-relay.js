@@ -30,6 +30,7 @@ const USAGE = `usage: outbox-relay --upstream URL [options]
   --max-lanes N               lanes waiting at once (default ${RELAY_DEFAULTS.maxLanes})
   --set-aside-after-tries N   a head failing N times while the upstream answers others becomes a
                               dead letter (default ${RELAY_DEFAULTS.setAsideAfterTries})
+  --dead-letter-ttl-seconds S dead letters are deleted after this (default ${RELAY_DEFAULTS.deadLetterTtlSeconds}, 7 days)
   --log-level LEVEL           debug, info, warn or error (default ${RELAY_DEFAULTS.logLevel})
 
 Logs are JSON lines on stdout. Endpoints: GET /api/health, GET /outbox/status,
@@ -57,6 +58,7 @@ try {
       'secret-header': { type: 'string', multiple: true },
       'scope-header': { type: 'string', multiple: true },
       'set-aside-after-tries': { type: 'string' },
+      'dead-letter-ttl-seconds': { type: 'string' },
       'max-queued-per-client': { type: 'string' },
       'max-queued-per-lane': { type: 'string' },
       'max-lanes': { type: 'string' },
@@ -98,6 +100,7 @@ try {
     secretHeaders: args['secret-header'],
     scopeHeaders: args['scope-header'],
     setAsideAfterTries: args['set-aside-after-tries'],
+    deadLetterTtlSeconds: args['dead-letter-ttl-seconds'],
     maxQueuedPerClient: args['max-queued-per-client'],
     maxQueuedPerLane: args['max-queued-per-lane'],
     maxLanes: args['max-lanes'],

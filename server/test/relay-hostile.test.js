@@ -202,6 +202,36 @@ for (const kind of ['sqlite', 'redis']) {
       assert.ok(!rows.includes('DROPPED-1') && !rows.includes('DROPPED-2'), 'no credential kept once settled');
     });
 
+    test('a retried dead letter goes without the credentials it came with, or with fresh ones from credentialsFor', async () => {
+      for (const hooked of [false, true]) {
+        const seen = [];
+        const t = await setup(kind, hooked ? {
+          credentialsFor: async (message) => {
+            seen.push(message.dropped);
+            return [['authorization', 'Bearer FRESH']];
+          },
+        } : {});
+        try {
+          // Queued while the upstream is down, then refused (403): a dead letter, not a passed-through answer.
+          t.upstream.state.mode = '503';
+          assert.equal((await postJson(t.chat, { text: 'retried later' }, { 'idempotency-key': 'dl-1', authorization: 'Bearer STALE' })).status, 202);
+          t.upstream.state.mode = 'forbid';
+          await waitFor(async () => (await request(`${t.relay.url}/outbox/status`)).json.failed === 1, { message: 'a dead letter' });
+          const [dead] = (await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages;
+          t.upstream.state.mode = 'up';
+          assert.equal((await request(`${t.relay.url}/outbox/messages/${encodeURIComponent(dead.id)}/retry`, { method: 'POST' })).status, 200);
+          await waitFor(() => t.upstream.state.stored.length === 1, { message: 'the retried dead letter delivered' });
+          const [delivered] = t.upstream.state.stored;
+          assert.equal(delivered.headers.authorization, hooked ? 'Bearer FRESH' : undefined);
+          assert.equal(delivered.headers['outbox-credentials-dropped'], undefined, 'the relay\'s own marker never goes upstream');
+          if (hooked) assert.deepEqual(seen, [['authorization']]);
+          else assert.ok(t.lines.some((line) => line.includes('"credentials-dropped"')), 'said so in the log');
+        } finally {
+          await t.close();
+        }
+      }
+    });
+
     test('per-client and per-lane limits: past them a client gets 429 with Retry-After and nothing is stored; other clients go on; a repeat is still answered', async () => {
       const t = await setup(kind, { maxQueuedPerClient: 3, maxQueuedPerLane: 5, laneHeader: 'x-conversation' });
       try {

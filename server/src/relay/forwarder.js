@@ -25,6 +25,35 @@ import { openHeaders, SEALED_HEADER } from './sealed.js';
 import { isSecretHeader } from './log.js';
 
 /**
+ * Kept in a settled message's headers in place of its credentials: which
+ * ones were dropped, so a retry knows it has none (and asks `credentialsFor`).
+ * Never sent upstream.
+ */
+export const DROPPED_HEADER = 'outbox-credentials-dropped';
+
+/**
+ * A settled message's headers: no credential header, no sealed bundle, and
+ * the names of what was dropped (`DROPPED_HEADER`) when anything was.
+ * @param {[string, string][]} headers
+ * @param {string[]} secretHeaders
+ * @returns {[string, string][]}
+ */
+export function withoutCredentials(headers, secretHeaders) {
+  /** @type {string[]} */
+  const dropped = [];
+  /** @type {[string, string][]} */
+  const kept = [];
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === DROPPED_HEADER) dropped.push(...value.split(',').filter(Boolean));
+    else if (lower === SEALED_HEADER) dropped.push('(sealed)');
+    else if (isSecretHeader(name, secretHeaders)) dropped.push(lower);
+    else kept.push([name, value]);
+  }
+  return dropped.length > 0 ? [...kept, [DROPPED_HEADER, [...new Set(dropped)].join(',')]] : kept;
+}
+
+/**
  * @param {object} deps
  * @param {ReturnType<import('./store-sqlite.js').sqliteQueue>} deps.store
  * @param {string} deps.owner this relay's id, for leases
@@ -117,7 +146,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     try {
       let headers;
       try {
-        headers = openHeaders(message.headers, secretKey);
+        headers = await withFreshCredentials(message, openHeaders(message.headers, secretKey));
       } catch (error) {
         return { kind: 'unsendable', error: error.message };
       }
@@ -129,12 +158,38 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     }
   }
 
+  /**
+   * A retried dead letter lost its credentials when it settled: the
+   * operator's `credentialsFor` may supply fresh ones; otherwise it goes
+   * without them (the upstream answers 401 if it needs them), and says so.
+   * @param {any} message
+   * @param {[string, string][]} headers
+   * @returns {Promise<[string, string][]>}
+   */
+  async function withFreshCredentials(message, headers) {
+    const marker = headers.find(([name]) => name.toLowerCase() === DROPPED_HEADER);
+    if (!marker) return headers;
+    const rest = headers.filter(([name]) => name.toLowerCase() !== DROPPED_HEADER);
+    const dropped = marker[1].split(',').filter(Boolean);
+    const fresh = options.credentialsFor ? await options.credentialsFor({ id: message.id, lane: message.lane, method: message.method, url: message.url, dropped }) : undefined;
+    if (!fresh || fresh.length === 0) {
+      log.warn('credentials-dropped', { id: message.id, lane: message.lane, dropped, detail: 'a retried dead letter is sent without the credentials it came with (no credentialsFor hook, or it gave none)' });
+      return rest;
+    }
+    return [...rest, ...fresh.map(([name, value]) => /** @type {[string, string]} */ ([String(name), String(value)]))];
+  }
+
   /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now, 'lost' when the lane is no longer ours. */
   async function settle(message, result) {
     const { id, lane } = message;
     // Settled (delivered, refused or a dead letter), a message keeps no credentials: they were needed only
     // to send it. A dead letter retried is sent without them (the upstream says 401 if it needs them).
-    const settledHeaders = message.headers.filter(([name]) => name.toLowerCase() !== SEALED_HEADER && !isSecretHeader(name, options.secretHeaders));
+    // Opened first (when this relay can), so the names of the sealed credentials are recorded too.
+    let plainHeaders = message.headers;
+    try {
+      plainHeaders = openHeaders(message.headers, secretKey);
+    } catch {}
+    const settledHeaders = withoutCredentials(plainHeaders, options.secretHeaders);
     if (result.kind === 'unsendable') {
       // Its credentials cannot be opened (another key): sending without them would act as nobody. A dead letter, with why.
       const write = () => store.finish(message, owner, { status: 'failed', lastError: `unsendable: ${result.error}`, headers: settledHeaders });

@@ -29,6 +29,10 @@ import { CLUSTER_URL } from '../redis.js';
  * @property {number} [maxLanes] lanes with queued messages at once; a message for a new lane past it gets 429. @default 10000
  * @property {number} [headersTimeoutMs] a client must send its request headers within this (slow clients hold sockets). @default 10000
  * @property {number} [requestTimeoutMs] a client must send its whole request within this. @default 30000
+ * @property {number} [deadLetterTtlSeconds] how long a dead letter is kept (listed, retryable) before it is deleted. @default 604800 (7 days)
+ * @property {(message: { id: string, lane: string, method: string, url: string, dropped: string[] }) => Promise<[string, string][] | undefined> | [string, string][] | undefined} [credentialsFor]
+ *   a dead letter keeps no credentials; when one is retried, this supplies fresh ones (e.g. a service token for `Authorization`).
+ *   Without it, or when it returns nothing, the message is sent without them (logged `credentials-dropped`). Programmatic only.
  * @property {string} [redisPrefix] Redis key prefix, to share one Redis between relays of different apps. @default 'outbox-relay:'
  * @property {'debug' | 'info' | 'warn' | 'error'} [logLevel] @default 'info'
  */
@@ -47,6 +51,8 @@ export const RELAY_DEFAULTS = {
   pollMs: 200,
   maxBodyBytes: 1024 * 1024,
   ttlSeconds: 24 * 60 * 60,
+  deadLetterTtlSeconds: 7 * 24 * 60 * 60,
+  credentialsFor: undefined,
   adminToken: undefined,
   secretKeyFile: undefined,
   secretKeyBase64: undefined,
@@ -69,7 +75,7 @@ export class RelayOptionError extends Error {
   }
 }
 
-const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'setAsideAfterTries', 'maxQueuedPerClient', 'maxQueuedPerLane', 'maxLanes', 'headersTimeoutMs', 'requestTimeoutMs'];
+const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'deadLetterTtlSeconds', 'setAsideAfterTries', 'maxQueuedPerClient', 'maxQueuedPerLane', 'maxLanes', 'headersTimeoutMs', 'requestTimeoutMs'];
 
 /** True for an address only this machine can reach. */
 export const isLoopbackHost = (host) => host === 'localhost' || host === '::1' || /^127\./.test(host);

@@ -26,14 +26,17 @@ export async function startRelay(options) {
   const log = options.log ? { lifecycle: options.log.info, ...options.log } : createLogger({ level: opts.logLevel });
   const ttlMs = opts.ttlSeconds * 1000;
   const store = opts.store.startsWith('sqlite:')
-    ? sqliteQueue({ path: opts.store.slice('sqlite:'.length), ttlMs })
-    : redisQueue({ url: opts.store, prefix: opts.redisPrefix, ttlMs });
+    ? sqliteQueue({ path: opts.store.slice('sqlite:'.length), ttlMs, deadLetterTtlMs: opts.deadLetterTtlSeconds * 1000 })
+    : redisQueue({ url: opts.store, prefix: opts.redisPrefix, ttlMs, deadLetterTtlMs: opts.deadLetterTtlSeconds * 1000 });
   if (store.kind === 'redis') {
     await store.redis.ping().catch((error) => {
       store.redis.disconnect();
       throw new Error(`relay: cannot reach Redis at ${opts.store}: ${error.message}`, { cause: error });
     });
-    await store.prepare();
+    await store.prepare().catch(async (error) => {
+      await store.close();
+      throw error;
+    });
     if ((await store.appendOnly()) === 'no') log.warn('redis-aof-off', { detail: 'appendonly is no: a Redis restart loses queued messages; set appendonly yes (and appendfsync always for a 202 that survives a power cut)' });
   }
   const secretKey = loadSecretKey(opts);

@@ -102,10 +102,11 @@ export const laneTag = (/** @type {string} */ lane) => `{lane:${lane.replace(/[%
 const scopeOf = (/** @type {string} */ id) => /^([^.]*)\./.exec(id)?.[1];
 
 /**
- * @param {{ url?: string, client?: import('ioredis').Redis | import('ioredis').Cluster, prefix?: string, ttlMs?: number, nowMs?: () => number }} options
- *   `url`: `redis://host:port/db`, or `redis-cluster://host:port,host:port` for a Redis Cluster (or Valkey cluster)
+ * @param {{ url?: string, client?: import('ioredis').Redis | import('ioredis').Cluster, prefix?: string, ttlMs?: number, deadLetterTtlMs?: number, nowMs?: () => number }} options
+ *   `url`: `redis://host:port/db`, or `redis-cluster://host:port,host:port` for a Redis Cluster (or Valkey cluster);
+ *   `ttlMs`: how long a settled message is kept for repeated keys; `deadLetterTtlMs`: how long a dead letter is kept
  */
-export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.now }) {
+export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 * 24 * 60 * 60 * 1000, nowMs = Date.now }) {
   const { redis, owned } = connectRedis(client ?? /** @type {string} */ (url));
   const scripts = { relayAccept: [2, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [4, FINISH], relayRetry: [3, RETRY], relayRemove: [3, REMOVE] };
   for (const [name, [numberOfKeys, lua]] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys, lua });
@@ -154,6 +155,20 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
     if ((await size()) > 0) await redis.sadd(index, lane);
   };
 
+  let lastPurgeMs = 0;
+  /** At most once a minute: dead letters past `deadLetterTtlMs` (settled ones expire by themselves). */
+  const maybePurge = async () => {
+    const now = nowMs();
+    if (now - lastPurgeMs <= 60_000) return;
+    lastPurgeMs = now;
+    for (const lane of await redis.smembers(k.dead)) {
+      for (const id of await redis.zrangebyscore(k.failed(lane), '-inf', now - deadLetterTtlMs)) {
+        if (await r.relayRemove(k.msg(lane, id), k.failed(lane), k.list(lane), id)) await redis.del(k.id(id));
+      }
+      await unindexIfEmpty(k.dead, lane, () => redis.zcard(k.failed(lane)));
+    }
+  };
+
   return {
     kind: 'redis',
     redis,
@@ -178,6 +193,7 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
       return id ? getIn(lane, id) : null;
     },
     async dueLanes(now) {
+      await maybePurge();
       const due = [];
       for (const lane of await redis.smembers(k.lanes)) {
         const head = await this.head(lane);

@@ -7,9 +7,10 @@ import { openDatabase } from '../sqlite.js';
 const PURGE_INTERVAL_MS = 60_000;
 
 /**
- * @param {{ path: string, ttlMs?: number, nowMs?: () => number }} options
+ * @param {{ path: string, ttlMs?: number, deadLetterTtlMs?: number, nowMs?: () => number }} options
+ *   `ttlMs`: how long a settled message is kept for repeated keys; `deadLetterTtlMs`: how long a dead letter is kept
  */
-export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.now }) {
+export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 * 24 * 60 * 60 * 1000, nowMs = Date.now }) {
   let db;
   try {
     db = openDatabase(path, { exclusive: true, busyTimeoutMs: 0 });
@@ -59,7 +60,16 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
   const queuedOfLane = db.prepare("SELECT count(*) AS n FROM relay_messages WHERE status = 'queued' AND lane = ?");
   const busyLanes = db.prepare("SELECT count(DISTINCT lane) AS n FROM relay_messages WHERE status = 'queued'");
   const purge = db.prepare("DELETE FROM relay_messages WHERE status IN ('delivered', 'refused') AND updated_at_ms <= ?");
+  const purgeDead = db.prepare("DELETE FROM relay_messages WHERE status = 'failed' AND updated_at_ms <= ?");
   let lastPurgeMs = 0;
+  /** At most once a minute: settled messages past `ttlMs`, dead letters past `deadLetterTtlMs`. */
+  const maybePurge = () => {
+    const now = nowMs();
+    if (now - lastPurgeMs <= PURGE_INTERVAL_MS) return;
+    lastPurgeMs = now;
+    purge.run(now - ttlMs);
+    purgeDead.run(now - deadLetterTtlMs);
+  };
 
   const toMessage = (row) => row && {
     id: row.id,
@@ -82,11 +92,7 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
   // its transaction, so one fsync answers many clients. Nobody is answered
   // before the transaction holding their message is on disk.
   const acceptAll = db.transaction((messages) => {
-    const now = nowMs();
-    if (now - lastPurgeMs > PURGE_INTERVAL_MS) {
-      lastPurgeMs = now;
-      purge.run(now - ttlMs);
-    }
+    maybePurge();
     return messages.map((message) => {
       const { changes } = insert.run({ ...message, headers: JSON.stringify(message.headers), body: Buffer.from(message.bodyBase64, 'base64') });
       return changes === 1 ? { created: true } : { created: false, existing: toMessage(byId.get(message.id)) };
@@ -135,6 +141,8 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, nowMs = Date.no
       return toMessage(headOf.get(lane)) ?? null;
     },
     async dueLanes(now) {
+      // A relay that accepts nothing for days still lets its dead letters go.
+      maybePurge();
       return due.all(now).map((r) => r.lane);
     },
     // The exclusive lock on the file is the lease of every lane.

@@ -2,7 +2,8 @@
 // (memory store) in front of a handler that records every stored message in
 // order. Its `mode` simulates an outage: 'drop' destroys every connection,
 // '503' answers 503 (with `retryAfter` seconds when set), 'hang' never
-// answers, 'reject' answers 422. `attempts` counts every POST that arrived.
+// answers, 'reject' answers 422, 'forbid' answers 403 in front of the middleware (as an auth
+// layer would: nothing stored under the key). `attempts` counts every POST that arrived.
 import http from 'node:http';
 import { idempotency, memoryStore } from '../../src/index.js';
 
@@ -29,6 +30,11 @@ export async function startUpstream({ delayMs = 0 } = {}) {
       state.attempts.push({ key: req.headers['idempotency-key'], mode: state.mode, atMs: Date.now() });
       if (state.mode === 'drop') return req.socket.destroy();
       if (state.mode === 'hang') return undefined;
+      if (state.mode === 'forbid') {
+        req.resume();
+        res.writeHead(403, { 'content-type': 'application/json' });
+        return res.end('{"error":"forbidden"}');
+      }
       if (state.mode === '503') {
         req.resume();
         res.writeHead(503, { 'content-type': 'application/json', ...(state.retryAfter !== undefined ? { 'retry-after': String(state.retryAfter) } : {}) });
