@@ -16,6 +16,7 @@
  */
 import type { Outbox, OutboxEvent } from './outbox.js';
 import { request } from './rpc.js';
+import { storage, type StorageReport } from './storage.js';
 import { PROTOCOL, type Broadcast, type DrainReport } from '../sw/protocol/messages.js';
 
 export interface OutboxDevtoolsOptions {
@@ -35,6 +36,8 @@ interface Row {
   status: OutboxEvent['status'];
   reason?: string | undefined;
   attempts: number;
+  /** When the worker tries it again by itself (epoch ms): its lane's `blockedBy`, from the last `list()`, cleared by its next status. */
+  nextTryAtMs?: number | undefined;
 }
 
 interface LogLine {
@@ -57,7 +60,7 @@ table { border-collapse: collapse; width: 100%; }
 td, th { text-align: left; padding: 2px 4px; white-space: nowrap; }
 td.id { max-width: 10em; overflow: hidden; text-overflow: ellipsis; }
 tr[data-status=failed] td.status { color: #f77; } tr[data-status=delivered] td.status { color: #7f7; }
-tr[data-status=queued] td.status, tr[data-status=sending] td.status { color: #fd6; }
+tr[data-status=queued] td.status, tr[data-status=sending] td.status, tr[data-status=relayed] td.status { color: #fd6; }
 button { font: inherit; background: #333; color: #eee; border: 1px solid #555; border-radius: 3px; cursor: pointer; }
 ol { margin: 0; padding: 0; list-style: none; max-height: 12em; overflow: auto; }
 .error { color: #f77; }
@@ -84,6 +87,7 @@ export function mountOutboxDevtools(outbox: Outbox, options: OutboxDevtoolsOptio
   const rows = new Map<string, Row>();
   const log: LogLine[] = [];
   let lastDrain: DrainReport | undefined;
+  let store: StorageReport | undefined;
   let tracing: boolean | undefined;
   let problem = '';
   let channel: BroadcastChannel | undefined;
@@ -100,10 +104,12 @@ export function mountOutboxDevtools(outbox: Outbox, options: OutboxDevtoolsOptio
     render();
   };
   const refresh = (): Promise<void> =>
-    outbox.list().then((messages) => {
-      for (const message of messages) keep({ ...message });
-      render();
-    }, failed('list'));
+    Promise.all([
+      outbox.list().then((messages) => {
+        for (const message of messages) keep({ ...message, nextTryAtMs: message.blockedBy?.untilMs });
+      }, failed('list')),
+      storage().then((report) => void (store = report)),
+    ]).then(render);
   const trace = (on: boolean): Promise<void> => {
     if (!registration) return Promise.resolve();
     return request(registration, { type: 'trace', on }, timeoutMs).then(({ tracing: now }) => {
@@ -173,7 +179,7 @@ export function mountOutboxDevtools(outbox: Outbox, options: OutboxDevtoolsOptio
     if (closed) return;
     const style = el('style', STYLE);
     const header = el('header');
-    header.append(el('h2', 'outbox devtools'), el('div', workerState()), el('div', networkState()));
+    header.append(el('h2', 'outbox devtools'), el('div', workerState()), el('div', networkState()), el('div', storageText(store)));
     const buttons = el('div');
     buttons.append(button('flush', 'Flush'), button('refresh', 'Refresh'));
     header.append(buttons);
@@ -183,7 +189,7 @@ export function mountOutboxDevtools(outbox: Outbox, options: OutboxDevtoolsOptio
     queue.dataset.part = 'queue';
     const table = el('table');
     const head = el('tr');
-    for (const title of ['id', 'status', 'reason', 'attempts', 'namespace', 'lane', '']) head.append(el('th', title));
+    for (const title of ['id', 'status', 'reason', 'attempts', 'next try', 'namespace', 'lane', '']) head.append(el('th', title));
     table.append(head);
     for (const row of [...rows.values()].reverse()) {
       const tr = el('tr');
@@ -194,6 +200,7 @@ export function mountOutboxDevtools(outbox: Outbox, options: OutboxDevtoolsOptio
         ['status', row.status],
         ['reason', row.reason ?? ''],
         ['attempts', String(row.attempts)],
+        ['next', row.nextTryAtMs === undefined ? '' : clock(row.nextTryAtMs)],
         ['namespace', row.namespace],
         ['lane', row.lane ?? ''],
       ];
@@ -231,10 +238,23 @@ export function mountOutboxDevtools(outbox: Outbox, options: OutboxDevtoolsOptio
     const browser = navigator.onLine ? 'browser online' : 'browser offline';
     if (!lastDrain) return `${browser}; no drain seen yet`;
     const { stoppedBy, remaining, retryAtMs } = lastDrain;
-    const next = retryAtMs === undefined ? '' : `, next try ${new Date(retryAtMs).toISOString().slice(11, 19)}`;
+    const next = retryAtMs === undefined ? '' : `, next try ${clock(retryAtMs)}`;
     const reachable = stoppedBy === 'offline' ? 'unreachable (offline)' : stoppedBy === 'transient' || stoppedBy === 'backoff' ? 'failing' : 'answering';
     return `${browser}; API ${reachable}: last drain stopped by ${stoppedBy}, ${remaining} left${next}`;
   }
+}
+
+/** The browser's word on this origin's storage (where the queue lives), read at mount and on Refresh. */
+function storageText(report: StorageReport | undefined): string {
+  if (!report) return 'storage: reading';
+  const mib = (bytes: number | undefined): string => (bytes === undefined ? '?' : `${(bytes / 1048576).toFixed(1)} MiB`);
+  const kept = report.persisted === undefined ? 'persistence unknown' : report.persisted ? 'persisted' : 'best-effort (may be evicted)';
+  return `storage: ${kept}, ${mib(report.usageBytes)} used of ${mib(report.quotaBytes)}`;
+}
+
+/** Wall time of day, UTC, to the second: what a person compares with the log's lines. */
+function clock(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(11, 19);
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string): HTMLElementTagNameMap[K] {

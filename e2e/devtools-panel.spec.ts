@@ -30,6 +30,9 @@ test('the panel shows a message queued through an outage, then delivered, with t
   await expect(row(held.id)).toHaveAttribute('data-status', 'queued', { timeout: 30_000 });
   await expect(row(held.id).locator('td.reason')).toHaveText('http-503');
   await expect(panel.locator(`li[data-id="${held.id}"]`, { hasText: 'backing off until' }).first()).toBeVisible();
+  // Refresh reads list() again: the lane's backoff gives the message's next try.
+  await panel.locator('button[data-action="refresh"]').click();
+  await expect(row(held.id).locator('td.next')).toHaveText(/^\d\d:\d\d:\d\d$/);
 
   // The server is back; Flush in the panel delivers it.
   server.api.setMode('up');
@@ -53,6 +56,7 @@ test('the panel shows a message queued through an outage, then delivered, with t
   // The panel names the worker and what it last saw of the API.
   await expect(panel.locator('header')).toContainText('worker: controls this page');
   await expect(panel.locator('header')).toContainText('API answering');
+  await expect(panel.locator('header')).toContainText(/storage: .*MiB used of/);
   // docs/devtools-panel.png is made here: OUTBOX_DEVTOOLS_SCREENSHOT=1 node e2e/run.mjs e2e/devtools-panel.spec.ts
   if (process.env.OUTBOX_DEVTOOLS_SCREENSHOT) await panel.screenshot({ path: 'docs/devtools-panel.png' });
 
