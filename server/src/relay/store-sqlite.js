@@ -49,7 +49,9 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
   const due = db.prepare(`SELECT lane FROM relay_messages m WHERE status = 'queued'
     AND seq = (SELECT min(seq) FROM relay_messages WHERE lane = m.lane AND status = 'queued') AND next_attempt_at_ms <= ?`);
   const attempt = db.prepare("UPDATE relay_messages SET attempts = ?, next_attempt_at_ms = ?, last_error = ?, updated_at_ms = ? WHERE id = ? AND status = 'queued'");
-  const finish = db.prepare("UPDATE relay_messages SET status = ?, response = ?, last_error = coalesce(?, last_error), updated_at_ms = ?, headers = coalesce(?, headers) WHERE id = ? AND status = 'queued'");
+  // Only the lane's head settles (store-contract.js): a message a relay took for the head must still be it.
+  const finish = db.prepare(`UPDATE relay_messages SET status = ?, response = ?, last_error = coalesce(?, last_error), updated_at_ms = ?, headers = coalesce(?, headers)
+    WHERE id = ? AND status = 'queued' AND seq = (SELECT min(seq) FROM relay_messages WHERE lane = ? AND status = 'queued')`);
   const byStatus = db.prepare('SELECT * FROM relay_messages WHERE status = ? ORDER BY seq LIMIT ?');
   const counts = db.prepare("SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'failed') AS failed FROM relay_messages");
   const requeue = db.prepare(`UPDATE relay_messages SET status = 'queued', attempts = 0, next_attempt_at_ms = 0, updated_at_ms = ?,
@@ -156,8 +158,8 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
     async recordAttempt({ id }, _owner, { attempts, nextAttemptAtMs, lastError }) {
       return attemptRelaxed(attempts, nextAttemptAtMs, lastError ?? null, nowMs(), id).changes === 1;
     },
-    async finish({ id }, _owner, { status, response, lastError, headers }) {
-      return finishRelaxed(status, response ? JSON.stringify(response) : null, lastError ?? null, nowMs(), headers ? JSON.stringify(headers) : null, id).changes === 1;
+    async finish({ id, lane }, _owner, { status, response, lastError, headers }) {
+      return finishRelaxed(status, response ? JSON.stringify(response) : null, lastError ?? null, nowMs(), headers ? JSON.stringify(headers) : null, id, lane).changes === 1;
     },
     async list(status, limit = 100) {
       return byStatus.all(status, limit).map(toMessage);
