@@ -59,6 +59,19 @@ const WORKER_FEATURES = {
   'lanes (lane=)': { 'sw/lanes.ts': ['laneFromRequest', 'sideBySide'] },
 };
 
+/**
+ * The core's modules by role, for the breakdown's second part. Gzip works
+ * across modules, so a role's share is of the minified bytes (esbuild's
+ * metafile), not a gzipped cost of its own.
+ */
+const CORE_ROLES = {
+  'the drain: passes, state, backoff, classification': ['drain-loop', 'drain', 'straight', 'timing', 'classify', 'exclusive', 'arrival-order'],
+  'storage: queue records and the per-message ledger': ['request-queue', 'idb', 'ledger'],
+  "the page's commands: list, retry, discard, edit, cancel": ['actions', 'changes', 'commands', 'announcer', 'answers'],
+  'wire format and its checks, errors': ['protocol/messages', 'protocol/errors', 'shared/'],
+  'setup: options, fetch listener, sync, engine': ['options', 'install', 'intercept', 'engine', 'worker'],
+};
+
 /** An esbuild plugin that replaces `modules` (path -> export names) with empty stand-ins. */
 function standIns(modules) {
   const byPath = new Map(Object.entries(modules).map(([file, names]) => [path.resolve(file), names]));
@@ -107,10 +120,10 @@ const common = {
   define: { 'process.env.NODE_ENV': '"production"' },
 };
 
-await Promise.all([
+const [readyMade] = await Promise.all([
   // A classic script: module workers are not in every browser that has service workers.
   // One build for production and debugging: tracing is switched on at run time (sw/trace.ts).
-  build({ ...common, ...READY_MADE_WORKER, outfile: 'dist/sw.js' }),
+  build({ ...common, ...READY_MADE_WORKER, outfile: 'dist/sw.js', metafile: true }),
   // Its own classic script, loaded by dist/sw.js with importScripts when `shell=` is given.
   build({ ...common, entryPoints: ['sw/shell-worker.ts'], outfile: 'dist/sw-shell.js', format: 'iife', minify: true }),
   build({ ...common, entryPoints: ['client/index.ts'], outfile: 'dist/client.js', format: 'esm', minify: true }),
@@ -172,6 +185,21 @@ const core = await workerWithout(Object.assign({}, ...Object.values(WORKER_FEATU
 console.log(`dist/sw.js worker features, gzipped: core ${kib(core)} (${core} bytes)`);
 for (const [feature, bytes] of costs) console.log(`  + ${feature}: ${kib(bytes)} (${bytes} bytes)`);
 console.log(`  = ${kib(whole)} (${whole} bytes; features measured one at a time, so their sum differs from the whole by ${whole - core - costs.reduce((sum, [, bytes]) => sum + bytes, 0)} bytes)`);
+const inputs = Object.entries(Object.values(readyMade.metafile.outputs).find((output) => output.entryPoint === 'sw/worker.ts').inputs);
+const roleOf = (input) =>
+  Object.keys(CORE_ROLES).find((role) => CORE_ROLES[role].some((name) => (name.endsWith('/') ? input.startsWith(name) : input === `sw/${name}.ts`)));
+const byRole = new Map(Object.keys(CORE_ROLES).map((role) => [role, 0]));
+const featureFiles = new Set(Object.values(WORKER_FEATURES).flatMap((modules) => Object.keys(modules)));
+let other = 0;
+for (const [input, { bytesInOutput }] of inputs) {
+  if (featureFiles.has(input)) continue;
+  const role = roleOf(input);
+  if (role === undefined) other += bytesInOutput;
+  else byRole.set(role, byRole.get(role) + bytesInOutput);
+}
+console.log('dist/sw.js core by role, minified bytes (a share, not a gzipped cost):');
+for (const [role, bytes] of byRole) console.log(`  ${role}: ${(bytes / 1000).toFixed(1)} KB`);
+if (other > 0) console.log(`  other: ${(other / 1000).toFixed(1)} KB`);
 
 // `npm test` builds with --check-size, so a budget overrun fails the suite; a plain build only reports.
 if (over && process.argv.includes('--check-size')) process.exit(1);
