@@ -210,3 +210,30 @@ test('entries stored before lanes (no lane) are read as the default lane: in ord
   expect(server.api.stored.map((m) => textOf(m.bodyText))).toEqual(['b new', 'a old #1', 'b old #2']);
   expectEachOnce(server);
 });
+
+test('a lane from a header (lane=Outbox-Lane): the header names the conversation, whatever the URL', async ({ page, server, openHarness, waitFor }) => {
+  // One URL for every conversation; the 503 is for the messages of conversation a only.
+  addRoute(server, (req, res, url) => {
+    if (url.pathname !== '/api/chat' || req.method !== 'POST' || req.headers['outbox-lane'] !== 'a') return false;
+    req.resume();
+    res.writeHead(503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'conversation a is down' }));
+    return true;
+  });
+  await openHarness(page, 'api=/api/chat&lane=Outbox-Lane&retryBase=300&retryMax=1000', { healthMs: 1_000 });
+  const results = await page.evaluate(async () => {
+    const out = [];
+    for (const [lane, text] of [['a', 'a #1'], ['b', 'b #1'], ['a', 'a #2'], ['b', 'b #2']]) {
+      out.push(await (window as any).outbox.send('/api/chat', { text }, { headers: { 'Outbox-Lane': lane } }));
+    }
+    return out;
+  });
+  expect(results.map((r: { status: string }) => r.status).filter((_: string, i: number) => i % 2 === 0)).toEqual(['queued', 'queued']);
+  await waitFor(() => storedIn(server, 'b').length === 2, { message: 'b delivered while a is down' });
+  expect(storedIn(server, 'b')).toEqual(['b #1', 'b #2']);
+  const pending = await list(page);
+  expect(pending.map((m) => [textOf(m.bodyText ?? ''), m.lane])).toEqual([
+    ['a #1', 'a'],
+    ['a #2', 'a'],
+  ]);
+  expectEachOnce(server);
+});
