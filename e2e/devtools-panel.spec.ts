@@ -78,6 +78,24 @@ test('the panel shows a message queued through an outage, then delivered, with t
   expectStoredExactly(server, [held.id, expired.id, quiet.id], ['held by the outage', 'expired, then retried', 'after unmount']);
 });
 
+test('a worker stopped and started again is asked for its log again: the panel keeps showing decisions', async ({ page, server, openHarness, cdp, waitForStored }) => {
+  await openHarness(page, 'api=/api/chat&retryBase=300&retryMax=600', { probe: false });
+  await mount(page);
+  const panel = page.locator('outbox-devtools');
+  await expect(panel.locator('h2', { hasText: 'decision log (on)' })).toBeVisible();
+  // The new worker starts with the log off (only `debug` survives); its `started` broadcast makes the panel ask again.
+  await (await cdp(page)).stopWorkers();
+  server.api.setMode('503');
+  const after = await send(page, 'sent to the new worker');
+  expect(after.status).toBe('queued');
+  await expect(panel.locator(`li[data-id="${after.id}"]`, { hasText: 'backing off until' }).first()).toBeVisible({ timeout: 30_000 });
+  server.api.setMode('up');
+  await panel.locator('button[data-action="flush"]').click();
+  await expect(panel.locator(`tr[data-id="${after.id}"]`)).toHaveAttribute('data-status', 'delivered', { timeout: 30_000 });
+  await waitForStored(1);
+  expectStoredExactly(server, [after.id], ['sent to the new worker']);
+});
+
 test('the panel is not in the client bundle: dist/client.js has none of it', () => {
   const client = readFileSync('dist/client.js', 'utf8');
   expect(client).not.toContain('outbox-devtools');
