@@ -37,9 +37,8 @@ Logs are JSON lines on stdout. Endpoints: GET /api/health, GET /outbox/status,
 GET /outbox/messages?status=failed|queued, POST /outbox/messages/ID/retry,
 DELETE /outbox/messages/ID, GET /outbox/metrics (Prometheus).`;
 
-let args;
-try {
-  args = parseArgs({
+const parse = () =>
+  parseArgs({
     options: {
       upstream: { type: 'string' },
       listen: { type: 'string' },
@@ -66,8 +65,12 @@ try {
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
+/** @type {ReturnType<typeof parse>} */
+let args;
+try {
+  args = parse();
 } catch (error) {
-  console.error(`outbox-relay: ${error.message}\n\n${USAGE}`);
+  console.error(`outbox-relay: ${/** @type {Error} */ (error).message}\n\n${USAGE}`);
   process.exit(2);
 }
 if (args.help) {
@@ -79,6 +82,21 @@ if (!args.upstream) {
   process.exit(2);
 }
 
+/**
+ * A numeric flag as a number; a value that is not one is refused here, naming the flag.
+ * @param {keyof typeof args} flag
+ */
+function number(flag) {
+  const text = args[flag];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (typeof text !== 'string' || text.trim() === '' || !Number.isFinite(value)) {
+    console.error(`outbox-relay: --${String(flag)} must be a number; got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
 let relay;
 try {
   relay = await startRelay({
@@ -87,27 +105,27 @@ try {
     store: args.store,
     paths: args.path,
     laneHeader: args['lane-header'],
-    passThroughWaitMs: args['pass-through-wait-ms'],
-    timeoutMs: args['timeout-ms'],
-    retryBaseMs: args['retry-base-ms'],
-    retryMaxMs: args['retry-max-ms'],
-    leaseMs: args['lease-ms'],
-    pollMs: args['poll-ms'],
-    maxBodyBytes: args['max-body-bytes'],
+    passThroughWaitMs: number('pass-through-wait-ms'),
+    timeoutMs: number('timeout-ms'),
+    retryBaseMs: number('retry-base-ms'),
+    retryMaxMs: number('retry-max-ms'),
+    leaseMs: number('lease-ms'),
+    pollMs: number('poll-ms'),
+    maxBodyBytes: number('max-body-bytes'),
     adminToken: args['admin-token'] ?? process.env.OUTBOX_RELAY_ADMIN_TOKEN,
     secretKeyFile: args['secret-key-file'],
     secretKeyBase64: process.env.OUTBOX_RELAY_SECRET_KEY,
     secretHeaders: args['secret-header'],
     scopeHeaders: args['scope-header'],
-    setAsideAfterTries: args['set-aside-after-tries'],
-    deadLetterTtlSeconds: args['dead-letter-ttl-seconds'],
-    maxQueuedPerClient: args['max-queued-per-client'],
-    maxQueuedPerLane: args['max-queued-per-lane'],
-    maxLanes: args['max-lanes'],
-    logLevel: args['log-level'],
+    setAsideAfterTries: number('set-aside-after-tries'),
+    deadLetterTtlSeconds: number('dead-letter-ttl-seconds'),
+    maxQueuedPerClient: number('max-queued-per-client'),
+    maxQueuedPerLane: number('max-queued-per-lane'),
+    maxLanes: number('max-lanes'),
+    logLevel: /** @type {import('../src/relay/options.js').RelayOptions['logLevel']} */ (args['log-level']),
   });
 } catch (error) {
-  console.error(`outbox-relay: ${error.message}`);
+  console.error(`outbox-relay: ${/** @type {Error} */ (error).message}`);
   process.exit(error instanceof RelayOptionError ? 2 : 1);
 }
 

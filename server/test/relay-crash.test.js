@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Redis from 'ioredis';
+import { Redis, Cluster } from 'ioredis';
 import { fileResources } from './support/redis-server.js';
 import { redisClusterResource } from './support/redis-cluster.js';
 import { laneTag } from '../src/relay/store-redis.js';
@@ -22,13 +22,19 @@ const bin = path.join(here, '../bin/outbox-relay.js');
 const { tmp, redis } = fileResources('outbox-relay-crash-');
 const cluster = redisClusterResource();
 
-const relayArgs = (upstream, store) => ['--upstream', upstream, '--listen', '127.0.0.1:0', '--store', store,
-  '--retry-base-ms', '50', '--retry-max-ms', '300', '--poll-ms', '25', '--pass-through-wait-ms', '300', '--lease-ms', '1000'];
-const startRelayProcess = (upstream, store) => startNode(bin, relayArgs(upstream, store));
-const chatUrl = (relay) => `${relay.line.url}/api/chat`;
-const texts = (n, label) => Array.from({ length: n }, (_, i) => `${label} ${String(i + 1).padStart(2, '0')}`);
+/** @typedef {Awaited<ReturnType<typeof startUpstream>>} Upstream */
+/** @typedef {Awaited<ReturnType<typeof startNode>>} Relay */
 
-/** Each key stored exactly once, in the order sent. */
+const relayArgs = (/** @type {string} */ upstream, /** @type {string} */ store) => ['--upstream', upstream, '--listen', '127.0.0.1:0', '--store', store,
+  '--retry-base-ms', '50', '--retry-max-ms', '300', '--poll-ms', '25', '--pass-through-wait-ms', '300', '--lease-ms', '1000'];
+const startRelayProcess = (/** @type {string} */ upstream, /** @type {string} */ store) => startNode(bin, relayArgs(upstream, store));
+const chatUrl = (/** @type {Relay} */ relay) => `${relay.line.url}/api/chat`;
+const texts = (/** @type {number} */ n, /** @type {string} */ label) => Array.from({ length: n }, (_, i) => `${label} ${String(i + 1).padStart(2, '0')}`);
+
+/**
+ * Each key stored exactly once, in the order sent.
+ * @param {Upstream} upstream @param {string[]} keys @param {string[]} sent
+ */
 function assertOnceInOrder(upstream, keys, sent) {
   assert.deepEqual(upstream.state.stored.map((m) => m.key), keys, 'every message once, in order');
   assert.deepEqual(upstream.texts(), sent);
@@ -97,7 +103,7 @@ test('two relays on one Redis: each message forwarded once, in order; the lane h
     assertOnceInOrder(upstream, keys, sent);
     // The lease keeps the two relays from sending one lane at once: every message but the one
     // on the wire at the kill reached the upstream exactly once.
-    const sends = (key) => upstream.state.attempts.filter((x) => x.key === key && x.mode === 'up').length;
+    const sends = (/** @type {string} */ key) => upstream.state.attempts.filter((x) => x.key === key && x.mode === 'up').length;
     assert.deepEqual(keys.filter((key) => key !== keys[3] && sends(key) !== 1), [], 'sent more than once while both relays ran');
     // Read once: the survivor may release the lease between two reads.
     const holderAfter = await client.get('outbox-relay:{lane:}:lease');
@@ -115,7 +121,7 @@ test('two relays on a three-master Redis Cluster, three lanes over its nodes: ea
   const upstream = await startUpstream();
   const args = (/** @type {string} */ url) => [...relayArgs(url, cluster.url), '--lane-header', 'x-lane'];
   const [a, b] = await Promise.all([startNode(bin, args(upstream.url)), startNode(bin, args(upstream.url))]);
-  const client = new Redis.Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
+  const client = new Cluster((cluster.ports ?? []).map((port) => ({ host: '127.0.0.1', port })));
   try {
     upstream.state.mode = '503';
     // Three lanes whose keys live on three different masters (each master owns a third of the

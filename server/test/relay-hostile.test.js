@@ -11,48 +11,59 @@ import net from 'node:net';
 import path from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { startRelay } from '../src/relay/index.js';
 import { isLoopbackHost } from '../src/relay/options.js';
 import { fileResources } from './support/redis-server.js';
+import { captureLog, quiet } from './support/log.js';
 import { startUpstream } from './support/upstream.js';
 import { postJson, request, sleep, waitFor } from './support/http.js';
 
 const { tmp, redis } = fileResources('outbox-relay-hostile-');
 let seq = 0;
-const storeFor = (kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : redis.url);
+const storeFor = (/** @type {string} */ kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : redis.url);
 
+/**
+ * A relay in front of the test upstream, or of `upstreamUrl` (then `upstream` is not used: the test has its own).
+ * @param {string} kind
+ * @param {Partial<import('../src/relay/options.js').RelayOptions>} [options]
+ * @param {string} [upstreamUrl]
+ */
 async function setup(kind, options = {}, upstreamUrl) {
-  const upstream = upstreamUrl ? undefined : await startUpstream();
+  const own = upstreamUrl ? undefined : await startUpstream();
+  const upstream = /** @type {Awaited<ReturnType<typeof startUpstream>>} */ (own);
+  /** @type {string[]} */
   const lines = [];
   const relay = await startRelay({
     upstream: upstreamUrl ?? upstream.url, listen: '127.0.0.1:0', store: storeFor(kind), redisPrefix: `h${++seq}:`,
     retryBaseMs: 50, retryMaxMs: 200, pollMs: 25,
-    log: { debug() {}, ...Object.fromEntries(['info', 'warn', 'error'].map((level) => [level, (event, fields) => lines.push(JSON.stringify({ level, event, ...fields }))])) },
+    log: captureLog(lines).log,
     ...options,
   });
   return {
     upstream, relay, lines, chat: `${relay.url}/api/chat`,
     async close() {
       await relay.close();
-      await upstream?.close();
+      await own?.close();
     },
   };
 }
 
 /** A server that records every request it gets (method, path, host): the host an attacker points at, or an upstream with a base path. */
 async function recorder() {
+  /** @type {string[]} */
   const seen = [];
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     req.resume();
     res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  return { url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`, seen, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 /** One raw request line on a socket: what no HTTP client library would send. */
+/** @param {string} url @param {string[]} lines @returns {Promise<string>} */
 function raw(url, lines) {
   const { port } = new URL(url);
   return new Promise((resolve) => {
@@ -111,6 +122,7 @@ for (const kind of ['sqlite', 'redis']) {
       try {
         t.upstream.state.mode = '503';
         await postJson(t.chat, { text: 'held' }, { 'idempotency-key': 'red-1', authorization: 'Bearer S3CRET-1', 'x-session-token': 'S3CRET-2', 'x-api-key': 'S3CRET-3', 'x-tenant-secret-id': 'S3CRET-4', cookie: 'sid=S3CRET-5' });
+        /** @type {import('../src/relay/index.js').ListedMessage[]} */
         const listed = (await request(`${t.relay.url}/outbox/messages?status=queued`)).json.messages;
         assert.equal(listed.length, 1);
         const text = JSON.stringify(listed) + t.lines.join('\n');
@@ -136,9 +148,10 @@ for (const kind of ['sqlite', 'redis']) {
         } finally {
           clearInterval(traffic);
         }
+        /** @type {import('../src/relay/index.js').ListedMessage[]} */
         const failed = (await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages;
         assert.deepEqual(failed.map((m) => m.key), ['poison-1']);
-        assert.match(failed[0].lastError, /^unreachable: http-500/);
+        assert.match(failed[0]?.lastError ?? '', /^unreachable: http-500/);
       } finally {
         await t.close();
       }
@@ -164,7 +177,7 @@ for (const kind of ['sqlite', 'redis']) {
         assert.ok(!atRest.includes('SEALED-SECRET') && !atRest.includes('SEALED-COOKIE'), 'no credential in clear at rest');
         t.upstream.state.mode = 'up';
         await waitFor(() => t.upstream.state.stored.some((m) => m.text === 'sealed'), { message: 'delivered' });
-        const upstreamGot = t.upstream.state.stored.find((m) => m.text === 'sealed').headers;
+        const upstreamGot = t.upstream.state.stored.find((m) => m.text === 'sealed')?.headers ?? {};
         assert.equal(upstreamGot.authorization, 'Bearer SEALED-SECRET');
         assert.equal(upstreamGot.cookie, 'sid=SEALED-COOKIE');
         assert.equal(upstreamGot['x-outbox-relay-sealed'], undefined, 'the sealed pseudo-header is never sent');
@@ -182,7 +195,7 @@ for (const kind of ['sqlite', 'redis']) {
         await postJson(t.chat, { text: 'reject me' }, { 'idempotency-key': 'drop-2', authorization: 'Bearer DROPPED-2' });
         t.upstream.state.mode = 'up';
         await waitFor(async () => (await request(`${t.relay.url}/outbox/status`)).json.failed === 1, { message: 'one delivered, one dead letter' });
-        assert.equal(t.upstream.state.stored.find((m) => m.text === 'kept then dropped').headers.authorization, 'Bearer DROPPED-1', 'sent with its credentials');
+        assert.equal(t.upstream.state.stored.find((m) => m.text === 'kept then dropped')?.headers.authorization, 'Bearer DROPPED-1', 'sent with its credentials');
       } finally {
         await t.close();
       }
@@ -190,7 +203,7 @@ for (const kind of ['sqlite', 'redis']) {
       if (kind === 'sqlite') {
         const { default: Database } = await import('better-sqlite3');
         const db = new Database(dbFile, { readonly: true });
-        rows = db.prepare('SELECT headers FROM relay_messages').all().map((r) => r.headers).join('\n');
+        rows = db.prepare('SELECT headers FROM relay_messages').all().map((/** @type {any} */ r) => r.headers).join('\n');
         db.close();
       } else {
         const client = new Redis(redis.url);
@@ -204,6 +217,7 @@ for (const kind of ['sqlite', 'redis']) {
 
     test('a retried dead letter goes without the credentials it came with, or with fresh ones from credentialsFor', async () => {
       for (const hooked of [false, true]) {
+        /** @type {string[][]} */
         const seen = [];
         const t = await setup(kind, hooked ? {
           credentialsFor: async (message) => {
@@ -236,7 +250,7 @@ for (const kind of ['sqlite', 'redis']) {
       const t = await setup(kind, { maxQueuedPerClient: 3, maxQueuedPerLane: 5, laneHeader: 'x-conversation' });
       try {
         t.upstream.state.mode = '503';
-        const as = (who, key, lane = 'a') => postJson(t.chat, { text: `${who} ${key}` }, { 'idempotency-key': key, authorization: `Bearer ${who}`, 'x-conversation': lane });
+        const as = (/** @type {string} */ who, /** @type {string} */ key, lane = 'a') => postJson(t.chat, { text: `${who} ${key}` }, { 'idempotency-key': key, authorization: `Bearer ${who}`, 'x-conversation': lane });
         const statuses = [];
         for (const key of ['m1', 'm2', 'm3', 'm4']) statuses.push((await as('mallory', key)).status);
         assert.deepEqual(statuses, [202, 202, 202, 429]);

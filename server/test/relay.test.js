@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startRelay } from '../src/relay/index.js';
 import { fileResources } from './support/redis-server.js';
 import { redisClusterResource } from './support/redis-cluster.js';
+import { captureLog, quiet } from './support/log.js';
 import { startUpstream } from './support/upstream.js';
 import { postJson, request, waitFor } from './support/http.js';
 
@@ -17,22 +18,27 @@ const { tmp, redis } = fileResources('outbox-relay-test-');
 const cluster = redisClusterResource();
 
 let seq = 0;
-const storeFor = (kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : kind === 'cluster' ? cluster.url : redis.url);
+const storeFor = (/** @type {string} */ kind) => (kind === 'sqlite' ? `sqlite:${path.join(tmp, `relay-${++seq}.db`)}` : kind === 'cluster' ? cluster.url : redis.url);
 
 /** A relay and its upstream; `lines` holds every log line the relay wrote. */
+/**
+ * @param {string} kind
+ * @param {Partial<import('../src/relay/options.js').RelayOptions>} [options]
+ */
 async function setup(kind, options = {}) {
   const upstream = await startUpstream();
+  /** @type {string[]} */
   const lines = [];
   const relay = await startRelay({
     upstream: upstream.url, listen: '127.0.0.1:0', store: storeFor(kind), redisPrefix: `t${++seq}:`,
     retryBaseMs: 50, retryMaxMs: 200, pollMs: 25,
-    log: { debug() {}, ...Object.fromEntries(['info', 'warn', 'error'].map((level) => [level, (event, fields) => lines.push(JSON.stringify({ level, event, ...fields }))])) },
+    log: captureLog(lines).log,
     ...options,
   });
   const chat = `${relay.url}/api/chat`;
   return {
     upstream, relay, chat, lines,
-    send: (text, key, headers = {}) => postJson(chat, { text }, { ...(key ? { 'idempotency-key': key } : {}), ...headers }),
+    send: (/** @type {string} */ text, /** @type {string | undefined} */ key = undefined, /** @type {Record<string, string>} */ headers = {}) => postJson(chat, { text }, { ...(key ? { 'idempotency-key': key } : {}), ...headers }),
     status: async () => (await request(`${relay.url}/outbox/status`)).json,
     async close() {
       await relay.close();
@@ -56,7 +62,7 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
         assert.equal((await t.status()).failed, 0, 'a refusal the client saw is not a dead letter');
         const keyless = await t.send('no key');
         assert.equal(keyless.status, 201);
-        assert.match(t.upstream.state.stored.at(-1).key, /^[0-9a-f-]{36}$/, 'the relay made a key');
+        assert.match(t.upstream.state.stored.at(-1)?.key ?? '', /^[0-9a-f-]{36}$/, 'the relay made a key');
       } finally {
         await t.close();
       }
@@ -128,22 +134,23 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
         t.upstream.state.mode = 'up';
         await waitFor(async () => (await t.status()).failed === 2 && (await t.status()).queued === 0, { message: 'two dead letters' });
         assert.deepEqual(t.upstream.texts(), ['before', 'after'], 'the lane went on past the refusal');
+        /** @type {import('../src/relay/index.js').ListedMessage[]} */
         const listed = (await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages;
         // Admin ids are scoped to the client that sent them (`<scope>.<key>`); `key` is the client's own.
         assert.deepEqual(listed.map((m) => [m.key, m.status, m.lastError, m.upstreamStatus]), [['dl-2', 'failed', 'http-422', 422], ['dl-4', 'failed', 'http-422', 422]]);
-        const idOf = (key) => encodeURIComponent(listed.find((m) => m.key === key).id);
-        const triesOf = (key) => t.upstream.state.attempts.filter((a) => a.key === key).length;
+        const idOf = (/** @type {string} */ key) => encodeURIComponent(listed.find((m) => m.key === key)?.id ?? '');
+        const triesOf = (/** @type {string} */ key) => t.upstream.state.attempts.filter((a) => a.key === key).length;
         const triedBefore = triesOf('dl-2');
         const retried = await request(`${t.relay.url}/outbox/messages/${idOf('dl-2')}/retry`, { method: 'POST' });
         assert.equal(retried.status, 200);
-        assert.deepEqual(retried.json, { status: 'queued', id: listed.find((m) => m.key === 'dl-2').id });
+        assert.deepEqual(retried.json, { status: 'queued', id: listed.find((m) => m.key === 'dl-2')?.id });
         await waitFor(async () => triesOf('dl-2') > triedBefore && (await request(`${t.relay.url}/outbox/messages/${idOf('dl-2')}`)).json.status === 'failed', { message: 'dl-2 forwarded again' });
         assert.deepEqual(await t.status(), { queued: 0, failed: 2, upstream: 'up', store: kind === 'cluster' ? 'redis' : kind }, 'refused again (same body): a dead letter again');
         assert.equal((await request(`${t.relay.url}/outbox/messages/${idOf('dl-4')}`, { method: 'DELETE' })).status, 204);
         assert.equal((await request(`${t.relay.url}/outbox/messages/${idOf('dl-4')}`, { method: 'DELETE' })).status, 404);
         assert.equal((await request(`${t.relay.url}/outbox/messages/nope/retry`, { method: 'POST' })).status, 404);
         assert.deepEqual((await t.status()).failed, 1);
-        assert.deepEqual((await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages.map((m) => m.key), ['dl-2']);
+        assert.deepEqual((await request(`${t.relay.url}/outbox/messages?status=failed`)).json.messages.map((/** @type {{ key: string }} */ m) => m.key), ['dl-2']);
       } finally {
         await t.close();
       }
@@ -159,7 +166,7 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
         t.upstream.state.mode = 'up';
         await waitFor(() => t.upstream.state.stored.length === 25, { timeoutMs: 15_000, message: 'all 25 delivered' });
         assert.deepEqual(t.upstream.texts(), sent);
-        const sends = (key) => t.upstream.state.attempts.filter((a) => a.key === key && a.mode === 'up').length;
+        const sends = (/** @type {string} */ key) => t.upstream.state.attempts.filter((a) => a.key === key && a.mode === 'up').length;
         assert.deepEqual(sent.map((_, i) => sends(`long-${i}`)), sent.map(() => 1), 'each sent once');
         await waitFor(async () => (await t.status()).queued === 0, { message: 'queue empty' });
       } finally {
@@ -208,8 +215,9 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
       try {
         t.upstream.state.mode = '503';
         await t.send('secret', 'sec-1', { authorization: 'Bearer s3cret-token', cookie: 'sid=c00kie' });
+        /** @type {import('../src/relay/index.js').ListedMessage[]} */
         const listed = (await request(`${t.relay.url}/outbox/messages?status=queued`)).json.messages;
-        assert.deepEqual(listed[0].headers.find(([n]) => n === 'authorization'), ['authorization', '[redacted]']);
+        assert.deepEqual(listed[0]?.headers.find(([n]) => n === 'authorization'), ['authorization', '[redacted]']);
         t.upstream.state.mode = 'up';
         await waitFor(() => t.upstream.state.stored.length === 1, { message: 'delivered' });
         assert.equal(t.upstream.state.stored[0].headers.authorization, 'Bearer s3cret-token');
@@ -218,7 +226,7 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
         assert.ok(t.lines.length > 3 && t.lines.every((l) => JSON.parse(l).event), 'one JSON object per line');
         assert.ok(!log.includes('s3cret') && !log.includes('c00kie'), 'no secret in any log line');
         const metrics = await request(`${t.relay.url}/outbox/metrics`);
-        assert.match(metrics.headers['content-type'], /^text\/plain/);
+        assert.match(String(metrics.headers['content-type']), /^text\/plain/);
         assert.match(metrics.text, /outbox_relay_accepted_total\{answer="queued"\} 1/);
         assert.match(metrics.text, /outbox_relay_forward_attempts_total\{result="delivered"\} 1/);
         assert.match(metrics.text, /outbox_relay_messages\{status="queued"\} 0/);
@@ -256,7 +264,7 @@ test('an admin token guards /outbox/*, not the relayed API', async () => {
 test('a second relay on the same SQLite file refuses to start', async () => {
   const store = storeFor('sqlite');
   const upstream = await startUpstream();
-  const first = await startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store, log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const first = await startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store, log: quiet() });
   try {
     await assert.rejects(startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store }), /in use by another relay/);
   } finally {
@@ -273,7 +281,7 @@ test('a Redis holding an older relay\'s queue (keys without hash tags) is refuse
     await client.rpush('old:lane:', 'anon.k1');
     await client.hset('old:msg:anon.k1', 'status', 'queued');
     await assert.rejects(
-      startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store: redis.url, redisPrefix: 'old:', log: { debug() {}, info() {}, warn() {}, error() {} } }),
+      startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store: redis.url, redisPrefix: 'old:', log: quiet() }),
       /older relay's layout .*drain it with that relay version first/,
     );
     assert.deepEqual(await client.lrange('old:lane:', 0, -1), ['anon.k1']);

@@ -54,10 +54,15 @@ export function withoutCredentials(headers, secretHeaders) {
 }
 
 /**
+ * What one forwarding attempt came to.
+ * @typedef {Awaited<ReturnType<typeof sendUpstream>> | { kind: 'unsendable', error: string }} SendResult
+ */
+
+/**
  * @param {object} deps
- * @param {ReturnType<import('./store-sqlite.js').sqliteQueue>} deps.store
+ * @param {import('./store-contract.js').RelayQueue} deps.store
  * @param {string} deps.owner this relay's id, for leases
- * @param {import('./options.js').RelayOptions} deps.options
+ * @param {import('./options.js').ResolvedRelayOptions} deps.options
  * @param {ReturnType<import('./log.js').createLogger>} deps.log
  * @param {ReturnType<import('./metrics.js').createMetrics>} deps.metrics
  * @param {(state: 'up' | 'down') => void} deps.onUpstream
@@ -82,12 +87,13 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
   const poll = setInterval(() => {
     if (polling) return;
     polling = true;
-    store.dueLanes(Date.now()).then((due) => due.forEach(kick), (error) => log.error('poll-failed', { error: error.message })).finally(() => {
+    store.dueLanes(Date.now()).then((due) => due.forEach(kick), (error) => log.error('poll-failed', { error: /** @type {Error} */ (error).message })).finally(() => {
       polling = false;
     });
   }, options.pollMs);
   poll.unref();
 
+  /** @param {string} lane */
   function kick(lane) {
     if (closed || lanes.has(lane)) return;
     const stall = stalled.get(lane);
@@ -97,7 +103,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       // A store write or read failed: back off, and owe the write before sending anything on this lane again.
       const failures = (stalled.get(lane)?.failures ?? 0) + 1;
       const delayMs = backoffDelayMs(failures, options.retryBaseMs, options.retryMaxMs);
-      stalled.set(lane, { untilMs: performance.now() + delayMs, failures, owed: error?.owed ?? stalled.get(lane)?.owed });
+      stalled.set(lane, { untilMs: performance.now() + delayMs, failures, owed: /** @type {{ owed?: () => Promise<unknown> }} */ (error)?.owed ?? stalled.get(lane)?.owed });
       log.error('lane-stalled', { lane, error: error.message, retryInMs: delayMs });
     }).finally(() => {
       lanes.delete(lane);
@@ -106,6 +112,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     running.add(run);
   }
 
+  /** @param {string} lane */
   async function drain(lane) {
     // Taken once per drain (a write, so an fsync on Redis with appendfsync
     // always), then renewed every leaseMs/3 of draining, not per message.
@@ -134,6 +141,13 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     await store.releaseLane(lane, owner);
   }
 
+  /**
+   * One attempt to forward the head of a lane while holding its lease.
+   * @param {string} lane
+   * @param {import('./store-contract.js').StoredMessage} message
+   * @param {{ held: boolean, renewedAtMs: number }} lease
+   * @returns {Promise<SendResult>}
+   */
   async function forwardUnderLease(lane, message, lease) {
     const renewal = setInterval(() => {
       store.renewLane(lane, owner, options.leaseMs).then((held) => {
@@ -148,7 +162,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       try {
         headers = await withFreshCredentials(message, openHeaders(message.headers, secretKey));
       } catch (error) {
-        return { kind: 'unsendable', error: error.message };
+        return { kind: 'unsendable', error: /** @type {Error} */ (error).message };
       }
       const result = await sendUpstream(options.upstream, { method: message.method, url: message.url, headers, body: Buffer.from(message.bodyBase64, 'base64') }, options.timeoutMs);
       metrics.duration.observe((performance.now() - startedMs) / 1000);
@@ -180,6 +194,11 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
   }
 
   /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now, 'lost' when the lane is no longer ours. */
+  /**
+   * @param {import('./store-contract.js').StoredMessage} message
+   * @param {SendResult} result
+   * @returns {Promise<'next' | 'later' | 'lost'>}
+   */
   async function settle(message, result) {
     const { id, lane } = message;
     // Settled (delivered, refused or a dead letter), a message keeps no credentials: they were needed only
@@ -216,11 +235,11 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     // The upstream's Set-Cookie is for the client that was waiting (it gets the live answer), never kept for a replay.
     const response = result.kind === 'answer' ? { status: result.status, headers: result.headers.filter(([name]) => name.toLowerCase() !== 'set-cookie'), bodyBase64: result.body.toString('base64'), passedThrough: Boolean(waiter) } : undefined;
     /** A store write that must succeed before the lane sends again (its failure stalls the lane, owing it). */
-    const write = async (attempt) => {
+    const write = async (/** @type {() => Promise<boolean>} */ attempt) => {
       try {
         return await attempt();
       } catch (error) {
-        throw Object.assign(new Error(`store write failed: ${error.message}`), { owed: attempt });
+        throw Object.assign(new Error(`store write failed: ${/** @type {Error} */ (error).message}`), { owed: attempt });
       }
     };
     try {
@@ -229,14 +248,14 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
           log.warn('lane-lost', { id, lane, detail: 'delivered, but the lane was taken over: its new holder sends this message again with the same key' });
           return 'lost';
         }
-        log.info('delivered', { id, lane, status: result.status, attempts: message.attempts + 1 });
+        log.info('delivered', { id, lane, status: response?.status, attempts: message.attempts + 1 });
         return 'next';
       }
       if (verdict === 'rejected') {
         const status = waiter ? 'refused' : 'failed';
-        const lastError = `http-${result.status}`;
+        const lastError = `http-${response?.status}`;
         if (!(await write(() => store.finish(message, owner, { status, response, lastError, headers: settledHeaders })))) return 'lost';
-        log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: result.status });
+        log[waiter ? 'info' : 'warn'](waiter ? 'refused' : 'dead-letter', { id, lane, status: response?.status });
         return 'next';
       }
       const attempts = message.attempts + 1;
@@ -272,16 +291,20 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     /**
      * Resolves with the upstream's answer if this message is forwarded and
      * answered (2xx or a refusal) within `waitMs`, else with null (queued).
+     * @param {string} id
+     * @param {number} waitMs
+     * @returns {Promise<any>}
      */
     waitFor(id, waitMs) {
       return new Promise((resolve) => {
-        const waiter = { claimed: false, resolve: (result) => { clearTimeout(timer); waiters.delete(id); resolve(result); } };
+        const waiter = { claimed: false, resolve: (/** @type {unknown} */ result) => { clearTimeout(timer); waiters.delete(id); resolve(result); } };
         const timer = setTimeout(() => {
           if (!waiter.claimed) waiter.resolve(null);
         }, waitMs);
         waiters.set(id, waiter);
       });
     },
+    /** @param {string} id */
     cancelWait(id) {
       waiters.get(id)?.resolve(null);
     },

@@ -5,3 +5,7 @@ export { memoryQueue } from './store-memory.js';
 export { sqliteQueue } from './store-sqlite.js';
 export { redisQueue } from './store-redis.js';
 export { classifyStatus, parseRetryAfterMs, backoffDelayMs } from './retry.js';
+
+/** @typedef {import('./relay.js').ListedMessage} ListedMessage */
+/** @typedef {import('./store-contract.js').RelayQueue} RelayQueue */
+/** @typedef {import('./store-contract.js').StoredMessage} StoredMessage */

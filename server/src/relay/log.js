@@ -28,6 +28,7 @@ export const redactHeaders = (headers, extra = []) => headers.map(([name, value]
 export function createLogger({ write = (line) => process.stdout.write(line), level = 'info' } = {}) {
   const order = ['debug', 'info', 'warn', 'error'];
   const min = order.indexOf(level);
+  /** @param {string} name @param {boolean} [always] @returns {LogFn} */
   const at = (name, always = false) => (event, fields = {}) => {
     if (!always && order.indexOf(name) < min) return;
     write(`${JSON.stringify({ time: new Date().toISOString(), level: name, event, ...fields })}\n`);

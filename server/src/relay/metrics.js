@@ -2,6 +2,7 @@
 // in one process (tests) do not share counters. Served at GET /outbox/metrics.
 import client from 'prom-client';
 
+/** @param {import('./store-contract.js').RelayQueue} store */
 export function createMetrics(store) {
   const registry = new client.Registry();
   const accepted = new client.Counter({

@@ -5,38 +5,39 @@ import { CLUSTER_URL } from '../redis.js';
 /**
  * @typedef {object} RelayOptions
  * @property {string} upstream base URL of the chat API, e.g. `http://127.0.0.1:9000`
- * @property {string} [listen] `host:port` to listen on. @default '127.0.0.1:8787'
- * @property {string} [store] `sqlite:<file>`, `redis://host:port/db`, or `redis-cluster://host:port,host:port` (Redis Cluster, Valkey). @default 'sqlite:./relay.db'
- * @property {string[]} [paths] path prefixes whose POSTs are relayed. @default ['/api/chat']
+ * @property {string} [listen] `host:port` to listen on. Default: '127.0.0.1:8787'
+ * @property {string} [store] `sqlite:<file>`, `redis://host:port/db`, or `redis-cluster://host:port,host:port` (Redis Cluster, Valkey). Default: 'sqlite:./relay.db'
+ * @property {string[]} [paths] path prefixes whose POSTs are relayed. Default: ['/api/chat']
  * @property {string} [laneHeader] a request header that splits lanes (a conversation or user id); none: one lane
- * @property {string} [healthPath] the relay's own health URL. @default '/api/health'
- * @property {number} [passThroughWaitMs] how long a client of an empty lane waits for the upstream's own answer. @default 2000
- * @property {number} [timeoutMs] one forwarding attempt's deadline. @default 10000
- * @property {number} [retryBaseMs] first backoff step. @default 500
- * @property {number} [retryMaxMs] backoff cap. @default 30000
- * @property {number} [leaseMs] a lane's lease (Redis): how soon another relay takes over from a dead one. @default 5000
- * @property {number} [pollMs] how often due lanes are looked for. @default 200
- * @property {number} [maxBodyBytes] largest POST body relayed; larger gets 413. @default 1048576
- * @property {number} [ttlSeconds] how long a delivered message's key is remembered. @default 86400
+ * @property {string} [healthPath] the relay's own health URL. Default: '/api/health'
+ * @property {number} [passThroughWaitMs] how long a client of an empty lane waits for the upstream's own answer. Default: 2000
+ * @property {number} [timeoutMs] one forwarding attempt's deadline. Default: 10000
+ * @property {number} [retryBaseMs] first backoff step. Default: 500
+ * @property {number} [retryMaxMs] backoff cap. Default: 30000
+ * @property {number} [leaseMs] a lane's lease (Redis): how soon another relay takes over from a dead one. Default: 5000
+ * @property {number} [pollMs] how often due lanes are looked for. Default: 200
+ * @property {number} [maxBodyBytes] largest POST body relayed; larger gets 413. Default: 1048576
+ * @property {number} [ttlSeconds] how long a delivered message's key is remembered. Default: 86400
  * @property {string} [adminToken] /outbox/* needs `Authorization: Bearer <token>`. Without one, /outbox/* answers only while the relay listens on loopback; otherwise it refuses (403) and a warning is logged at start.
  * @property {string} [secretKeyFile] a file holding a 32-byte key, base64 (`openssl rand -base64 32`): credential headers are stored sealed with it (AES-256-GCM). Or `secretKeyBase64` (the CLI reads OUTBOX_RELAY_SECRET_KEY). Without one they are stored in clear, with a warning at start.
  * @property {string} [secretKeyBase64] the same key, base64, inline
- * @property {string[]} [secretHeaders] more credential headers (lower-case) to redact in listings and logs, besides Authorization, Cookie, Proxy-Authorization, X-Api-Key and any X-…-Token/Key/Secret. @default []
- * @property {string[]} [scopeHeaders] a message's id and lane are scoped by a hash of these request headers (the client's credentials): two clients' keys and lanes never meet. @default ['authorization', 'cookie']
- * @property {number} [setAsideAfterTries] a head that fails this many times while the upstream answers other requests becomes a dead letter (the browser worker's rule). @default 5
- * @property {number} [maxQueuedPerClient] queued messages one client (scope) may have; more get 429 with Retry-After. @default 1000
- * @property {number} [maxQueuedPerLane] queued messages in one lane; more get 429. @default 10000
- * @property {number} [maxLanes] lanes with queued messages at once; a message for a new lane past it gets 429. @default 10000
- * @property {number} [headersTimeoutMs] a client must send its request headers within this (slow clients hold sockets). @default 10000
- * @property {number} [requestTimeoutMs] a client must send its whole request within this. @default 30000
- * @property {number} [deadLetterTtlSeconds] how long a dead letter is kept (listed, retryable) before it is deleted. @default 604800 (7 days)
+ * @property {string[]} [secretHeaders] more credential headers (lower-case) to redact in listings and logs, besides Authorization, Cookie, Proxy-Authorization, X-Api-Key and any X-…-Token/Key/Secret. Default: []
+ * @property {string[]} [scopeHeaders] a message's id and lane are scoped by a hash of these request headers (the client's credentials): two clients' keys and lanes never meet. Default: ['authorization', 'cookie']
+ * @property {number} [setAsideAfterTries] a head that fails this many times while the upstream answers other requests becomes a dead letter (the browser worker's rule). Default: 5
+ * @property {number} [maxQueuedPerClient] queued messages one client (scope) may have; more get 429 with Retry-After. Default: 1000
+ * @property {number} [maxQueuedPerLane] queued messages in one lane; more get 429. Default: 10000
+ * @property {number} [maxLanes] lanes with queued messages at once; a message for a new lane past it gets 429. Default: 10000
+ * @property {number} [headersTimeoutMs] a client must send its request headers within this (slow clients hold sockets). Default: 10000
+ * @property {number} [requestTimeoutMs] a client must send its whole request within this. Default: 30000
+ * @property {number} [deadLetterTtlSeconds] how long a dead letter is kept (listed, retryable) before it is deleted. Default: 604800 (7 days)
  * @property {(message: { id: string, lane: string, method: string, url: string, dropped: string[] }) => Promise<[string, string][] | undefined> | [string, string][] | undefined} [credentialsFor]
  *   a dead letter keeps no credentials; when one is retried, this supplies fresh ones (e.g. a service token for `Authorization`).
  *   Without it, or when it returns nothing, the message is sent without them (logged `credentials-dropped`). Programmatic only.
- * @property {string} [redisPrefix] Redis key prefix, to share one Redis between relays of different apps. @default 'outbox-relay:'
- * @property {'debug' | 'info' | 'warn' | 'error'} [logLevel] @default 'info'
+ * @property {string} [redisPrefix] Redis key prefix, to share one Redis between relays of different apps. Default: 'outbox-relay:'
+ * @property {'debug' | 'info' | 'warn' | 'error'} [logLevel] Default: 'info'
  */
 
+/** @type {Readonly<Omit<ResolvedRelayOptions, 'upstream' | 'host' | 'port'>>} */
 export const RELAY_DEFAULTS = {
   listen: '127.0.0.1:8787',
   store: 'sqlite:./relay.db',
@@ -69,20 +70,30 @@ export const RELAY_DEFAULTS = {
 };
 
 export class RelayOptionError extends Error {
+  /** @param {string} message */
   constructor(message) {
     super(message);
     this.name = 'RelayOptionError';
   }
 }
 
-const NUMBERS = ['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'deadLetterTtlSeconds', 'setAsideAfterTries', 'maxQueuedPerClient', 'maxQueuedPerLane', 'maxLanes', 'headersTimeoutMs', 'requestTimeoutMs'];
+const NUMBERS_LIST = /** @type {const} */ (['passThroughWaitMs', 'timeoutMs', 'retryBaseMs', 'retryMaxMs', 'leaseMs', 'pollMs', 'maxBodyBytes', 'ttlSeconds', 'deadLetterTtlSeconds', 'setAsideAfterTries', 'maxQueuedPerClient', 'maxQueuedPerLane', 'maxLanes', 'headersTimeoutMs', 'requestTimeoutMs']);
+const NUMBERS = /** @type {readonly (typeof NUMBERS_LIST)[number][]} */ (NUMBERS_LIST);
 
 /** True for an address only this machine can reach. */
-export const isLoopbackHost = (host) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+export const isLoopbackHost = (/** @type {string} */ host) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
-/** @param {RelayOptions} options @returns {Required<RelayOptions> & { host: string, port: number }} */
+/**
+ * The options with their defaults: every one set, but those that mean "none" when absent.
+ * @typedef {Required<Omit<RelayOptions, 'laneHeader' | 'adminToken' | 'secretKeyFile' | 'secretKeyBase64' | 'credentialsFor'>>
+ *   & Pick<RelayOptions, 'laneHeader' | 'adminToken' | 'secretKeyFile' | 'secretKeyBase64' | 'credentialsFor'>
+ *   & { host: string, port: number }} ResolvedRelayOptions
+ */
+
+/** @param {RelayOptions} options @returns {ResolvedRelayOptions} */
 export function normalizeRelayOptions(options) {
-  const opts = { ...RELAY_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  /** @type {Omit<ResolvedRelayOptions, 'host' | 'port'> & Record<string, unknown>} */
+  const opts = { ...RELAY_DEFAULTS, upstream: '', ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   let upstream;
   try {
     upstream = new URL(opts.upstream);
@@ -95,7 +106,8 @@ export function normalizeRelayOptions(options) {
   if (!/^sqlite:.+/.test(opts.store) && !/^rediss?:\/\//.test(opts.store) && !CLUSTER_URL.test(opts.store)) {
     throw new RelayOptionError(`--store must be sqlite:<file>, redis://host:port/db or redis-cluster://host:port,host:port; got ${JSON.stringify(opts.store)}`);
   }
-  const paths = [].concat(opts.paths);
+  /** @type {string[]} */
+  const paths = [opts.paths].flat();
   for (const p of paths) if (typeof p !== 'string' || !p.startsWith('/')) throw new RelayOptionError(`--path must start with /; got ${JSON.stringify(p)}`);
   for (const name of NUMBERS) {
     const value = Number(opts[name]);
@@ -108,9 +120,9 @@ export function normalizeRelayOptions(options) {
     upstream: upstream.href.replace(/\/$/, ''),
     paths,
     laneHeader: opts.laneHeader?.toLowerCase(),
-    secretHeaders: [].concat(opts.secretHeaders).map((name) => String(name).toLowerCase()),
-    scopeHeaders: [].concat(opts.scopeHeaders).map((name) => String(name).toLowerCase()),
-    host: listen[1] ?? listen[2],
+    secretHeaders: [opts.secretHeaders].flat().map((name) => String(name).toLowerCase()),
+    scopeHeaders: [opts.scopeHeaders].flat().map((name) => String(name).toLowerCase()),
+    host: /** @type {string} */ (listen[1] ?? listen[2]),
     port: Number(listen[3]),
   };
 }

@@ -18,12 +18,12 @@ import { endToEndHeaders, headerObject, proxy, readBody, sendJson, sendProblem }
 
 /**
  * Starts a relay and resolves once it listens.
- * @param {import('./options.js').RelayOptions & { log?: ReturnType<typeof createLogger> }} options
+ * @param {import('./options.js').RelayOptions & { log?: Omit<ReturnType<typeof createLogger>, 'lifecycle'> & { lifecycle?: import('./log.js').LogFn } }} options
  * @example const relay = await startRelay({ upstream: 'http://127.0.0.1:9000', store: 'sqlite:relay.db' }); // relay.url
  */
 export async function startRelay(options) {
   const opts = normalizeRelayOptions(options);
-  const log = options.log ? { lifecycle: options.log.info, ...options.log } : createLogger({ level: opts.logLevel });
+  const log = options.log ? { ...options.log, lifecycle: options.log.lifecycle ?? options.log.info } : createLogger({ level: opts.logLevel });
   const ttlMs = opts.ttlSeconds * 1000;
   const store = opts.store.startsWith('sqlite:')
     ? sqliteQueue({ path: opts.store.slice('sqlite:'.length), ttlMs, deadLetterTtlMs: opts.deadLetterTtlSeconds * 1000 })
@@ -44,29 +44,31 @@ export async function startRelay(options) {
   const owner = `${process.pid}-${randomUUID()}`;
   const metrics = createMetrics(store);
   let upstreamState = 'up';
-  const onUpstream = (state) => {
+  const onUpstream = (/** @type {'up' | 'down'} */ state) => {
     if (state !== upstreamState) log.info(state === 'up' ? 'upstream-up' : 'upstream-down', {});
     upstreamState = state;
-    if (state === 'up') forwarder?.upstreamAnswered();
+    if (state === 'up') forwarderOrNone?.upstreamAnswered();
   };
+  // Declared before it is made: onUpstream, which the forwarder calls, reads it.
   /** @type {ReturnType<typeof createForwarder> | undefined} */
-  let forwarder;
-  forwarder = createForwarder({ store, owner, options: opts, log, metrics, onUpstream, secretKey });
+  let forwarderOrNone;
+  const forwarder = (forwarderOrNone = createForwarder({ store, owner, options: opts, log, metrics, onUpstream, secretKey }));
 
   // No token and reachable from elsewhere: the admin endpoints stay shut.
   const adminOpen = opts.adminToken !== undefined || isLoopbackHost(opts.host);
   if (!adminOpen) log.warn('admin-closed', { detail: `/outbox/* refuses every request: the relay listens on ${opts.host}, not loopback, and no --admin-token is set` });
-  const scopeOf = (req) => scopeHash(credentialScope(req, opts.scopeHeaders));
+  const scopeOf = (/** @type {import('node:http').IncomingMessage} */ req) => scopeHash(credentialScope(req, opts.scopeHeaders));
 
   // Slow clients (slowloris) are cut off: Node checks these every connectionsCheckingInterval.
   const server = http.createServer({ headersTimeout: opts.headersTimeoutMs, requestTimeout: opts.requestTimeoutMs, connectionsCheckingInterval: Math.min(1_000, opts.headersTimeoutMs) }, (req, res) => {
-    handle(req, res).catch((error) => {
+    handle(req, res).catch((/** @type {Error} */ error) => {
       log.error('request-failed', { method: req.method, path: req.url, error: error.message });
       if (!res.headersSent) sendProblem(res, 500, 'internal', 'Relay error', error.message);
       else res.destroy();
     });
   });
 
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
   async function handle(req, res) {
     let target;
     try {
@@ -87,6 +89,7 @@ export async function startRelay(options) {
     return proxy(opts.upstream, req, res, { timeoutMs: opts.timeoutMs, onUpstream });
   }
 
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {string} target the origin-form path and query */
   async function accept(req, res, target) {
     let body;
     try {
@@ -119,7 +122,7 @@ export async function startRelay(options) {
     const fingerprint = createHash('sha256').update(`${req.method} ${target}\n`).update(body).digest('base64url');
     // Credentials are stored sealed with the operator's key, when there is one (sealed.js).
     const stored = secretKey ? sealHeaders(headers, secretKey, opts.secretHeaders) : headers;
-    const message = { id, lane, fingerprint, method: req.method, url: target, headers: stored, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
+    const message = { id, lane, fingerprint, method: req.method ?? 'POST', url: target, headers: stored, bodyBase64: body.toString('base64'), acceptedAtMs: Date.now() };
     key = id;
 
     // Limits on what a client can grow, checked before it is stored (a soft
@@ -134,7 +137,7 @@ export async function startRelay(options) {
         : undefined;
       if (over !== undefined && (await store.get(id))) over = undefined;
     } catch (error) {
-      log.error('store-failed', { id, lane, error: error.message });
+      log.error('store-failed', { id, lane, error: /** @type {Error} */ (error).message });
       return sendProblem(res, 503, 'store-unavailable', 'The relay cannot store messages now', 'Nothing was stored; send it again with the same Idempotency-Key.', { 'Retry-After': '1' });
     }
     if (over !== undefined) {
@@ -149,11 +152,13 @@ export async function startRelay(options) {
       accepted = await store.accept(message);
     } catch (error) {
       forwarder.cancelWait(key);
-      log.error('store-failed', { id: key, lane, error: error.message });
+      log.error('store-failed', { id: key, lane, error: /** @type {Error} */ (error).message });
       return sendProblem(res, 503, 'store-unavailable', 'The relay cannot store messages now', 'Nothing was stored; send it again with the same Idempotency-Key.', { 'Retry-After': '1' });
     }
     if (!accepted.created) {
       forwarder.cancelWait(key);
+      // Gone between the two reads (deleted by an operator): the client sends it again.
+      if (!accepted.existing) return sendProblem(res, 409, 'key-in-use', 'This key is being changed', 'Send it again with the same Idempotency-Key.', { 'Retry-After': '1' });
       return answerRepeat(res, accepted.existing, fingerprint);
     }
     log.info('accepted', { id: key, lane, bytes: body.length, headers: redactHeaders(headers, opts.secretHeaders) });
@@ -174,6 +179,7 @@ export async function startRelay(options) {
     return sendUpstreamAnswer(res, answer.status, answer.headers, answer.body);
   }
 
+  /** @param {import('node:http').ServerResponse} res @param {import('./store-contract.js').StoredMessage} existing @param {string} fingerprint */
   function answerRepeat(res, existing, fingerprint) {
     if (existing.fingerprint !== fingerprint) {
       return sendProblem(res, 422, 'key-reused', 'Idempotency-Key reused with a different request', `The key "${clientKeyOf(existing.id)}" was first used for another request (a different method, URL or body); use a new key for a new request.`);
@@ -190,13 +196,15 @@ export async function startRelay(options) {
   // Not `Outbox-Status`: that header marks the browser worker's own answers.
   // `Outbox-Relay` tells the browser's outbox the message is `relayed` (off the
   // device, not yet at the API), not `delivered` (sw/protocol/messages.ts RELAY_HEADER).
-  const sendQueued = (res, id, headers = {}) => sendJson(res, 202, { status: 'queued', id: clientKeyOf(id) }, { 'Outbox-Relay': 'queued', ...headers });
+  const sendQueued = (/** @type {import('node:http').ServerResponse} */ res, /** @type {string} */ id, /** @type {Record<string, string>} */ headers = {}) => sendJson(res, 202, { status: 'queued', id: clientKeyOf(id) }, { 'Outbox-Relay': 'queued', ...headers });
 
+  /** @param {import('node:http').ServerResponse} res @param {number} status @param {[string, string][]} headers @param {Buffer} body @param {Record<string, string>} [extra] */
   function sendUpstreamAnswer(res, status, headers, body, extra = {}) {
     res.writeHead(status, { ...headerObject(headers), 'content-length': String(body.length), ...extra });
     res.end(body);
   }
 
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {string} pathname @param {string} target */
   async function admin(req, res, pathname, target) {
     if (!adminOpen) {
       return sendProblem(res, 403, 'admin-closed', 'Admin endpoints are closed', '/outbox/* answers only with --admin-token set, or on a relay that listens on loopback');
@@ -251,9 +259,9 @@ export async function startRelay(options) {
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, resolve);
+    server.listen(opts.port, opts.host, () => resolve(undefined));
   });
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   log.lifecycle('listening', { url, upstream: opts.upstream, store: opts.store.startsWith('sqlite:') ? opts.store : redactUrl(opts.store), paths: opts.paths, laneHeader: opts.laneHeader ?? null, pid: process.pid });
   // Messages accepted before a restart (or by a relay that died) start moving at once.
@@ -264,7 +272,7 @@ export async function startRelay(options) {
     store,
     async close() {
       await new Promise((resolve) => {
-        server.close(() => resolve());
+        server.close(() => resolve(undefined));
         server.closeAllConnections();
       });
       await forwarder.close();
@@ -281,6 +289,10 @@ const LIMITED_RETRY_AFTER_S = 30;
 const STORE_HEALTH_TIMEOUT_MS = 1_000;
 
 /** A message as the admin endpoints show it: no body, secret headers redacted. */
+/**
+ * @typedef {ReturnType<typeof describe>} ListedMessage what /outbox/messages lists
+ */
+/** @param {import('./store-contract.js').StoredMessage} m @param {string[]} secretHeaders */
 function describe(m, secretHeaders) {
   return {
     id: m.id, key: clientKeyOf(m.id), lane: m.lane, status: m.status, method: m.method, url: m.url,
@@ -291,6 +303,6 @@ function describe(m, secretHeaders) {
 }
 
 /** The client's own key in a scoped id (`<scope>.<key>`; the scope is base64url, without dots). */
-const clientKeyOf = (id) => (id.includes('.') ? id.slice(id.indexOf('.') + 1) : id);
+const clientKeyOf = (/** @type {string} */ id) => (id.includes('.') ? id.slice(id.indexOf('.') + 1) : id);
 
-const redactUrl = (url) => url.replace(/\/\/[^@/]*@/, '//[redacted]@');
+const redactUrl = (/** @type {string} */ url) => url.replace(/\/\/[^@/]*@/, '//[redacted]@');

@@ -11,6 +11,8 @@ import { isTransientStatus } from '../idempotency/middleware.js';
  * an earlier request with the same key is still running upstream (a relay
  * killed mid-forward, then restarted, sends again before the upstream
  * finished the first): retried, it gets the stored answer.
+ * @param {number} status
+ * @param {string | undefined} retryAfter the answer's Retry-After header
  * @returns {'delivered' | 'transient' | 'rejected'}
  */
 export function classifyStatus(status, retryAfter) {
@@ -22,7 +24,12 @@ export function classifyStatus(status, retryAfter) {
 /** Longest Retry-After obeyed; an upstream asking for more is still retried within the hour. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
-/** `Retry-After` (delta-seconds or an HTTP date, RFC 9110 §10.2.3) in ms, or undefined. */
+/**
+ * `Retry-After` (delta-seconds or an HTTP date, RFC 9110 §10.2.3) in ms, or undefined.
+ * @param {unknown} header
+ * @param {number} [nowMs]
+ * @returns {number | undefined}
+ */
 export function parseRetryAfterMs(header, nowMs = Date.now()) {
   if (typeof header !== 'string') return undefined;
   const text = header.trim();
@@ -40,6 +47,7 @@ export function parseRetryAfterMs(header, nowMs = Date.now()) {
 /**
  * Capped exponential backoff with "equal jitter" (half fixed, half random):
  * relays restarting after one outage do not hit the upstream in step.
+ * @param {number} failures @param {number} baseMs @param {number} maxMs @param {() => number} [random]
  */
 export function backoffDelayMs(failures, baseMs, maxMs, random = Math.random) {
   const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));

@@ -11,6 +11,7 @@ import { isSecretHeader } from './log.js';
 export const SEALED_HEADER = 'x-outbox-relay-sealed';
 
 export class SealedHeadersError extends Error {
+  /** @param {string} message */
   constructor(message) {
     super(message);
     this.name = 'SealedHeadersError';
@@ -65,6 +66,6 @@ export function openHeaders(headers, key) {
     const plain = Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]).toString('utf8');
     return [...headers.filter(([name]) => name.toLowerCase() !== SEALED_HEADER), ...JSON.parse(plain)];
   } catch (error) {
-    throw new SealedHeadersError(`the message's credentials cannot be opened with this relay's key (${error.message})`);
+    throw new SealedHeadersError(`the message's credentials cannot be opened with this relay's key (${/** @type {Error} */ (error).message})`);
   }
 }

@@ -28,3 +28,43 @@
 // StoredMessage: { id, lane, status, fingerprint, method, url, headers: [name, value][],
 //   bodyBase64, acceptedAtMs, attempts, nextAttemptAtMs, lastError, response, updatedAtMs }
 export {};
+
+/** @typedef {'queued' | 'delivered' | 'refused' | 'failed'} MessageStatus */
+/** The upstream's answer, kept to answer repeats. @typedef {{ status: number, headers: [string, string][], bodyBase64: string, passedThrough?: boolean }} StoredAnswer */
+/**
+ * @typedef {object} StoredMessage
+ * @property {string} id `<scope>.<key>`
+ * @property {string} lane
+ * @property {MessageStatus} status
+ * @property {string} fingerprint
+ * @property {string} method
+ * @property {string} url
+ * @property {[string, string][]} headers
+ * @property {string} bodyBase64
+ * @property {number} acceptedAtMs
+ * @property {number} attempts
+ * @property {number} nextAttemptAtMs
+ * @property {string} [lastError]
+ * @property {StoredAnswer} [response]
+ * @property {number} updatedAtMs
+ */
+/** What the relay hands `accept`. @typedef {Pick<StoredMessage, 'id' | 'lane' | 'fingerprint' | 'method' | 'url' | 'headers' | 'bodyBase64' | 'acceptedAtMs'> & { status?: MessageStatus }} NewMessage */
+/**
+ * @typedef {object} RelayQueue
+ * @property {string} kind
+ * @property {(message: NewMessage) => Promise<{ created: true, existing?: undefined } | { created: false, existing: StoredMessage | null }>} accept
+ * @property {(id: string) => Promise<StoredMessage | null>} get
+ * @property {(lane: string) => Promise<StoredMessage | null>} head
+ * @property {(nowMs: number) => Promise<string[]>} dueLanes
+ * @property {(lane: string, owner: string, leaseMs: number) => Promise<boolean>} acquireLane
+ * @property {(lane: string, owner: string, leaseMs: number) => Promise<boolean>} renewLane
+ * @property {(lane: string, owner: string) => Promise<void>} releaseLane
+ * @property {(message: { id: string, lane: string }, owner: string, attempt: { attempts: number, nextAttemptAtMs: number, lastError?: string }) => Promise<boolean>} recordAttempt
+ * @property {(message: StoredMessage, owner: string, settled: { status: MessageStatus, response?: StoredAnswer, lastError?: string, headers?: [string, string][] }) => Promise<boolean>} finish
+ * @property {(status: 'queued' | 'failed', limit?: number) => Promise<StoredMessage[]>} list
+ * @property {() => Promise<{ queued: number, failed: number }>} counts
+ * @property {(of: { scope: string, lane: string }) => Promise<{ client: number, lane: number, lanes: number }>} usage
+ * @property {(id: string) => Promise<boolean>} retry
+ * @property {(id: string) => Promise<boolean>} remove
+ * @property {() => Promise<void>} close
+ */

@@ -6,6 +6,7 @@
 /**
  * @param {{ ttlMs?: number, deadLetterTtlMs?: number, nowMs?: () => number }} [options]
  *   `ttlMs`: how long a settled message is kept for repeated keys; `deadLetterTtlMs`: how long a dead letter is kept
+ * @returns {import('./store-contract.js').RelayQueue & { kind: 'memory' }}
  */
 export function memoryQueue({ ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 * 24 * 60 * 60 * 1000, nowMs = Date.now } = {}) {
   /** Every message by id, in acceptance order (a retried dead letter moves to the end). @type {Map<string, any>} */

@@ -105,30 +105,38 @@ const scopeOf = (/** @type {string} */ id) => /^([^.]*)\./.exec(id)?.[1];
  * @param {{ url?: string, client?: import('ioredis').Redis | import('ioredis').Cluster, prefix?: string, ttlMs?: number, deadLetterTtlMs?: number, nowMs?: () => number }} options
  *   `url`: `redis://host:port/db`, or `redis-cluster://host:port,host:port` for a Redis Cluster (or Valkey cluster);
  *   `ttlMs`: how long a settled message is kept for repeated keys; `deadLetterTtlMs`: how long a dead letter is kept
+ * @returns {import('./store-contract.js').RelayQueue & { kind: 'redis', redis: import('ioredis').Redis | import('ioredis').Cluster, prepare(): Promise<void>, appendOnly(): Promise<string | undefined> }}
  */
 export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 * 24 * 60 * 60 * 1000, nowMs = Date.now }) {
   const { redis, owned } = connectRedis(client ?? /** @type {string} */ (url));
+  /** @type {Record<string, [number, string]>} */
   const scripts = { relayAccept: [2, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [4, FINISH], relayRetry: [3, RETRY], relayRemove: [3, REMOVE] };
   for (const [name, [numberOfKeys, lua]] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys, lua });
+  // The scripts defined above, as ioredis adds them: untyped by nature.
   const r = /** @type {any} */ (redis);
   const k = {
-    msg: (lane, id) => `${prefix}${laneTag(lane)}:msg:${id}`,
-    list: (lane) => `${prefix}${laneTag(lane)}:list`,
-    lease: (lane) => `${prefix}${laneTag(lane)}:lease`,
-    failed: (lane) => `${prefix}${laneTag(lane)}:failed`,
-    id: (id) => `${prefix}id:${id}`,
+    msg: (/** @type {string} */ lane, /** @type {string} */ id) => `${prefix}${laneTag(lane)}:msg:${id}`,
+    list: (/** @type {string} */ lane) => `${prefix}${laneTag(lane)}:list`,
+    lease: (/** @type {string} */ lane) => `${prefix}${laneTag(lane)}:lease`,
+    failed: (/** @type {string} */ lane) => `${prefix}${laneTag(lane)}:failed`,
+    id: (/** @type {string} */ id) => `${prefix}id:${id}`,
     lanes: `${prefix}{index}:lanes`,
     dead: `${prefix}{index}:dead`,
     clients: `${prefix}{index}:clients`,
   };
 
+  /**
+   * @param {string} id
+   * @param {Record<string, string>} h
+   * @returns {import('./store-contract.js').StoredMessage | null}
+   */
   const toMessage = (id, h) => {
     if (!h || !h.data) return null;
     const data = JSON.parse(h.data);
     return {
       ...data,
       id,
-      status: h.status,
+      status: /** @type {import('./store-contract.js').MessageStatus} */ (h.status),
       attempts: Number(h.attempts ?? 0),
       nextAttemptAtMs: Number(h.nextAttemptAtMs ?? 0),
       lastError: h.lastError || undefined,
@@ -136,18 +144,19 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
       updatedAtMs: Number(h.updatedAtMs ?? 0),
     };
   };
-  const getIn = async (lane, id) => toMessage(id, await redis.hgetall(k.msg(lane, id)));
-  const get = async (id) => {
+  const getIn = async (/** @type {string} */ lane, /** @type {string} */ id) => toMessage(id, await redis.hgetall(k.msg(lane, id)));
+  const get = async (/** @type {string} */ id) => {
     const lane = await redis.get(k.id(id));
     return lane === null ? null : getIn(lane, id);
   };
-  const countClient = (id, by) => {
+  const countClient = (/** @type {string} */ id, /** @type {number} */ by) => {
     const scope = scopeOf(id);
     return scope === undefined ? Promise.resolve() : redis.hincrby(k.clients, scope, by);
   };
   /**
    * Takes `lane` out of an index once its key is empty, then looks again: a
    * message (or dead letter) that arrived in between puts it back.
+   * @param {string} index @param {string} lane @param {() => Promise<number>} size
    */
   const unindexIfEmpty = async (index, lane, size) => {
     if ((await size()) > 0) return;

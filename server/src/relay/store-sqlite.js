@@ -9,6 +9,7 @@ const PURGE_INTERVAL_MS = 60_000;
 /**
  * @param {{ path: string, ttlMs?: number, deadLetterTtlMs?: number, nowMs?: () => number }} options
  *   `ttlMs`: how long a settled message is kept for repeated keys; `deadLetterTtlMs`: how long a dead letter is kept
+ * @returns {import('./store-contract.js').RelayQueue & { kind: 'sqlite' }}
  */
 export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 * 24 * 60 * 60 * 1000, nowMs = Date.now }) {
   let db;
@@ -38,7 +39,7 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
     CREATE INDEX IF NOT EXISTS relay_status ON relay_messages (status, updated_at_ms);`);
   } catch (error) {
     db?.close();
-    if (error.code === 'SQLITE_BUSY') throw new Error(`the relay store ${path} is in use by another relay process (one relay per SQLite file; use Redis for several)`, { cause: error });
+    if (/** @type {{ code?: string }} */ (error).code === 'SQLITE_BUSY') throw new Error(`the relay store ${path} is in use by another relay process (one relay per SQLite file; use Redis for several)`, { cause: error });
     throw error;
   }
 
@@ -73,6 +74,10 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
     purgeDead.run(now - deadLetterTtlMs);
   };
 
+  /**
+   * @param {any} row a relay_messages row (better-sqlite3 rows are untyped)
+   * @returns {import('./store-contract.js').StoredMessage}
+   */
   const toMessage = (row) => row && {
     id: row.id,
     lane: row.lane,
@@ -93,14 +98,14 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
   // Group commit: the accepts that arrive while one commit is pending share
   // its transaction, so one fsync answers many clients. Nobody is answered
   // before the transaction holding their message is on disk.
-  const acceptAll = db.transaction((messages) => {
+  const acceptAll = db.transaction((/** @type {import('./store-contract.js').NewMessage[]} */ messages) => {
     maybePurge();
     return messages.map((message) => {
       const { changes } = insert.run({ ...message, headers: JSON.stringify(message.headers), body: Buffer.from(message.bodyBase64, 'base64') });
       return changes === 1 ? { created: true } : { created: false, existing: toMessage(byId.get(message.id)) };
     });
   });
-  /** @type {{ message: object, resolve: (r: unknown) => void, reject: (e: unknown) => void }[]} */
+  /** @type {{ message: import('./store-contract.js').NewMessage, resolve: (r: any) => void, reject: (e: unknown) => void }[]} */
   let pending = [];
   const flush = () => {
     const batch = pending;
@@ -117,7 +122,7 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
   // checkpoint. A power cut may turn a delivered message back into a queued
   // one, which is sent again with its key (the upstream keeps one copy); it
   // can never lose an accepted one, whose commit is FULL.
-  const relaxed = (statement) => (...args) => {
+  const relaxed = (/** @type {import('better-sqlite3').Statement} */ statement) => (/** @type {unknown[]} */ ...args) => {
     db.pragma('synchronous = NORMAL');
     try {
       return statement.run(...args);
@@ -145,7 +150,7 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
     async dueLanes(now) {
       // A relay that accepts nothing for days still lets its dead letters go.
       maybePurge();
-      return due.all(now).map((r) => r.lane);
+      return due.all(now).map((/** @type {any} */ r) => r.lane);
     },
     // The exclusive lock on the file is the lease of every lane.
     async acquireLane() {
@@ -165,10 +170,12 @@ export function sqliteQueue({ path, ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs
       return byStatus.all(status, limit).map(toMessage);
     },
     async counts() {
-      return counts.get();
+      return /** @type {{ queued: number, failed: number }} */ (counts.get());
     },
     async usage({ scope, lane }) {
-      return { client: queuedOfClient.get(`${scope}.`, `${scope}/`).n, lane: queuedOfLane.get(lane).n, lanes: busyLanes.get().n };
+      /** @param {import('better-sqlite3').Statement} statement @param {unknown[]} args */
+      const count = (statement, ...args) => /** @type {{ n: number }} */ (statement.get(...args)).n;
+      return { client: count(queuedOfClient, `${scope}.`, `${scope}/`), lane: count(queuedOfLane, lane), lanes: count(busyLanes) };
     },
     async retry(id) {
       return requeue.run(nowMs(), id).changes === 1;
