@@ -14,14 +14,14 @@ import { idempotency, postgresStore, sqliteStore, TransactionsUnsupportedError }
 import { postJson, request, waitFor } from './support/http.js';
 import { postgresResource } from './support/postgres-server.js';
 import { startNode } from './support/processes.js';
-import { listenLocal } from './support/stores.js';
+import { listenLocal, quietPool } from './support/stores.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** @type {pg.Pool | undefined} */
 let sharedPool;
 let tables = 0;
 // Made on first use: the file's PostgreSQL is started by a hook, not at import.
-const db = () => (sharedPool ??= new pg.Pool({ connectionString: postgres.connectionString }));
+const db = () => (sharedPool ??= quietPool(postgres.connectionString));
 after(async () => {
   await sharedPool?.end();
 });
@@ -115,7 +115,7 @@ test('an answer that says "try again later" (503) rolls the handler\'s write bac
 
 test('a handler that never answers (its client gone) does not keep a connection in a transaction', async () => {
   const { keys, messages } = await newTables();
-  const small = new pg.Pool({ connectionString: postgres.connectionString, max: 1 });
+  const small = quietPool(postgres.connectionString, 1);
   const guard = idempotency({ store: postgresStore({ pool: small, table: keys }), required: true });
   const server = http.createServer((/** @type {import('../src/index.js').GuardedRequest} */ req, res) => {
     guard(req, res, async () => {

@@ -21,12 +21,26 @@ export const storeMakers = (tmp, redis, postgres) => ({
 });
 
 /**
+ * A pg pool whose idle connections may be cut when the test's PostgreSQL
+ * stops (whichever of the file's hooks runs first): pg reports that as an
+ * 'error' event, fatal when nobody listens. An application logs it; a test
+ * that is over has nothing to do with it.
+ * @param {string} connectionString
+ * @param {number} [max]
+ */
+export function quietPool(connectionString, max = 8) {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  return pool;
+}
+
+/**
  * A postgresStore on a pool of its own, which its close() ends (an application ends its own pool).
  * @param {string} connectionString
  * @param {string} [table]
  */
 export function makePostgresStore(connectionString, table = `keys_${unique()}`) {
-  const pool = new pg.Pool({ connectionString, max: 8 });
+  const pool = quietPool(connectionString);
   const store = postgresStore({ pool, table });
   return { ...store, pool, close: () => pool.end() };
 }
