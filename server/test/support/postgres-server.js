@@ -6,11 +6,11 @@
 // the binaries are missing and we run as root on Debian, Debian's package is
 // installed (never a downloaded binary), as for redis-server.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { after, before } from 'node:test';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './redis-server.js';
+import { ownChildren, serverForFile } from './servers.js';
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 /** The user PostgreSQL runs as when we are root. */
@@ -63,23 +63,10 @@ export async function startPostgres() {
   const child = spawn(path.join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...asServerUser() });
   let stderr = '';
   child.stderr?.on('data', (d) => { stderr += d; });
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
+  // SIGINT: "fast shutdown", no waiting for clients that are still connected.
+  const stop = ownChildren([child], dir, 'SIGINT');
   await waitUntilReady(bin, port, child, () => stderr);
-  return {
-    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    port,
-    async stop() {
-      process.off('exit', kill);
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        // SIGINT: "fast shutdown", no waiting for clients that are still connected.
-        child.kill('SIGINT');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop };
 }
 
 /** @param {string} name */
@@ -115,12 +102,5 @@ async function waitUntilReady(bin, port, child, stderr) {
  * @returns {Partial<Awaited<ReturnType<typeof startPostgres>>> & { connectionString: string }}
  */
 export function postgresResource() {
-  const postgres = /** @type {Partial<Awaited<ReturnType<typeof startPostgres>>> & { connectionString: string }} */ ({});
-  before(async () => {
-    Object.assign(postgres, await startPostgres());
-  });
-  after(async () => {
-    await postgres.stop?.();
-  });
-  return postgres;
+  return /** @type {Partial<Awaited<ReturnType<typeof startPostgres>>> & { connectionString: string }} */ (serverForFile(startPostgres));
 }

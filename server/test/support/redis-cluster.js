@@ -4,11 +4,11 @@
 // the file. The relay's keys then spread over three nodes, so a script that
 // touched two slots would fail with CROSSSLOT.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { after, before } from 'node:test';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findRedisServer, freePort } from './redis-server.js';
+import { ownChildren, serverForFile } from './servers.js';
 
 /** @returns {Promise<{ url: string, ports: number[], stop(): Promise<void> }>} */
 export async function startRedisCluster(masters = 3) {
@@ -19,8 +19,6 @@ export async function startRedisCluster(masters = 3) {
   const ports = [];
   /** @type {import('node:child_process').ChildProcess[]} */
   const children = [];
-  const kill = () => children.forEach((child) => child.kill('SIGKILL'));
-  process.once('exit', kill);
   for (let i = 0; i < masters; i += 1) {
     const port = await freePort();
     const nodeDir = path.join(dir, String(port));
@@ -32,6 +30,7 @@ export async function startRedisCluster(masters = 3) {
       '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no', '--loglevel', 'warning',
     ], { stdio: 'ignore' }));
   }
+  const stop = ownChildren(children, dir);
   const ping = (/** @type {number} */ port, /** @type {string[]} */ args) => execFileSync(cli, ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).trim();
   await until(() => ports.every((port) => ping(port, ['PING']) === 'PONG'), 'every node answers PING');
   execFileSync(cli, ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { stdio: 'ignore' });
@@ -39,11 +38,7 @@ export async function startRedisCluster(masters = 3) {
   return {
     url: `redis-cluster://${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
     ports,
-    async stop() {
-      process.off('exit', kill);
-      await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) : undefined)));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
@@ -67,12 +62,5 @@ async function until(check, what) {
  * @returns {Partial<Awaited<ReturnType<typeof startRedisCluster>>> & { url: string }}
  */
 export function redisClusterResource() {
-  const cluster = /** @type {Partial<Awaited<ReturnType<typeof startRedisCluster>>> & { url: string }} */ ({});
-  before(async () => {
-    Object.assign(cluster, await startRedisCluster());
-  });
-  after(async () => {
-    await cluster.stop?.();
-  });
-  return cluster;
+  return /** @type {Partial<Awaited<ReturnType<typeof startRedisCluster>>> & { url: string }} */ (serverForFile(() => startRedisCluster()));
 }

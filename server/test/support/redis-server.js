@@ -10,6 +10,7 @@ import net from 'node:net';
 import { after, before } from 'node:test';
 import os from 'node:os';
 import path from 'node:path';
+import { ownChildren } from './servers.js';
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -72,23 +73,9 @@ export async function startRedis() {
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
+  const stop = ownChildren([child], dir);
   await waitForPort(port, child, () => stderr);
-  return {
-    url: `redis://127.0.0.1:${port}/0`,
-    port,
-    dir,
-    async stop() {
-      process.off('exit', kill);
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { url: `redis://127.0.0.1:${port}/0`, port, dir, stop };
 }
 
 /**
