@@ -14,6 +14,7 @@ export {
   InvalidMessageError,
   InvalidNamespaceError,
   NoServiceWorkerError,
+  OutboxConfigError,
   OutboxProtocolError,
   OutboxTimeoutError,
   UnknownMessageError,

@@ -1,6 +1,7 @@
 /**
  * The worker's options: typed once, defaults in one constant, units in the names.
  */
+import { OutboxConfigError } from './protocol/errors.js';
 import { positiveOption } from '../shared/options.js';
 import type { LaneRule } from './lanes.js';
 
@@ -195,30 +196,66 @@ export function optionsFromQuery(query: URLSearchParams): OutboxWorkerOptions {
   const options: Record<string, unknown> = {};
   const api = query.getAll('api');
   if (api.length > 0) options.apiPaths = api;
-  const keys: Array<[string, keyof OutboxWorkerOptions, (raw: string) => unknown]> = [
-    ['queue', 'queueName', String],
-    ['retention', 'retentionMinutes', Number],
-    ['timeout', 'timeoutMs', Number],
-    ['maxBody', 'maxBodyBytes', Number],
-    ['retryBase', 'retryBaseMs', Number],
-    ['retryMax', 'retryMaxMs', Number],
-    ['setAsideTries', 'setAsideAfterTries', Number],
-    ['setAsideMs', 'setAsideAfterMs', Number],
-    ['lane', 'lane', String],
-    ['lanesAtOnce', 'lanesAtOnce', Number],
-    ['sync', 'backgroundSync', flag],
-    ['encrypt', 'encrypt', flag],
-    ['debug', 'debug', flag],
-    ['key', 'idempotencyKeyFormat', String],
-    ['secretHeaders', 'secretHeaders', (raw) => raw.split(',').map((name) => name.trim()).filter(Boolean)],
-  ];
-  for (const [key, option, read] of keys) {
+  for (const [key, option, read] of QUERY_KEYS) {
     const raw = query.get(key);
-    if (raw !== null) options[option] = read(raw);
+    if (raw !== null) options[option] = read(raw, key);
+  }
+  for (const key of new Set(query.keys())) {
+    if (KNOWN_KEYS.has(key)) continue;
+    // A key one or two letters from a known one is a typo that would be ignored
+    // in silence; any other (`v=2` to make the browser fetch a new version) is the site's own.
+    const near = [...KNOWN_KEYS].find((known) => key.toLowerCase() === known.toLowerCase() || (key.length >= 4 && editDistance(key.toLowerCase(), known.toLowerCase()) <= 2));
+    if (near !== undefined) throw new OutboxConfigError(`outbox: the worker's URL has '${key}=', which it does not know: did you mean '${near}'?`);
   }
   return options as OutboxWorkerOptions;
 }
 
+/** Query key → option, and how its text is read (a reader throws OutboxConfigError naming the key). */
+const QUERY_KEYS: ReadonlyArray<[string, keyof OutboxWorkerOptions, (raw: string, key: string) => unknown]> = [
+  ['queue', 'queueName', String],
+  ['retention', 'retentionMinutes', count('minutes', '1440')],
+  ['timeout', 'timeoutMs', count('milliseconds', '10000')],
+  ['maxBody', 'maxBodyBytes', count('bytes', '1048576')],
+  ['retryBase', 'retryBaseMs', count('milliseconds', '1000')],
+  ['retryMax', 'retryMaxMs', count('milliseconds', '30000')],
+  ['setAsideTries', 'setAsideAfterTries', count('tries', '5')],
+  ['setAsideMs', 'setAsideAfterMs', count('milliseconds', '60000')],
+  ['lane', 'lane', String],
+  ['lanesAtOnce', 'lanesAtOnce', count('lanes', '4')],
+  ['sync', 'backgroundSync', flag],
+  ['encrypt', 'encrypt', flag],
+  ['debug', 'debug', flag],
+  ['key', 'idempotencyKeyFormat', String],
+  ['secretHeaders', 'secretHeaders', (raw) => raw.split(',').map((name) => name.trim()).filter(Boolean)],
+];
+
+/** Every key the ready-made worker reads: its own, and the app shell's (shell-options.ts). */
+const KNOWN_KEYS: ReadonlySet<string> = new Set(['api', 'shell', 'shellTimeout', ...QUERY_KEYS.map(([key]) => key)]);
+
+/** A reader of a whole positive number, whose error says the unit and shows one. */
+function count(unit: string, example: string): (raw: string, key: string) => number {
+  return (raw, key) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
+      throw new OutboxConfigError(`outbox: ${key}=${raw} in the worker's URL: ${key} takes a number of ${unit} above 0, e.g. ${key}=${example}`);
+    }
+    return value;
+  };
+}
+
 function flag(raw: string): boolean {
   return !['0', 'false', 'off'].includes(raw);
+}
+
+/** Levenshtein distance, for "did you mean" (keys are short). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -46,6 +46,17 @@ export class InvalidNamespaceError extends Error {
   override readonly name = 'InvalidNamespaceError';
 }
 
+/**
+ * The worker's configuration cannot be used: a query key of the ready-made
+ * worker with a value it cannot take (`retention=1day`), a misspelt key
+ * (`retenton`), or an option of an own worker. The worker then keeps nothing
+ * (the site's requests go to the network as they are) and answers every page
+ * with this error, so `createOutbox()` rejects with it.
+ */
+export class OutboxConfigError extends Error {
+  override readonly name = 'OutboxConfigError';
+}
+
 /** A message to the worker was not a command it understands. */
 export class OutboxProtocolError extends Error {
   override readonly name = 'OutboxProtocolError';
@@ -58,6 +69,7 @@ const KNOWN = {
   OutboxProtocolError,
   InvalidMessageError,
   InvalidNamespaceError,
+  OutboxConfigError,
 } as const;
 
 export type OutboxErrorName = keyof typeof KNOWN;
