@@ -205,10 +205,13 @@ export class Outbox {
    * Messages not yet delivered (queued, sending, failed), oldest first. It
    * comes from IndexedDB, so it survives reloads and is the same in every tab.
    *
+   * `T` names the type of the parsed JSON bodies (`body`), which the site sent.
+   *
    * @example
    * for (const m of await outbox.list()) render(m.id, m.status, m.bodyText);
+   * const mine = await outbox.list<{ text: string }>(); // mine[0]?.body?.text is a string
    */
-  async list(): Promise<PendingMessage[]> {
+  async list<T = unknown>(): Promise<PendingMessage<T>[]> {
     const messages = await this.#request({ type: 'list', namespace: this.#namespace });
     let anyQueued = false;
     for (const message of messages) {
@@ -218,7 +221,8 @@ export class Outbox {
       }
     }
     if (anyQueued) this.#probe?.start();
-    return messages;
+    // The body is the site's own JSON, parsed as it was sent: the site names its type.
+    return messages as PendingMessage<T>[];
   }
 
   /**

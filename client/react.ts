@@ -1,6 +1,6 @@
 /**
  * React bindings: `useOutbox()` → `{ messages, ready, error, send, retry,
- * discard }`, re-rendering on every status change of every message (from
+ * discard, flush }`, re-rendering on every status change of every message (from
  * every tab). `react` is an optional peer dependency: only this entry point
  * (`outbox/react`) imports it.
  */
@@ -13,6 +13,8 @@ export interface UseOutbox extends OutboxSnapshot {
   send: OutboxStore['send'];
   retry: OutboxStore['retry'];
   discard: OutboxStore['discard'];
+  /** Sends what is queued now ("send now"). */
+  flush: OutboxStore['flush'];
 }
 
 type Source = Outbox | Promise<Outbox> | OutboxStore;
@@ -57,7 +59,7 @@ export function useOutbox(source?: Source): UseOutbox {
   const store = source !== undefined ? storeOf(source) : fromContext;
   if (!store) throw new Error('outbox: useOutbox() needs an outbox: pass one, or render it inside <OutboxProvider outbox={…}>');
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
-  return { ...snapshot, send: store.send, retry: store.retry, discard: store.discard };
+  return { ...snapshot, send: store.send, retry: store.retry, discard: store.discard, flush: store.flush };
 }
 
 export { createOutboxStore, type OutboxMessage, type OutboxSnapshot, type OutboxStore, type OutboxStoreOptions } from './store.js';

@@ -12,7 +12,7 @@
  * `keepDelivered`, so a UI can show the tick; discarded ones leave.
  */
 import type { Body, Outbox, OutboxEvent, SendResult } from './outbox.js';
-import { NOTHING_KEPT, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
+import { NOTHING_KEPT, type DrainReport, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
 
 /** One message as the store shows it. */
 export interface OutboxMessage {
@@ -67,6 +67,8 @@ export interface OutboxStore {
   retry(id: string): Promise<void>;
   /** Forgets a queued or failed message. */
   discard(id: string): Promise<void>;
+  /** Asks the worker to send what is queued now (`outbox.flush`), e.g. a "send now" button. */
+  flush(): Promise<DrainReport>;
   /** Reads `list()` again. */
   refresh(): Promise<void>;
   /** Stops listening to the outbox. */
@@ -260,6 +262,9 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
       return () => listeners.delete(listener);
     },
     send,
+    async flush() {
+      return (await outboxReady).flush();
+    },
     async retry(id) {
       const message = messages.get(id);
       if (message && !message.kept && message.url !== undefined) {

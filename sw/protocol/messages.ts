@@ -108,13 +108,14 @@ export interface StatusUpdate {
 }
 
 /** A message not yet delivered, as `list()` returns it. */
-export interface PendingMessage extends StatusUpdate {
+/** `T`: the type of the parsed JSON body, when the site knows it (`outbox.list<ChatMessage>()`). */
+export interface PendingMessage<T = unknown> extends StatusUpdate {
   url: string;
   createdAtMs: number;
   /** The body decoded as text, for text and JSON bodies (so a page can show it after a reload). */
   bodyText?: string;
   /** The body parsed, for a JSON body (`Content-Type` containing `json`) that parses; otherwise absent. */
-  body?: unknown;
+  body?: T;
   /** On a queued message whose lane backs off after a failure: why, and until when. */
   blockedBy?: LaneBlock;
 }
