@@ -48,5 +48,10 @@ test('the ready-made worker reads its options from its registration URL', () => 
   expect(normalizeOptions(optionsFromQuery(new URLSearchParams('secretHeaders=')))).toMatchObject({ secretHeaders: [] });
   expect(optionsFromQuery(new URLSearchParams(''))).toEqual({});
   expect(optionsFromQuery(new URLSearchParams('sync=1')).backgroundSync).toBe(true);
-  expect(() => normalizeOptions(optionsFromQuery(new URLSearchParams('timeout=soon')))).toThrow(/timeoutMs/);
+  // In the words of the key the developer wrote (the option's name, timeoutMs, is not in their URL).
+  expect(() => optionsFromQuery(new URLSearchParams('timeout=soon'))).toThrow("outbox: timeout=soon in the worker's URL: timeout takes a number of milliseconds above 0, e.g. timeout=10000");
+  expect(() => optionsFromQuery(new URLSearchParams('retention=0'))).toThrow(/retention takes a number of minutes above 0/);
+  expect(() => optionsFromQuery(new URLSearchParams('retenton=1440'))).toThrow("did you mean 'retention'?");
+  expect(() => optionsFromQuery(new URLSearchParams('Debug=1'))).toThrow("did you mean 'debug'?");
+  expect(optionsFromQuery(new URLSearchParams('v=2&ver=3'))).toEqual({});
 });
