@@ -166,15 +166,23 @@ export class Drain {
 
   /**
    * A new message, stored, joins the running drain when that drain will reach
-   * it without a wait: it holds the lock, has nothing on the wire, and no
-   * other page waits on it. Then the page gets the server's answer, not a 202
-   * while nothing is ahead of it. `undefined`: it waits its turn.
+   * it without a wait, and no other page waits on it: a run still waiting for
+   * the lock (its pass will read the queue from the start), or one that holds
+   * it with nothing on the wire (one more pass, in case this one read past
+   * it). Then the page gets the server's answer, not a 202 while nothing is
+   * ahead of it. A run waiting for the lock is what a pass leaves behind when
+   * a message joined it and was answered in it (`rerun`): refusing to join
+   * that one answered sends made back to back 202 (faults-drain-races).
+   * `undefined`: it waits its turn.
    */
   join(waiter: Waiter): Promise<DrainReport> | undefined {
     const state = this.#state;
-    if (state.kind !== 'draining' || state.sending.size > 0 || state.run.waiter) return undefined;
+    if (state.kind === 'idle' || state.kind === 'backing-off' || state.run.waiter) return undefined;
+    if (state.kind === 'draining') {
+      if (state.sending.size > 0) return undefined;
+      state.run.rerun = true;
+    }
     state.run.waiter = waiter;
-    state.run.rerun = true;
     return state.run.done;
   }
 
