@@ -5,9 +5,8 @@
 // delivered once the API is back; the server stores it once.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { compile } from 'svelte/compiler';
-import { testWithBuiltSite, expect } from './fixtures';
+import { bundlePage, testWithBuiltSite, expect } from './fixtures';
 import { REPO } from './docs/code-blocks';
 
 /** The one ```svelte block of docs/ui-bindings.md. */
@@ -22,19 +21,12 @@ const test = testWithBuiltSite('/svelte/', async (dir) => {
   const { js } = compile(svelteBlock(), { filename: 'Chat.svelte', generate: 'client' });
   writeFileSync(path.join(dir, 'Chat.js'), js.code);
   writeFileSync(path.join(dir, 'app.js'), "import { mount } from 'svelte';\nimport Chat from './Chat.js';\nmount(Chat, { target: document.getElementById('root') });\n");
-  await build({
-    entryPoints: [path.join(dir, 'app.js')],
-    outfile: path.join(dir, 'bundle.js'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    logLevel: 'error',
+  await bundlePage(dir, path.join(dir, 'app.js'), {
     conditions: ['browser'],
+    external: [],
     alias: { 'outbox/client': path.join(REPO, 'dist/client.js'), 'outbox/store': path.join(REPO, 'dist/store.js') },
     nodePaths: [path.join(REPO, 'node_modules')],
-    define: { 'process.env.NODE_ENV': '"production"' },
   });
-  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="./bundle.js"></script>\n');
 });
 
 test('the Svelte component of docs/ui-bindings.md shows a message queued through an outage, then delivered', async ({ page, server, waitForStored }) => {

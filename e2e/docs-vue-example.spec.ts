@@ -4,8 +4,7 @@
 // outage is shown queued, then delivered, and the server stores it once.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { testWithBuiltSite, expect, expectStoredExactly } from './fixtures';
+import { bundlePage, testWithBuiltSite, expect, expectStoredExactly } from './fixtures';
 import { REPO, codeBlocksOf } from './docs/code-blocks';
 
 /** The block of docs/ui-bindings.md that starts with `// <name>`. */
@@ -38,20 +37,12 @@ createApp(Chat).mount('#root');
 const test = testWithBuiltSite('/vue/', async (dir) => {
   writeFileSync(path.join(dir, 'useOutbox.ts'), docBlock('useOutbox.ts'));
   writeFileSync(path.join(dir, 'app.js'), APP);
-  await build({
-    entryPoints: [path.join(dir, 'app.js')],
-    outfile: path.join(dir, 'bundle.js'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    logLevel: 'error',
-    external: ['/client.js'],
+  await bundlePage(dir, path.join(dir, 'app.js'), {
     // As a site gets them: Vue from npm, outbox/store from the package's built file.
     alias: { 'outbox/store': path.join(REPO, 'dist/store.js') },
     nodePaths: [path.join(REPO, 'node_modules')],
-    define: { 'process.env.NODE_ENV': '"production"', __VUE_OPTIONS_API__: 'false', __VUE_PROD_DEVTOOLS__: 'false', __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false' },
+    define: { __VUE_OPTIONS_API__: 'false', __VUE_PROD_DEVTOOLS__: 'false', __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false' },
   });
-  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="./bundle.js"></script>\n');
 });
 
 test('the Vue composable of docs/ui-bindings.md shows a message queued through an outage, then delivered', async ({ page, server, waitForStored }) => {

@@ -263,6 +263,27 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
 });
 
 /**
+ * Bundles a test page's module (esbuild, ESM, as a site's bundler would) into
+ * `dir` and writes the index.html that loads it: the shape of every built-site
+ * spec (React, Vue, Svelte). `/client.js` stays a URL import, served by the test server.
+ */
+export async function bundlePage(dir: string, entry: string, options: import('esbuild').BuildOptions = {}): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [entry],
+    outfile: path.join(dir, 'bundle.js'),
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    logLevel: 'error',
+    external: ['/client.js'],
+    ...options,
+    define: { 'process.env.NODE_ENV': '"production"', ...options.define },
+  });
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="./bundle.js"></script>\n');
+}
+
+/**
  * The fixtures of a spec that serves files it builds (a React page, an own
  * worker): `build` fills a temporary folder once per Playwright worker, and
  * each test's demo server (a fresh origin, as everywhere) serves it under

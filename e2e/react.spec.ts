@@ -1,29 +1,18 @@
 // useOutbox() in React, in Chromium: it re-renders on every status change of
 // a message, in the tab that sent it and in another tab, and the server
 // stores the message once.
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { testWithBuiltSite, expect, expectStoredExactly, type DemoServer, type Page } from './fixtures';
+import { bundlePage, testWithBuiltSite, expect, expectStoredExactly, type DemoServer, type Page } from './fixtures';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const test = testWithBuiltSite('/react/', async (dir) => {
-  await build({
-    entryPoints: [path.join(repo, 'e2e/pages/react/app.tsx')],
-    outfile: path.join(dir, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
+  await bundlePage(dir, path.join(repo, 'e2e/pages/react/app.tsx'), {
     jsx: 'automatic',
-    logLevel: 'error',
-    external: ['/client.js'],
     // `outbox/react` as a site gets it from the package: the built file.
     alias: { 'outbox/react': path.join(repo, 'dist/react.js') },
-    define: { 'process.env.NODE_ENV': '"production"' },
   });
-  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="./app.js"></script>\n');
 });
 
 async function open(page: Page, server: DemoServer): Promise<void> {
