@@ -26,10 +26,15 @@ process.chdir(root);
  * swap in another build (sw-full.js) by importScripts for `debug=1`,
  * `encrypt=1` or `lane=`: the worker a site debugged was not the one that
  * failed. What the 14 KiB buy, measured: docs/size.md.
+ *
+ * client.js 4 -> 4.5 KiB (issue 18, `outbox.connection`): the page's one
+ * state value for its way to the API (online / offline / unreachable, down
+ * since) costs 0.43 KiB gzipped (3.78 -> 4.22), measured at the commit that
+ * added it; the rest is room for `send(…, { after })` (issue 19).
  */
 const BUDGET_GZIP_BYTES = {
   'dist/sw.js': 14 * 1024,
-  'dist/client.js': 4 * 1024,
+  'dist/client.js': 4.5 * 1024,
   // The opt-in app shell (`?shell=`): Workbox's NetworkFirst and router, loaded
   // by dist/sw.js only when asked for.
   'dist/sw-shell.js': 6 * 1024,

@@ -1,6 +1,7 @@
 /**
- * The health probe: while messages are queued, ask the API whether it is back,
- * and ask the worker to drain when it is.
+ * The health probe: while messages are queued (or the API is known to be
+ * down), ask the API whether it is back; the owner asks the worker to drain
+ * when it is, and tells `outbox.connection` either way.
  *
  * Why the page probes: a server outage while the browser stays online gives no
  * `online` event, and Chromium backs a failed sync off by 5 minutes, then 15
@@ -24,21 +25,22 @@ const EARLY_MAX_INTERVAL_MS = 4_000;
 export class HealthProbe {
   readonly #url: string;
   readonly #schedule: ProbeSchedule;
-  readonly #onHealthy: () => void;
+  readonly #onAnswer: (status: number | undefined) => void;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #delayMs: number;
   #running = false;
   #startedAtMs = 0;
 
   /**
-   * `onHealthy` asks for a drain. It is not awaited: a worker stopped mid-drain
-   * never answers, and the probe must not stall on it. The owner calls
-   * `stop()` once nothing is left queued.
+   * `onAnswer` gets the health URL's status, or `undefined` when nothing
+   * answered; on a 2xx it asks for a drain, not awaited: a worker stopped
+   * mid-drain never answers, and the probe must not stall on it. The owner
+   * calls `stop()` once nothing is left queued and the API answers.
    */
-  constructor(url: string, schedule: ProbeSchedule, onHealthy: () => void) {
+  constructor(url: string, schedule: ProbeSchedule, onAnswer: (status: number | undefined) => void) {
     this.#url = url;
     this.#schedule = schedule;
-    this.#onHealthy = onHealthy;
+    this.#onAnswer = onAnswer;
     this.#delayMs = schedule.minIntervalMs;
   }
 
@@ -66,12 +68,13 @@ export class HealthProbe {
 
   async #probe(): Promise<void> {
     if (!this.#running) return;
+    let status: number | undefined;
     try {
-      const response = await fetch(this.#url, { cache: 'no-store' });
-      if (response.ok) this.#onHealthy();
+      status = (await fetch(this.#url, { cache: 'no-store' })).status;
     } catch {
       // Unreachable: the API is still down.
     }
+    this.#onAnswer(status);
     // Doubling even after a healthy answer: if the drain it asked for fails
     // again (health up, chat API refusing), the server is not hammered.
     const early = Date.now() - this.#startedAtMs < EARLY_WINDOW_MS;

@@ -35,3 +35,4 @@ export type {
   SessionCredentials,
   StatusUpdate,
 } from '../sw/protocol/messages.js';
+export type { ConnectionState } from './connection.js';

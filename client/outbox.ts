@@ -25,12 +25,13 @@ import {
   type StatusUpdate,
 } from '../sw/protocol/messages.js';
 import { readDetail } from '../shared/detail.js';
+import { Connection, isNotAnswered } from './connection.js';
 import { HealthProbe } from './health.js';
 import { normalizeClientOptions, type CredentialsSource, type OutboxClientOptions, type ResolvedClientOptions } from './options.js';
 import { request } from './rpc.js';
 
-/** What `send` resolves to. It never rejects for a network failure. */
-export interface SendResult {
+/** What `send` resolves to. It never rejects for a network failure. `T`: the body's type. */
+export interface SendResult<T = Body> {
   id: string;
   /**
    * `delivered`: the server took it. `relayed`: a relay (`outbox-relay`)
@@ -47,7 +48,7 @@ export interface SendResult {
    * nothing (reasons `storage`, `too-large`, `no-worker`, `network`), so the
    * page can keep the text for the user (e.g. put it back in the input).
    */
-  body?: Body;
+  body?: T;
 }
 
 
@@ -58,7 +59,11 @@ export type OutboxEvent =
   | { id: string; namespace: string; status: 'discarded'; attempts: number; updatedAtMs: number; reason?: undefined; detail?: undefined };
 export type OutboxListener = (event: OutboxEvent) => void;
 
-export type Body = BodyInit | Record<string, unknown> | unknown[] | null | undefined;
+/**
+ * What `send` takes: a plain object or array (sent as JSON; `object` so that a
+ * site's own interfaces fit), or anything `fetch` takes as a body.
+ */
+export type Body = BodyInit | object | null | undefined;
 
 export class Outbox {
   readonly #registration: ServiceWorkerRegistration;
@@ -73,10 +78,26 @@ export class Outbox {
    * Firefox asks the user, and settles when they answer. `undefined` when not asked.
    */
   declare persisted: Promise<boolean> | undefined;
-  /** Ids this page knows to be waiting: the probe runs while there are any. */
+  /**
+   * The way to the API as this page knows it: online, offline, or unreachable
+   * (the network is up, the API does not answer), and since when.
+   *
+   * @example
+   * outbox.connection.subscribe((c) => {
+   *   banner.textContent = c.state === 'online' ? '' : `Sending paused since ${new Date(c.downSinceMs).toLocaleTimeString()}`;
+   * });
+   */
+  readonly connection = new Connection();
+  /** Ids this page knows to be waiting: the probe runs while there are any, or while the API is down. */
   readonly #waiting = new Set<string>();
   readonly #probe: HealthProbe | undefined;
-  readonly #onOnline = (): void => void this.#flushQuietly('online');
+  readonly #onOnline = (): void => {
+    // The browser's word covers the network, not the API: the probe asks it at once.
+    this.connection.observe(this.#probe ? 'checking' : 'online');
+    this.#probe?.start();
+    void this.#flushQuietly('online');
+  };
+  readonly #onOffline = (): void => this.connection.observe('offline');
   /**
    * Says again who this page is: a worker that started knows no sessions, and
    * a new version that took over (`controllerchange`) was not the one this page
@@ -101,11 +122,17 @@ export class Outbox {
       this.#probe = new HealthProbe(
         options.health,
         { minIntervalMs: options.healthMinIntervalMs, maxIntervalMs: options.healthIntervalMs },
-        () => void this.#flushQuietly('probe'),
+        (status) => {
+          if (status === undefined || status >= 500) this.connection.observe({ notAnswered: status === undefined ? 'network' : `http-${status}` });
+          else this.connection.observe('answered');
+          if (status !== undefined && status < 300) void this.#flushQuietly('probe');
+          this.#probeWhileNeeded();
+        },
       );
     }
     // Chromium fires no `online` event inside a worker: the page's is the one to pass on.
     addEventListener('online', this.#onOnline);
+    addEventListener('offline', this.#onOffline);
     navigator.serviceWorker.addEventListener('controllerchange', this.#redeclare);
   }
 
@@ -125,19 +152,22 @@ export class Outbox {
    * than 200 characters, or a URL outside the worker's `api` (a plain
    * `fetch` is the way to send those).
    *
+   * `T` types the body (and the copy handed back when nothing was kept).
+   *
    * @example
    * const { id, status } = await outbox.send('/api/chat', { text: 'hello' });
    * if (status === 'queued') showBadge(id, 'Queued');
+   * await outbox.send<ChatMessage>('/api/chat', { text: 'typed' });
    */
-  async send(url: string, body?: Body, init: RequestInit = {}): Promise<SendResult> {
-    const result = await this.#send(url, body, init);
+  async send<T extends Body = Body>(url: string, body?: T, init: RequestInit = {}): Promise<SendResult<T>> {
+    const result: SendResult<T> = await this.#send(url, body, init);
     // Nothing was stored (quota, IndexedDB failing, over maxBody, no worker):
     // hand the body back rather than let the text vanish with a failed badge.
     if (result.status === 'failed' && result.reason !== undefined && NOTHING_KEPT.has(result.reason)) result.body = body;
     return result;
   }
 
-  async #send(url: string, body: Body, init: RequestInit): Promise<SendResult> {
+  async #send(url: string, body: Body, init: RequestInit): Promise<SendResult<never>> {
     const headers = new Headers(init.headers);
     const id = headers.get(IDEMPOTENCY_KEY_HEADER) ?? crypto.randomUUID();
     // The worker would refuse it (never swap it: the page would follow an id nobody sends).
@@ -174,15 +204,18 @@ export class Outbox {
     return this.#resultOf(id, response);
   }
 
-  async #resultOf(id: string, response: Response): Promise<SendResult> {
+  async #resultOf(id: string, response: Response): Promise<SendResult<never>> {
     if (response.headers.has(OUTBOX_STATUS_HEADER)) {
       const answer = (await response.json()) as OutboxAnswer;
+      this.#learn(answer.status, answer.reason);
       if (answer.status === 'queued') {
         this.#waiting.add(id);
         this.#probe?.start();
       }
       return withOptional({ id, status: answer.status }, answer.reason, answer.detail);
     }
+    // The worker passes on what the API answered (a 5xx here means no worker took it).
+    this.#learn(response.ok ? 'delivered' : 'failed', `http-${response.status}`);
     // A relay's own 202 carries its marker: off this device, not yet at the API.
     if (response.ok) return { id, status: response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered', response };
     // The worker passes a refusal through; a 5xx here means no worker took it.
@@ -352,6 +385,7 @@ export class Outbox {
   /** Stops listening and probing. The worker and the queue carry on. */
   close(): void {
     removeEventListener('online', this.#onOnline);
+    removeEventListener('offline', this.#onOffline);
     navigator.serviceWorker.removeEventListener('controllerchange', this.#redeclare);
     this.#probe?.stop();
     this.#channel.close();
@@ -374,7 +408,8 @@ export class Outbox {
   #receive(message: Broadcast): void {
     if (message?.protocol !== PROTOCOL) return;
     if (message.type === 'drain') {
-      const { stoppedBy } = message.report;
+      const { stoppedBy, delivered } = message.report;
+      if (delivered > 0) this.connection.observe('answered');
       if (stoppedBy === 'transient' || stoppedBy === 'backoff') this.#probe?.start();
       return;
     }
@@ -390,6 +425,8 @@ export class Outbox {
     }
     // The worker's decision log is for the devtools panel (outbox/devtools), which listens itself.
     if (message.type === 'trace') return;
+    // Any user's message tells this page about the API, which is everyone's.
+    if (message.type === 'status') this.#learn(message.update.status, message.update.reason);
     // Another user's messages are not this page's business.
     if (message.type === 'removed' ? message.namespace !== this.#namespace : message.update.namespace !== this.#namespace) return;
     if (message.type === 'removed') {
@@ -403,10 +440,21 @@ export class Outbox {
     this.#emit(event);
   }
 
+  /** What a message's status says about the API: an HTTP answer that is not a 5xx, or none. */
+  #learn(status: OutboxEvent['status'], reason: Reason | undefined): void {
+    if (reason !== undefined && isNotAnswered(reason)) this.connection.observe({ notAnswered: reason });
+    else if (status === 'delivered' || status === 'relayed' || (status === 'failed' && reason?.startsWith('http-'))) this.connection.observe('answered');
+  }
+
+  /** The probe runs while a message waits, or until the API answers again. */
+  #probeWhileNeeded(): void {
+    if (this.#waiting.size === 0 && this.connection.get().state === 'online') this.#probe?.stop();
+  }
+
   #emit(event: OutboxEvent): void {
     if (event.status === 'queued' || event.status === 'sending') this.#waiting.add(event.id);
     else this.#waiting.delete(event.id);
-    if (this.#waiting.size === 0) this.#probe?.stop();
+    this.#probeWhileNeeded();
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -509,7 +557,7 @@ function isJsonValue(body: unknown): body is Record<string, unknown> | unknown[]
   return Array.isArray(body) || proto === Object.prototype || proto === null;
 }
 
-function withOptional(result: SendResult, reason: Reason | undefined, detail: string | undefined): SendResult {
+function withOptional(result: SendResult<never>, reason: Reason | undefined, detail: string | undefined): SendResult<never> {
   if (reason !== undefined) result.reason = reason;
   if (detail !== undefined) result.detail = detail;
   return result;

@@ -9,15 +9,15 @@ import type { Outbox } from './outbox.js';
 import { createOutboxStore, type OutboxSnapshot, type OutboxStore } from './store.js';
 
 /** What `useOutbox` gives a component. */
-export interface UseOutbox extends OutboxSnapshot {
-  send: OutboxStore['send'];
-  retry: OutboxStore['retry'];
-  discard: OutboxStore['discard'];
+export interface UseOutbox<T = unknown> extends OutboxSnapshot<T> {
+  send: OutboxStore<T>['send'];
+  retry: OutboxStore<T>['retry'];
+  discard: OutboxStore<T>['discard'];
   /** Sends what is queued now ("send now"). */
-  flush: OutboxStore['flush'];
+  flush: OutboxStore<T>['flush'];
 }
 
-type Source = Outbox | Promise<Outbox> | OutboxStore;
+type Source = Outbox | Promise<Outbox> | OutboxStore<any>;
 
 const OutboxContext = createContext<OutboxStore | undefined>(undefined);
 /** One store per outbox, so every component that asks for the same outbox shares it. */
@@ -46,7 +46,8 @@ export function OutboxProvider({ outbox, children }: { outbox: Source; children?
 
 /**
  * The outbox's messages and actions, for the outbox given here or by the
- * nearest `OutboxProvider`.
+ * nearest `OutboxProvider`. `T` names the type of the JSON bodies the site
+ * sends (`useOutbox<ChatMessage>()`): `messages[i].body` and `send` take it.
  *
  * @example
  * function Chat() {
@@ -54,12 +55,14 @@ export function OutboxProvider({ outbox, children }: { outbox: Source; children?
  *   return messages.map((m) => <Line key={m.id} message={m} onRetry={() => retry(m.id)} />);
  * }
  */
-export function useOutbox(source?: Source): UseOutbox {
+export function useOutbox<T = unknown>(source?: Source): UseOutbox<T> {
   const fromContext = useContext(OutboxContext);
   const store = source !== undefined ? storeOf(source) : fromContext;
   if (!store) throw new Error('outbox: useOutbox() needs an outbox: pass one, or render it inside <OutboxProvider outbox={…}>');
-  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
-  return { ...snapshot, send: store.send, retry: store.retry, discard: store.discard, flush: store.flush };
+  // One store serves every component of the outbox; each names the body type it reads.
+  const typed = store as OutboxStore<T>;
+  const snapshot = useSyncExternalStore(typed.subscribe, typed.getSnapshot, typed.getSnapshot);
+  return { ...snapshot, send: typed.send, retry: typed.retry, discard: typed.discard, flush: typed.flush };
 }
 
 export { createOutboxStore, type OutboxMessage, type OutboxSnapshot, type OutboxStore, type OutboxStoreOptions } from './store.js';

@@ -14,8 +14,8 @@
 import type { Body, Outbox, OutboxEvent, SendResult } from './outbox.js';
 import { NOTHING_KEPT, type DrainReport, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
 
-/** One message as the store shows it. */
-export interface OutboxMessage {
+/** One message as the store shows it. `T`: the type of the JSON bodies the site sends. */
+export interface OutboxMessage<T = unknown> {
   id: string;
   status: MessageStatus;
   attempts: number;
@@ -23,7 +23,7 @@ export interface OutboxMessage {
   detail?: string;
   url?: string;
   /** What was sent: the value passed to `send` in this page, or the parsed JSON body from `list()`. */
-  body?: unknown;
+  body?: T;
   /** The body as text, for text and JSON bodies. */
   bodyText?: string;
   /** Its lane (conversation); absent for the default lane (docs/lanes.md). */
@@ -39,9 +39,9 @@ export interface OutboxMessage {
   kept: boolean;
 }
 
-export interface OutboxSnapshot {
+export interface OutboxSnapshot<T = unknown> {
   /** Oldest first. */
-  readonly messages: readonly OutboxMessage[];
+  readonly messages: readonly OutboxMessage<T>[];
   /** True once the outbox answered the first `list()`. */
   readonly ready: boolean;
   /** Why the store cannot work, when it cannot (e.g. `NoServiceWorkerError` from `createOutbox`). */
@@ -56,13 +56,13 @@ export interface OutboxStoreOptions {
   keepDelivered?: number;
 }
 
-export interface OutboxStore {
+export interface OutboxStore<T = unknown> {
   /** The current snapshot; the same object until something changes (as `useSyncExternalStore` needs). */
-  getSnapshot(): OutboxSnapshot;
+  getSnapshot(): OutboxSnapshot<T>;
   /** Calls `listener` with the snapshot now and after every change; returns the function that stops it. */
-  subscribe(listener: (snapshot: OutboxSnapshot) => void): () => void;
+  subscribe(listener: (snapshot: OutboxSnapshot<T>) => void): () => void;
   /** `outbox.send`, shown in the snapshot from the moment it is called. */
-  send(url: string, body?: Body, init?: RequestInit): Promise<SendResult>;
+  send(url: string, body?: T & Body, init?: RequestInit): Promise<SendResult<T & Body>>;
   /** Tries a failed message again (a message the outbox kept no copy of is sent again from the page's). */
   retry(id: string): Promise<void>;
   /** Forgets a queued or failed message. */
@@ -79,18 +79,20 @@ const IDEMPOTENCY_KEY = 'Idempotency-Key';
 
 /**
  * A store over an outbox, or over the promise `createOutbox()` returns (the
- * store is usable at once; it is `ready` when the outbox is).
+ * store is usable at once; it is `ready` when the outbox is). `T` names the
+ * type of the JSON bodies the site sends (`createOutboxStore<ChatMessage>(…)`):
+ * it is the site's word, as the worker hands back what was sent.
  *
  * @example
  * const store = createOutboxStore(createOutbox({ serviceWorker: '/sw.js?api=/api/chat' }));
  * const stop = store.subscribe(({ messages }) => render(messages));
  * await store.send('/api/chat', { text: 'hello' });
  */
-export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: OutboxStoreOptions = {}): OutboxStore {
+export function createOutboxStore<T = unknown>(outbox: Outbox | Promise<Outbox>, options: OutboxStoreOptions = {}): OutboxStore<T> {
   const keepDelivered = options.keepDelivered ?? 100;
-  const messages = new Map<string, OutboxMessage>();
-  const listeners = new Set<(snapshot: OutboxSnapshot) => void>();
-  let snapshot: OutboxSnapshot = { messages: [], ready: false };
+  const messages = new Map<string, OutboxMessage<T>>();
+  const listeners = new Set<(snapshot: OutboxSnapshot<T>) => void>();
+  let snapshot: OutboxSnapshot<T> = { messages: [], ready: false };
   let ready = false;
   let error: unknown;
   let closed = false;
@@ -127,7 +129,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     // A failure that left no copy with the outbox (the browser cleared its
     // database): the page's copy is what a retry sends.
     const kept = !(event.status === 'failed' && event.reason !== undefined && NOTHING_KEPT.has(event.reason));
-    const next: OutboxMessage = {
+    const next: OutboxMessage<T> = {
       ...(known ?? { id: event.id, createdAtMs: event.updatedAtMs, kept }),
       status: event.status,
       attempts: event.attempts,
@@ -146,14 +148,14 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     publish();
   }
 
-  function merge(listed: PendingMessage[], askedAtMs: number): void {
+  function merge(listed: PendingMessage<T>[], askedAtMs: number): void {
     const present = new Set(listed.map((m) => m.id));
     for (const message of listed) {
       const known = messages.get(message.id);
       // A broadcast newer than this list keeps its status (the list was read
       // before it); what only the list knows (body, URL) is taken either way.
       const status = known && known.updatedAtMs > message.updatedAtMs ? known : message;
-      const next: OutboxMessage = {
+      const next: OutboxMessage<T> = {
         id: message.id,
         status: status.status,
         attempts: status.attempts,
@@ -189,7 +191,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
           again = false;
           const box = await outboxReady;
           const askedAtMs = Date.now();
-          const listed = await box.list();
+          const listed = await box.list<T>();
           if (closed) return;
           merge(listed, askedAtMs);
           ready = true;
@@ -217,18 +219,18 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     },
   );
 
-  async function send(url: string, body?: Body, init: RequestInit = {}): Promise<SendResult> {
+  async function send(url: string, body?: T & Body, init: RequestInit = {}): Promise<SendResult<T & Body>> {
     const headers = new Headers(init.headers);
     const id = headers.get(IDEMPOTENCY_KEY) ?? crypto.randomUUID();
     headers.set(IDEMPOTENCY_KEY, id);
     const nowMs = Date.now();
-    const local: OutboxMessage = { id, status: 'sending', attempts: 0, url, createdAtMs: nowMs, updatedAtMs: nowMs, kept: true };
+    const local: OutboxMessage<T> = { id, status: 'sending', attempts: 0, url, createdAtMs: nowMs, updatedAtMs: nowMs, kept: true };
     if (body !== undefined && body !== null) local.body = body;
     const text = typeof body === 'string' ? body : isPlain(body) ? JSON.stringify(body) : undefined;
     if (text !== undefined) local.bodyText = text;
     messages.set(id, { ...messages.get(id), ...local });
     publish();
-    let result: SendResult;
+    let result: SendResult<T & Body>;
     try {
       result = await (await outboxReady).send(url, body, { ...init, headers });
     } catch (thrown) {
@@ -242,7 +244,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
       const keptNothing = result.status === 'failed' && result.reason !== undefined && NOTHING_KEPT.has(result.reason);
       // The broadcasts tell the outbox's side; the answer settles what they cannot (nothing kept, or no broadcast yet).
       if (keptNothing || result.status !== 'queued' || known.status === 'sending') {
-        const next: OutboxMessage = { ...known, status: result.status, updatedAtMs: Math.max(Date.now(), known.updatedAtMs), kept: !keptNothing };
+        const next: OutboxMessage<T> = { ...known, status: result.status, updatedAtMs: Math.max(Date.now(), known.updatedAtMs), kept: !keptNothing };
         delete next.reason;
         delete next.detail;
         if (result.reason !== undefined) next.reason = result.reason;
@@ -268,7 +270,7 @@ export function createOutboxStore(outbox: Outbox | Promise<Outbox>, options: Out
     async retry(id) {
       const message = messages.get(id);
       if (message && !message.kept && message.url !== undefined) {
-        await send(message.url, message.body as Body, { headers: { [IDEMPOTENCY_KEY]: id } });
+        await send(message.url, message.body as T & Body, { headers: { [IDEMPOTENCY_KEY]: id } });
         return;
       }
       await (await outboxReady).retry(id);
