@@ -2,7 +2,7 @@
  * The client's options: typed once, defaults in one constant, units in the names.
  */
 import { positiveOption } from '../shared/options.js';
-import { InvalidNamespaceError } from '../sw/protocol/errors.js';
+import { InvalidNamespaceError, OutboxConfigError } from '../sw/protocol/errors.js';
 import { namespaceProblem, type SessionCredentials } from '../sw/protocol/messages.js';
 
 /** Credentials, or a function that gives the current ones (called again when the worker needs them). */
@@ -109,7 +109,7 @@ export function normalizeClientOptions(options: OutboxClientOptions = {}): Resol
     // Said together, one of them would be silently ignored: the worker adopted would not be the one named.
     const howToRegister = (['serviceWorker', 'scope', 'type'] as const).filter((key) => options[key] !== undefined);
     if (howToRegister.length > 0) {
-      throw new TypeError(`outbox: option 'registration' is not to be given with '${howToRegister.join("', '")}' (they only say how to register)`);
+      throw new OutboxConfigError(`outbox: option 'registration' is not to be given with '${howToRegister.join("', '")}' (they only say how to register)`);
     }
   }
   const resolved: ResolvedClientOptions = {

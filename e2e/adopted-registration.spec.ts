@@ -56,9 +56,9 @@ test('registration with serviceWorker, scope or type is refused: one of them wou
     return out;
   });
   expect(refusals).toEqual([
-    expect.stringMatching(/^TypeError: .*'registration'.*'serviceWorker'/),
-    expect.stringMatching(/^TypeError: .*'registration'.*'type'/),
-    expect.stringMatching(/^TypeError: .*'registration'.*'scope'/),
+    expect.stringMatching(/^OutboxConfigError: .*'registration'.*'serviceWorker'/),
+    expect.stringMatching(/^OutboxConfigError: .*'registration'.*'type'/),
+    expect.stringMatching(/^OutboxConfigError: .*'registration'.*'scope'/),
   ]);
   expect(await workersOf(page)).toEqual([['/test/', '/sw.js?api=/api/chat&retention=1440']]);
 });

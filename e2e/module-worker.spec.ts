@@ -13,7 +13,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const test = testWithBuiltSite('/module/', async (dir) => {
   // The harness page beside the worker, so the worker's scope (/module/) covers it.
   for (const file of ['harness.html', 'harness.js']) cpSync(path.join(repo, 'e2e/pages', file), path.join(dir, file));
-  cpSync(path.join(repo, 'e2e/pages/module-worker/sw.js'), path.join(dir, 'sw.js'));
+  for (const file of ['sw.js', 'sw-bad-options.js']) cpSync(path.join(repo, 'e2e/pages/module-worker', file), path.join(dir, file));
   // `outbox/sw` as a site gets it from the package (the built library), as one ES module the worker imports.
   await build({
     stdin: { contents: "export { installOutbox } from 'outbox/sw';", resolveDir: repo, loader: 'js' },
@@ -50,3 +50,17 @@ for (const how of ['createOutbox registers it', 'the page registers it and creat
       .toEqual(['delivered', 'delivered', 'delivered']);
   });
 }
+
+test('an own worker given options it cannot use: createOutbox rejects with OutboxConfigError naming the option, the worker\'s other routes still run, and the chat\'s POST reaches the server untouched', async ({ page, server }) => {
+  const query = new URLSearchParams({ sw: '/module/sw-bad-options.js', type: 'module' });
+  await page.goto(`${server.url}/module/harness.html?${query}`);
+  const handle = await page.waitForFunction(() => (window as any).outboxReady === true || (window as any).outboxError, null, { timeout: 20_000 });
+  expect(String(await handle.jsonValue()).split('\n')[0]).toMatch(/^OutboxConfigError: outbox: option 'apiPaths': each must start with '\/', got "api\/chat"/);
+  const seen = await page.evaluate(async () => {
+    const own = await (await fetch('/module/own-route')).text();
+    const response = await fetch('/api/chat', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'own-cfg-1' }, body: JSON.stringify({ text: 'straight to the server' }) });
+    return { own, status: response.status, outbox: response.headers.get('Outbox-Status'), controlled: navigator.serviceWorker.controller !== null };
+  });
+  expect(seen).toEqual({ own: 'the site route still answers', status: 201, outbox: null, controlled: true });
+  expect(server.api.stored.map((m) => [m.key, JSON.parse(m.bodyText).text])).toEqual([['own-cfg-1', 'straight to the server']]);
+});

@@ -4,6 +4,8 @@
  */
 import { startOutbox, type OutboxWorker } from './install.js';
 import type { OutboxWorkerOptions } from './options.js';
+import { OutboxConfigError } from './protocol/errors.js';
+import { answerWithConfigError } from './refuse.js';
 import { claimed, watch } from './watch.js';
 
 /**
@@ -19,9 +21,22 @@ import { claimed, watch } from './watch.js';
  * installOutbox({ apiPaths: ['/api/chat'], retentionMinutes: 24 * 60 });
  * self.addEventListener('install', () => self.skipWaiting());
  * self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+ *
+ * Options it cannot use (`apiPaths: ['api/chat']`, `retentionMinutes: 0`) do
+ * not throw: the rest of the worker runs, the outbox keeps and intercepts
+ * nothing, and `createOutbox()` in every page rejects with `OutboxConfigError`
+ * naming the option (as do `drain` and `list` here).
  */
 export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
-  const started = startOutbox(options, claimed);
+  let started: ReturnType<typeof startOutbox>;
+  try {
+    started = startOutbox(options, claimed);
+  } catch (error) {
+    if (!(error instanceof OutboxConfigError)) throw error;
+    answerWithConfigError(error);
+    const refused = (): Promise<never> => Promise.reject(error);
+    return { queueName: options.queueName ?? '', drain: refused, list: refused };
+  }
   const { engine } = started;
   watch({ ...started, by: 'listener' });
   return {

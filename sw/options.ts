@@ -168,7 +168,7 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
   const resolved = { ...DEFAULT_OPTIONS } as ResolvedOptions;
   // `undefined` means "the default", as `??` would have it; 0 and false are kept.
   for (const [key, value] of Object.entries(options)) if (value !== undefined) (resolved as unknown as Record<string, unknown>)[key] = value;
-  const problem = (words: string): TypeError => new TypeError(`outbox: option ${words}`);
+  const problem = (words: string): OutboxConfigError => new OutboxConfigError(`outbox: option ${words}`);
   const { apiPaths, queueName, beforeReplay, idempotencyKeyFormat } = resolved;
   if (apiPaths.length === 0) throw problem(`'apiPaths' must name at least one path`);
   for (const path of apiPaths) {

@@ -8,8 +8,7 @@
  */
 import { startOutbox } from './install.js';
 import { normalizeOptions, optionsFromQuery } from './options.js';
-import { OutboxConfigError, serializeError } from './protocol/errors.js';
-import { isOutboxMessage } from './protocol/messages.js';
+import { answerWithConfigError, asConfigError } from './refuse.js';
 
 const scope = self as unknown as ServiceWorkerGlobalScope;
 const query = new URL(scope.location.href).searchParams;
@@ -21,22 +20,8 @@ try {
   // answers the API's POSTs (the shell's routes are GETs), so it need not ship in it.
   startOutbox(options);
 } catch (error) {
-  answerWithConfigError(error);
-}
-
-/**
- * A worker whose configuration cannot be used still installs: failing script
- * evaluation would give the page only "ServiceWorker script evaluation
- * failed". It keeps nothing and intercepts nothing (the site's requests go to
- * the network as they are), and answers every page's command with the error,
- * so `createOutbox()` rejects with `OutboxConfigError` and these words.
- */
-function answerWithConfigError(cause: unknown): void {
-  const error = cause instanceof OutboxConfigError ? cause : new OutboxConfigError(cause instanceof Error ? cause.message : String(cause));
-  console.error(error.message);
-  scope.addEventListener('message', (event) => {
-    if (isOutboxMessage(event.data)) event.ports[0]?.postMessage({ ok: false, error: serializeError(error) });
-  });
+  // A configuration it cannot use: it installs, keeps nothing, and says why to every page (refuse.ts).
+  answerWithConfigError(asConfigError(error));
 }
 
 // The app shell (`shell=`) is its own bundle, so a site without it pays
