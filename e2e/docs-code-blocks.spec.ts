@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
 import { REPO, codeBlocksOf, docFiles, typeErrors } from './docs/code-blocks';
+import { KNOWN_KEYS } from '../sw/options';
 
 test('every code block of README.md and docs/*.md compiles against the built package', () => {
   test.setTimeout(120_000);
@@ -44,3 +45,11 @@ for (const file of ['README.md', 'docs/statuses.md']) {
     expect(httpWords.some((word) => numbered.test(word)), `${file} shows a real numbered reason such as http-503`).toBe(true);
   });
 }
+
+test('docs/ready-made-worker.md\'s query table has a row for every key the worker reads, and none it does not', () => {
+  const text = readFileSync(path.join(REPO, 'docs/ready-made-worker.md'), 'utf8');
+  // The table's rows: `| \`key\` …, \`key2\` … | what | default |`; the keys are the first cell's code spans.
+  const rows = text.split('\n').filter((line) => line.startsWith('| `'));
+  const documented = new Set(rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`(\w+)(?:=[^`]*)?`/g)].map((match) => match[1]!)));
+  expect([...documented].sort()).toEqual([...KNOWN_KEYS].sort());
+});

@@ -230,7 +230,7 @@ const QUERY_KEYS: ReadonlyArray<[string, keyof OutboxWorkerOptions, (raw: string
 ];
 
 /** Every key the ready-made worker reads: its own, and the app shell's (shell-options.ts). */
-const KNOWN_KEYS: ReadonlySet<string> = new Set(['api', 'shell', 'shellTimeout', ...QUERY_KEYS.map(([key]) => key)]);
+export const KNOWN_KEYS: ReadonlySet<string> = new Set(['api', 'shell', 'shellTimeout', ...QUERY_KEYS.map(([key]) => key)]);
 
 /** A reader of a whole positive number, whose error says the unit and shows one. */
 function count(unit: string, example: string): (raw: string, key: string) => number {
