@@ -31,9 +31,14 @@ process.chdir(root);
  * state value for its way to the API (online / offline / unreachable, down
  * since) costs 0.43 KiB gzipped (3.78 -> 4.22), measured at the commit that
  * added it; the rest is room for `send(…, { after })` (issue 19).
+ *
+ * sw.js 14 -> 14.5 KiB (issue 19, "ask the server"): the lookup before a
+ * lost answer is sent again (sw/lookup.ts and the on-the-wire note) took
+ * dist/sw.js from 13.49 to 14.02 KiB; its share is printed below as
+ * "asking the server about lost answers".
  */
 const BUDGET_GZIP_BYTES = {
-  'dist/sw.js': 14 * 1024,
+  'dist/sw.js': 14.5 * 1024,
   'dist/client.js': 4.5 * 1024,
   // The opt-in app shell (`?shell=`): Workbox's NetworkFirst and router, loaded
   // by dist/sw.js only when asked for.
@@ -62,6 +67,7 @@ const WORKER_FEATURES = {
   'encryption at rest (encrypt=1)': { 'sw/keys.ts': ['KeyStore', 'seal', 'open'] },
   'accounts and secret headers': { 'sw/sessions.ts': ['Sessions'], 'sw/secrets.ts': ['HeldSecrets'] },
   'lanes (lane=)': { 'sw/lanes.ts': ['laneFromRequest', 'sideBySide'] },
+  'asking the server about lost answers (lookup=)': { 'sw/lookup.ts': ['askServer'] },
 };
 
 /**

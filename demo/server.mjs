@@ -66,6 +66,12 @@ function createApi({ validTokens = [], idempotencyDb }) {
     retryAfterSeconds: undefined,
     answersToDrop: 0,
     delayMs: 0,
+    // false: the chat POST runs without the idempotency middleware, as a
+    // server that never deduplicates (a repeat is stored again); only the
+    // lookup (GET /api/lookup) can then keep a lost answer from doubling.
+    deduplicate: true,
+    // Every GET /api/lookup: the key asked about and the state answered.
+    lookups: [],
     setMode(mode, { retryAfterSeconds } = {}) {
       if (!MODES.includes(mode)) {
         throw new HttpError(422, `mode must be one of ${MODES.join(', ')}; got ${JSON.stringify(mode)}`);
@@ -89,6 +95,8 @@ function createApi({ validTokens = [], idempotencyDb }) {
       api.retryAfterSeconds = undefined;
       api.answersToDrop = 0;
       api.delayMs = 0;
+      api.deduplicate = true;
+      api.lookups.length = 0;
       // Back to the tokens the server started with (a test may have expired some).
       api.validTokens.clear();
       for (const token of initialTokens) api.validTokens.add(token);
@@ -222,6 +230,11 @@ async function handleChatPost(api, req, res) {
   if (dropAnswer) api.answersToDrop -= 1;
   simulateTransport(api, req, res, { dropAnswer, attempt });
 
+  if (!api.deduplicate) {
+    await storeChatMessage(api, req, res, key, attempt);
+    if (dropAnswer) attempt.outcome = 'answer-dropped';
+    return;
+  }
   // Same key, same outcome: the idempotency middleware (on SQLite) replays the
   // first answer, so a replay after a lost answer never stores twice.
   const outcome = await api.guard(req, res, () => storeChatMessage(api, req, res, key, attempt));
@@ -277,6 +290,25 @@ async function storeChatMessage(api, req, res, key, attempt) {
   sendJson(res, status, answer);
 }
 
+/**
+ * "Did this key arrive?" (the worker's `lookup=`, docs/server.md): from what
+ * the chat stored, so it answers even when the POST path does not
+ * deduplicate. A key is another user's business: only a message stored with
+ * the same Authorization (or none) counts, as the middleware scopes keys.
+ * The outage modes cut it as they cut the chat.
+ */
+function answerLookup(api, req, res) {
+  if (api.mode === 'unreachable') return dropConnection(req);
+  if (api.mode === '503') return sendJson(res, 503, { error: 'temporarily unavailable (demo mode 503)' });
+  if (req.method !== 'GET') return sendJson(res, 405, { error: 'use GET' }, { Allow: 'GET' });
+  const key = req.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') return sendJson(res, 400, { error: 'an Idempotency-Key header is required' });
+  const stored = api.stored.find((m) => m.key === key && m.headers?.authorization === req.headers.authorization);
+  const answer = stored ? { state: 'completed', status: 201 } : { state: 'unknown' };
+  api.lookups.push({ key, state: answer.state, receivedAtMs: Date.now() });
+  return sendJson(res, 200, answer);
+}
+
 /** Answers API and demo-control routes; returns false for any other path. */
 async function handleApi(api, req, res, pathname) {
   const method = req.method;
@@ -285,6 +317,7 @@ async function handleApi(api, req, res, pathname) {
     if (method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
     return handleChatPost(api, req, res);
   }
+  if (pathname === '/api/lookup') return answerLookup(api, req, res);
   if (pathname === '/api/health') {
     if (api.mode === 'unreachable') return dropConnection(req);
     if (api.mode === '503') return sendJson(res, 503, { ok: false }, retryAfter(api));
@@ -407,6 +440,10 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
   const server = http.createServer(async (req, res) => {
     try {
       const { pathname } = new URL(req.url, 'http://localhost');
+      // Without deduplication, no connection is kept alive: Chromium silently
+      // re-sends a POST once when a reused idle connection closes without an
+      // answer, which such a server would store twice behind everyone's back.
+      if (!api.deduplicate) res.setHeader('Connection', 'close');
       if ((await handleApi(api, req, res, pathname)) !== false) return;
       if (await serveStatic(req, res, pathname, staticDirs)) return;
       sendText(res, 404, `not found: ${pathname}\n`);

@@ -57,6 +57,10 @@ export interface DemoApi {
   setMode(mode: 'up' | 'unreachable' | 'chat-down' | '503', options?: { retryAfterSeconds?: number }): void;
   dropAnswers(n: number): void;
   delayMs: number;
+  /** false: POST /api/chat stores every request, repeats too (no idempotency middleware). */
+  deduplicate: boolean;
+  /** Every GET /api/lookup (the worker's `lookup=`): the key and the state answered. */
+  lookups: { key: string; state: 'completed' | 'unknown'; receivedAtMs: number }[];
   /** Bearer tokens the API accepts; empty (default) = no auth check, else other POSTs get 401 (outcome 'unauthorized'). */
   validTokens: Set<string>;
   reset(): void;

@@ -21,6 +21,7 @@ import type { LoopReport, LoopStop, PassControl } from './drain.js';
 import { sideBySide } from './lanes.js';
 import { open } from './keys.js';
 import type { LedgerRecord } from './ledger.js';
+import { askServer } from './lookup.js';
 import type { Parts } from './parts.js';
 import { IDEMPOTENCY_KEY_HEADER, RELAY_HEADER, type Reason } from './protocol/messages.js';
 import { createdAtOf, entryProblem, laneOf, messageIdOf, namespaceOf, toRequest, type QueueEntry } from './request-queue.js';
@@ -206,7 +207,8 @@ export class DrainLoop {
       // Not awaited before the next send: the server has the message, and a
       // stop before these commit only means a replay with the same key.
       pass.writes.push(queue.remove(entry));
-      if (note) pass.writes.push(ledger.delete(id));
+      // With a lookup every send left an on-the-wire note (attempt), also a first one.
+      if (note || options.lookupUrl !== undefined) pass.writes.push(ledger.delete(id));
       notes.delete(id);
       pass.handled.add(id);
       secrets.drop(id);
@@ -274,11 +276,30 @@ export class DrainLoop {
     return report;
   }
 
-  /** The request on the wire; its answer classified. Never throws. */
+  /**
+   * The request on the wire; its answer classified. Never throws. With a
+   * lookup: a message whose last answer was lost is asked about first (and
+   * not sent again when the server has it), and the send is written down
+   * before it goes out, so a worker stopped mid-request knows at its next
+   * start that the answer was lost.
+   */
   async attempt(control: PassControl, request: Request, id: string, namespace: string, note: LedgerRecord | undefined, lane: string): Promise<Outcome> {
-    const { announce, options, trace } = this.#deps;
+    const { announce, options, trace, ledger } = this.#deps;
+    const { lookupUrl } = options;
     control.sending(id, true);
     const attempts = (note?.attempts ?? 0) + 1;
+    if (lookupUrl !== undefined) {
+      const answerLost = note !== undefined && (note.onWireAtMs !== undefined || note.reason === 'network' || note.reason === 'timeout');
+      const known = answerLost ? await askServer(lookupUrl, request, options.timeoutMs) : undefined;
+      if (known !== undefined) {
+        trace(id, `asked the server (lookup): ${known.verdict}${'reason' in known ? ` (${known.reason})` : ''}`);
+        control.sending(id, false);
+        return known;
+      }
+      const nowMs = wallNowMs();
+      const base: LedgerRecord = note ?? { id, queueName: options.queueName, status: 'queued', attempts: 0, url: request.url, createdAtMs: nowMs, updatedAtMs: nowMs, namespace: namespace || undefined };
+      await ledger.put({ ...base, onWireAtMs: nowMs });
+    }
     trace(id, `sent (attempt ${attempts})`);
     announce.status({ id, namespace, lane: lane || undefined, status: 'sending', attempts, reason: note?.reason });
     const controller = new AbortController();

@@ -40,6 +40,12 @@ export interface LedgerRecord {
   /** Network failures while the API answered (a dead head, see drain-loop.ts), and since when (epoch ms). */
   strikes?: number;
   firstStrikeAtMs?: number;
+  /**
+   * Written before a send when the worker can ask the server (`lookupUrl`),
+   * and replaced by the answer's note: still there, the request went out and
+   * its answer never came back (the worker was stopped mid-request).
+   */
+  onWireAtMs?: number;
 }
 
 const STORE = 'messages';

@@ -120,6 +120,16 @@ export interface OutboxWorkerOptions {
    */
   lanesAtOnce?: number;
   /**
+   * A same-origin path the server answers "did this key arrive?" on
+   * (`GET` with the `Idempotency-Key`, see lookup.ts and docs/server.md).
+   * When set, the worker writes down that a message is on the wire before
+   * each send (one IndexedDB write), and asks this path before sending again
+   * a message whose answer was lost: a message the server stored is
+   * delivered without a second copy, even on a server that does not
+   * deduplicate. Unset: lost answers are re-sent with the same key, as always.
+   */
+  lookupUrl?: string;
+  /**
    * Logs each decision about a message (queued because …, backing off until …,
    * sent, delivered, set aside) in the worker's console, with its id.
    * @default false
@@ -127,7 +137,7 @@ export interface OutboxWorkerOptions {
   debug?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<OutboxWorkerOptions, 'beforeReplay' | 'lane'>> & Pick<OutboxWorkerOptions, 'beforeReplay' | 'lane'>;
+export type ResolvedOptions = Required<Omit<OutboxWorkerOptions, 'beforeReplay' | 'lane' | 'lookupUrl'>> & Pick<OutboxWorkerOptions, 'beforeReplay' | 'lane' | 'lookupUrl'>;
 
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   apiPaths: Object.freeze(['/api/chat']),
@@ -175,6 +185,10 @@ export function normalizeOptions(options: OutboxWorkerOptions = {}): ResolvedOpt
     if (typeof path !== 'string' || !path.startsWith('/')) throw problem(`'apiPaths': each must start with '/', got ${JSON.stringify(path)}`);
   }
   if (typeof queueName !== 'string' || queueName === '') throw problem(`'queueName' must be a non-empty string`);
+  const { lookupUrl } = resolved;
+  if (lookupUrl !== undefined && (typeof lookupUrl !== 'string' || !lookupUrl.startsWith('/') || lookupUrl.startsWith('//'))) {
+    throw problem(`'lookupUrl' must be a path of this origin starting with '/', got ${JSON.stringify(lookupUrl)}`);
+  }
   for (const key of POSITIVE) positiveOption(key, resolved[key]);
   if (beforeReplay !== undefined && typeof beforeReplay !== 'function') throw problem(`'beforeReplay' must be a function`);
   if (idempotencyKeyFormat !== 'bare' && idempotencyKeyFormat !== 'quoted') {
@@ -222,6 +236,7 @@ const QUERY_KEYS: ReadonlyArray<[string, keyof OutboxWorkerOptions, (raw: string
   ['setAsideMs', 'setAsideAfterMs', count('milliseconds', '60000')],
   ['lane', 'lane', String],
   ['lanesAtOnce', 'lanesAtOnce', count('lanes', '4')],
+  ['lookup', 'lookupUrl', String],
   ['sync', 'backgroundSync', flag],
   ['encrypt', 'encrypt', flag],
   ['debug', 'debug', flag],
