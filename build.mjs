@@ -36,9 +36,14 @@ process.chdir(root);
  * lost answer is sent again (sw/lookup.ts and the on-the-wire note) took
  * dist/sw.js from 13.49 to 14.02 KiB; its share is printed below as
  * "asking the server about lost answers".
+ *
+ * sw.js 14.5 -> 15 KiB (issue 19, "relayed is not delivered"): following a
+ * relay's messages to `delivered` (sw/relayed.ts, the ledger's conditional
+ * replace) took it from 14.02 to 14.61 KiB; printed below as "following
+ * relayed messages".
  */
 const BUDGET_GZIP_BYTES = {
-  'dist/sw.js': 14.5 * 1024,
+  'dist/sw.js': 15 * 1024,
   'dist/client.js': 4.5 * 1024,
   // The opt-in app shell (`?shell=`): Workbox's NetworkFirst and router, loaded
   // by dist/sw.js only when asked for.
@@ -68,6 +73,7 @@ const WORKER_FEATURES = {
   'accounts and secret headers': { 'sw/sessions.ts': ['Sessions'], 'sw/secrets.ts': ['HeldSecrets'] },
   'lanes (lane=)': { 'sw/lanes.ts': ['laneFromRequest', 'sideBySide'] },
   'asking the server about lost answers (lookup=)': { 'sw/lookup.ts': ['askServer'] },
+  'following relayed messages to delivered (lookup= behind outbox-relay)': { 'sw/relayed.ts': ['RelayedWatch'] },
 };
 
 /**

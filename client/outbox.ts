@@ -71,6 +71,8 @@ export class Outbox {
   readonly #channel: BroadcastChannel;
   /** The paths the worker takes POSTs under (`undefined`: a worker too old to say). */
   readonly #apiPaths: readonly string[] | undefined;
+  /** Statuses this page waits on: `relayed` too when the worker follows it to `delivered`. */
+  readonly #pending: ReadonlySet<string>;
   readonly #listeners = new Set<OutboxListener>();
   /**
    * With `persist: true`, the browser's answer to `navigator.storage.persist()`:
@@ -117,6 +119,7 @@ export class Outbox {
     this.#credentials = options.credentials;
     this.#channel = new BroadcastChannel(hello.channel);
     this.#apiPaths = hello.apiPaths;
+    this.#pending = new Set(hello.followsRelayed ? ['queued', 'sending', 'relayed'] : ['queued', 'sending']);
     this.#channel.onmessage = ({ data }: MessageEvent<Broadcast>) => this.#receive(data);
     if (options.health !== undefined) {
       this.#probe = new HealthProbe(
@@ -208,16 +211,17 @@ export class Outbox {
     if (response.headers.has(OUTBOX_STATUS_HEADER)) {
       const answer = (await response.json()) as OutboxAnswer;
       this.#learn(answer.status, answer.reason);
-      if (answer.status === 'queued') {
-        this.#waiting.add(id);
-        this.#probe?.start();
-      }
+      this.#await(id, answer.status);
       return withOptional({ id, status: answer.status }, answer.reason, answer.detail);
     }
     // The worker passes on what the API answered (a 5xx here means no worker took it).
     this.#learn(response.ok ? 'delivered' : 'failed', `http-${response.status}`);
     // A relay's own 202 carries its marker: off this device, not yet at the API.
-    if (response.ok) return { id, status: response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered', response };
+    if (response.ok) {
+      const status = response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
+      this.#await(id, status);
+      return { id, status, response };
+    }
     // The worker passes a refusal through; a 5xx here means no worker took it.
     return withOptional({ id, status: 'failed', response }, `http-${response.status}`, await readDetail(response));
   }
@@ -246,14 +250,7 @@ export class Outbox {
    */
   async list<T = unknown>(): Promise<PendingMessage<T>[]> {
     const messages = await this.#request({ type: 'list', namespace: this.#namespace });
-    let anyQueued = false;
-    for (const message of messages) {
-      if (message.status === 'queued' || message.status === 'sending') {
-        this.#waiting.add(message.id);
-        anyQueued = true;
-      }
-    }
-    if (anyQueued) this.#probe?.start();
+    for (const message of messages) this.#await(message.id, message.status);
     // The body is the site's own JSON, parsed as it was sent: the site names its type.
     return messages as PendingMessage<T>[];
   }
@@ -451,8 +448,15 @@ export class Outbox {
     if (this.#waiting.size === 0 && this.connection.get().state === 'online') this.#probe?.stop();
   }
 
+  /** Starts the probe for a message that waits (queued, or relayed and followed by the worker). */
+  #await(id: string, status: string): void {
+    if (!this.#pending.has(status)) return;
+    this.#waiting.add(id);
+    this.#probe?.start();
+  }
+
   #emit(event: OutboxEvent): void {
-    if (event.status === 'queued' || event.status === 'sending') this.#waiting.add(event.id);
+    if (this.#pending.has(event.status)) this.#waiting.add(event.id);
     else this.#waiting.delete(event.id);
     this.#probeWhileNeeded();
     for (const listener of this.#listeners) {

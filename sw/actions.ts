@@ -57,7 +57,8 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
     messages.set(id, [entry.id, message]);
   }
   for (const note of notes.values()) {
-    if (note.status === 'failed' && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
+    // Failed, or held by a relay that the worker asks about (relayed.ts): not delivered yet either.
+    if ((note.status === 'failed' || note.status === 'relayed') && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
       messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata), budget, laneOf(note))]);
     }
   }

@@ -8,7 +8,7 @@ import { PROTOCOL, type Command, type CommandResults } from './protocol/messages
 export async function runCommand(engine: Engine, command: Command, clientId: string): Promise<CommandResults[Command['type']]> {
   switch (command.type) {
     case 'hello':
-      return { protocol: PROTOCOL, queueName: engine.options.queueName, channel: engine.announce.channel, apiPaths: engine.options.apiPaths };
+      return { protocol: PROTOCOL, queueName: engine.options.queueName, channel: engine.announce.channel, apiPaths: engine.options.apiPaths, followsRelayed: engine.options.lookupUrl !== undefined };
     case 'list':
       return engine.list(command.namespace);
     case 'retry':

@@ -116,8 +116,8 @@ export class DrainLoop {
         continue;
       }
       const note = notes.get(id);
-      if (note?.status === 'failed' || pass.handled.has(id)) {
-        // A stop between "ledger says failed" and "remove the entry", or a
+      if (note?.status === 'failed' || note?.status === 'relayed' || pass.handled.has(id)) {
+        // A stop between "ledger says failed (or relayed)" and "remove the entry", or a
         // second entry of an id this pass already sent: finish it, never send.
         await queue.remove(entry);
         continue;
@@ -204,16 +204,22 @@ export class DrainLoop {
       // The page may have its answer now; the bookkeeping below is ours.
       control.answer(id, outcome.response);
       control.succeeded(lane);
-      // Not awaited before the next send: the server has the message, and a
-      // stop before these commit only means a replay with the same key.
-      pass.writes.push(queue.remove(entry));
-      // With a lookup every send left an on-the-wire note (attempt), also a first one.
-      if (note || options.lookupUrl !== undefined) pass.writes.push(ledger.delete(id));
+      // A relay's own 202 (its marker header): off this device, not yet at the API.
+      const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
+      if (status === 'relayed' && options.lookupUrl !== undefined) {
+        // Followed until the relay says the API has it (relayed.ts): the record first, then the entry goes (as fail).
+        await ledger.put(this.#deps.relayed.relayedRecord(noteFor(entry, id, attempts, undefined, options.queueName), entry.requestData, entry.metadata, entry.id));
+        pass.writes.push(queue.remove(entry));
+      } else {
+        // Not awaited before the next send: the server has the message, and a
+        // stop before these commit only means a replay with the same key.
+        pass.writes.push(queue.remove(entry));
+        // With a lookup every send left an on-the-wire note (attempt), also a first one.
+        if (note || options.lookupUrl !== undefined) pass.writes.push(ledger.delete(id));
+      }
       notes.delete(id);
       pass.handled.add(id);
       secrets.drop(id);
-      // A relay's own 202 (its marker header): off this device, not yet at the API.
-      const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
       trace(id, status);
       announce.status({ id, namespace, lane: lane || undefined, status, attempts });
       report.delivered += 1;
@@ -273,6 +279,8 @@ export class DrainLoop {
       this.#deps.disarmSync();
     }
     if (report.stoppedBy !== 'yield') this.#deps.announce.drain(report as Parameters<Announcer['drain']>[0]);
+    // Messages a relay holds are asked about after each pass (not awaited: GETs beside the queue, relayed.ts).
+    void this.#deps.relayed.check();
     return report;
   }
 
@@ -290,7 +298,7 @@ export class DrainLoop {
     const attempts = (note?.attempts ?? 0) + 1;
     if (lookupUrl !== undefined) {
       const answerLost = note !== undefined && (note.onWireAtMs !== undefined || note.reason === 'network' || note.reason === 'timeout');
-      const known = answerLost ? await askServer(lookupUrl, request, options.timeoutMs) : undefined;
+      const known = answerLost ? await askServer(lookupUrl, request.headers, options.timeoutMs) : undefined;
       if (known !== undefined) {
         trace(id, `asked the server (lookup): ${known.verdict}${'reason' in known ? ` (${known.reason})` : ''}`);
         control.sending(id, false);
@@ -456,7 +464,7 @@ function rebuildRequest(requestData: RequestData, id: string): Request {
 }
 
 /** The ledger note of a queued message that was tried. */
-export function noteFor(entry: QueueEntry, id: string, attempts: number, reason: Reason, queueName: string): LedgerRecord {
+export function noteFor(entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined, queueName: string): LedgerRecord {
   return {
     id,
     queueName,

@@ -20,6 +20,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Parts } from './parts.js';
 import { InvalidMessageError } from './protocol/errors.js';
 import type { ChangeResult, DrainReport, DrainTrigger, PendingMessage as ListedMessage, SessionCredentials, StatusUpdate } from './protocol/messages.js';
+import { RelayedWatch } from './relayed.js';
 import { RequestQueue } from './request-queue.js';
 import { HeldSecrets } from './secrets.js';
 import { Sessions } from './sessions.js';
@@ -63,7 +64,8 @@ export class Engine {
         await this.#registerSync();
       },
       disarmSync: () => this.syncFired(),
-    } as Omit<Parts, 'loop' | 'drain'> as Parts;
+    } as Omit<Parts, 'loop' | 'drain' | 'relayed'> as Parts;
+    parts.relayed = new RelayedWatch(parts);
     parts.loop = new DrainLoop(parts);
     parts.drain = new Drain(exclusive, parts.loop.pass, {
       retryBaseMs: options.retryBaseMs,

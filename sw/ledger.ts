@@ -23,7 +23,8 @@ import type { QueueEntry } from './request-queue.js';
 export interface LedgerRecord {
   id: string;
   queueName: string;
-  status: 'queued' | 'failed';
+  /** `relayed`: an outbox-relay holds it, and the worker asks the relay until it is delivered (relayed.ts). */
+  status: 'queued' | 'failed' | 'relayed';
   attempts: number;
   reason?: Reason;
   detail?: string;
@@ -32,7 +33,7 @@ export interface LedgerRecord {
   updatedAtMs: number;
   /** The owner; absent on records of a site without accounts. */
   namespace?: string;
-  /** Kept with `failed` records only: what `retry` puts back in the queue, with its metadata (iv, stripped headers). */
+  /** Kept with `failed` and `relayed` records only: what `retry` puts back in the queue, with its metadata (iv, stripped headers). */
   requestData?: QueueEntry['requestData'];
   metadata?: QueueEntry['metadata'];
   /** The entry's place in the queue when it was set aside: `list()` keeps queue order. */
@@ -46,6 +47,9 @@ export interface LedgerRecord {
    * its answer never came back (the worker was stopped mid-request).
    */
   onWireAtMs?: number;
+  /** On `relayed` records: how often the relay was asked, and when to ask again (epoch ms). */
+  checks?: number;
+  nextCheckAtMs?: number;
 }
 
 const STORE = 'messages';
@@ -71,6 +75,25 @@ export class Ledger {
 
   async put(record: LedgerRecord): Promise<void> {
     await this.#db.run(STORE, 'readwrite', (store) => store.put(record));
+  }
+
+  /**
+   * Replaces a record, or deletes it (`undefined`), only while it is still
+   * the one that was read (`expected`: same status and update time), in one
+   * transaction: relayed.ts works beside `discard` and `purge`, and must not
+   * bring back a record they removed meanwhile.
+   */
+  async replace(expected: LedgerRecord, next: LedgerRecord | undefined): Promise<void> {
+    await this.#db.run(STORE, 'readwrite', (store) => {
+      const read = store.get(expected.id) as IDBRequest<LedgerRecord | undefined>;
+      read.onsuccess = () => {
+        const now = read.result;
+        if (now?.status !== expected.status || now.updatedAtMs !== expected.updatedAtMs) return;
+        if (next === undefined) store.delete(expected.id);
+        else store.put(next);
+      };
+      return read;
+    });
   }
 
   async delete(id: string): Promise<void> {

@@ -28,9 +28,12 @@ import { IDEMPOTENCY_KEY_HEADER, RELAY_HEADER } from './protocol/messages.js';
 /** The server's answer to a lookup, as far as the worker reads it. */
 type LookupAnswer = { state?: unknown; status?: unknown; reason?: unknown } | null;
 
-/** What the server says of `request`'s key: an outcome that replaces the send, or `undefined` to send. */
-export async function askServer(lookupUrl: string, request: Request, timeoutMs: number): Promise<Outcome | undefined> {
-  const headers = new Headers(request.headers);
+/**
+ * What the server says of the key in `sentWith` (the message's headers): an
+ * outcome that replaces the send, or `undefined` to send.
+ */
+export async function askServer(lookupUrl: string, sentWith: HeadersInit, timeoutMs: number): Promise<Outcome | undefined> {
+  const headers = new Headers(sentWith);
   headers.delete('content-type');
   if (!headers.has(IDEMPOTENCY_KEY_HEADER)) return undefined;
   let response: Response;

@@ -9,6 +9,7 @@ import type { Exclusive } from './exclusive.js';
 import type { KeyStore } from './keys.js';
 import type { Ledger } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
+import type { RelayedWatch } from './relayed.js';
 import type { RequestQueue } from './request-queue.js';
 import type { HeldSecrets } from './secrets.js';
 import type { Sessions } from './sessions.js';
@@ -26,6 +27,8 @@ export interface Parts {
   trace: Trace;
   loop: DrainLoop;
   drain: Drain;
+  /** Follows messages a relay holds until it says they were delivered (with a lookup). */
+  relayed: RelayedWatch;
   /** Asks the browser for a `sync` event once per outage (no-op without Background Sync). */
   armSync(): Promise<void>;
   /** The queue is empty: the next outage needs a registration of its own. */

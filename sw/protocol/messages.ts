@@ -196,6 +196,12 @@ export interface Hello {
    * older than this field.
    */
   apiPaths?: readonly string[];
+  /**
+   * The worker asks the relay about `relayed` messages until they are
+   * delivered (it has a `lookup`): the page keeps probing while any is
+   * relayed, since each probe's drain asks. Absent from older workers.
+   */
+  followsRelayed?: boolean;
 }
 
 /** What each command answers with. */
