@@ -82,7 +82,7 @@ const WORKER_FEATURES = {
  * metafile), not a gzipped cost of its own.
  */
 const CORE_ROLES = {
-  'the drain: passes, state, backoff, classification': ['drain-loop', 'drain', 'straight', 'timing', 'classify', 'exclusive', 'arrival-order'],
+  'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'straight', 'timing', 'classify', 'exclusive', 'arrival-order'],
   'storage: queue records and the per-message ledger': ['request-queue', 'idb', 'ledger'],
   "the page's commands: list, retry, discard, edit, cancel": ['actions', 'changes', 'commands', 'announcer', 'answers'],
   'wire format and its checks, errors': ['protocol/messages', 'protocol/errors', 'shared/'],

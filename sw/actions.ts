@@ -39,7 +39,7 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
     const id = messageIdOf(entry);
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
     const note = notes.get(id);
-    const message = describe(id, namespace, note, createdAtOf(entry), await loop.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
+    const message = describe(id, namespace, note, createdAtOf(entry), await loop.sender.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
     if (entry.unreadable !== undefined) {
       // The drain sets it aside as such; the list tells the truth already.
       message.status = 'failed';
@@ -59,7 +59,7 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
   for (const note of notes.values()) {
     // Failed, or held by a relay that the worker asks about (relayed.ts): not delivered yet either.
     if ((note.status === 'failed' || note.status === 'relayed') && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
-      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.readableBody(note.requestData, note.metadata), budget, laneOf(note))]);
+      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.sender.readableBody(note.requestData, note.metadata), budget, laneOf(note))]);
     }
   }
   return [...messages.values()].sort(([a, first], [b, second]) => a - b || first.createdAtMs - second.createdAtMs).map(([, message]) => message);

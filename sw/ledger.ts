@@ -38,7 +38,7 @@ export interface LedgerRecord {
   metadata?: QueueEntry['metadata'];
   /** The entry's place in the queue when it was set aside: `list()` keeps queue order. */
   seq?: number;
-  /** Network failures while the API answered (a dead head, see drain-loop.ts), and since when (epoch ms). */
+  /** Network failures while the API answered (a dead head, see settle.ts), and since when (epoch ms). */
   strikes?: number;
   firstStrikeAtMs?: number;
   /**

@@ -68,7 +68,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
   const [head] = await queue.all(1);
   if (head !== undefined && messageIdOf(head) !== id) return afterStore(deps, control, id, pending);
   const pass = loop.newPass(control);
-  const outcome = await loop.attempt(control, pending.live(), id, namespace, undefined, lane);
+  const outcome = await loop.sender.attempt(control, pending.live(), id, namespace, undefined, lane);
   // Delivered: the page may have the server's answer before the store
   // commits. A copy that commits afterwards is removed below; one that
   // outlives a stopped worker is replayed with the same key and deduplicated.
@@ -90,7 +90,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
     requestData: pending.requestData,
     metadata: pending.metadata,
   };
-  if (await loop.settle(pass, entry, id, namespace, undefined, outcome)) loop.stopLane(pass, lane, 'transient');
+  if (await loop.settler.settle(pass, entry, id, namespace, undefined, outcome)) loop.stopLane(pass, lane, 'transient');
   return loop.endPass(pass);
 }
 
