@@ -20,8 +20,43 @@ const MAX_TEXT_CHARS = 2000;
 // '429' (rate limited) is not on the demo page; the e2e retry-policy tests use it.
 // `chat-down`: the chat endpoint drops every connection while /api/health
 // still answers (health and chat served by different processes).
-const MODES = ['up', 'unreachable', 'chat-down', '503', '429'];
-const RECORDED_HEADERS = ['authorization', 'cookie', 'content-type'];
+const MODES = /** @type {const} */ (['up', 'unreachable', 'chat-down', '503', '429']);
+const RECORDED_HEADERS = /** @type {const} */ (['authorization', 'cookie', 'content-type']);
+
+/** @typedef {typeof MODES[number]} Mode */
+/** @typedef {import('node:http').IncomingMessage} Request */
+/** @typedef {import('node:http').ServerResponse} Response */
+/** @typedef {import('../server/src/index.js').GuardedRequest} GuardedRequest */
+
+/**
+ * A chat message as the API stored it (GET /api/messages lists them without `bodyBase64`).
+ * @typedef {object} StoredMessage
+ * @property {string} key the Idempotency-Key it came with (or one made up)
+ * @property {number} seq its place in arrival order, from 1
+ * @property {string} contentType
+ * @property {string} bodyText
+ * @property {string} bodyBase64
+ * @property {Partial<Record<typeof RECORDED_HEADERS[number], string>>} headers those of RECORDED_HEADERS it came with
+ * @property {number} receivedAtMs
+ */
+
+/**
+ * Every POST /api/chat, stored or not, and what became of it.
+ * @typedef {object} Attempt
+ * @property {string} key
+ * @property {number} receivedAtMs
+ * @property {'stored' | 'duplicate' | 'rejected' | 'dropped' | '503' | '429' | 'answer-dropped' | 'unauthorized'} outcome
+ */
+
+/** @typedef {{ key: string, state: 'completed' | 'unknown', receivedAtMs: number }} Lookup */
+
+/** @param {unknown} value @returns {value is number} */
+const isWholeSeconds = (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+/** @param {unknown} value @returns {value is Mode} */
+const isMode = (value) => MODES.some((mode) => mode === value);
+
+/** @type {Record<string, string>} */
 
 const CONTENT_TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -37,13 +72,16 @@ const CONTENT_TYPES = {
   '.webmanifest': 'application/manifest+json',
 };
 
+/** A refusal with its HTTP status, answered as `{ error: message }`. */
 class HttpError extends Error {
+  /** @param {number} status @param {string} message */
   constructor(status, message) {
     super(message);
     this.status = status;
   }
 }
 
+/** @param {{ validTokens?: readonly string[], idempotencyDb: string }} options */
 function createApi({ validTokens = [], idempotencyDb }) {
   const initialTokens = [...validTokens];
   // A real SQLite file, like a production chat API keeps its keys in. NORMAL,
@@ -54,7 +92,9 @@ function createApi({ validTokens = [], idempotencyDb }) {
   const api = {
     idempotencyStore,
     guard: idempotency({ store: idempotencyStore, maxBodyBytes: MAX_BODY_BYTES }),
+    /** @type {StoredMessage[]} */
     stored: [],
+    /** @type {Attempt[]} */
     attempts: [],
     // Tokens the chat API accepts. Empty (the default): no auth check at all.
     // Non-empty: a POST /api/chat without `Authorization: Bearer <one of these>`
@@ -62,7 +102,9 @@ function createApi({ validTokens = [], idempotencyDb }) {
     // `{"error":…}` (outcome 'unauthorized'). Tests and the demo's
     // "expire token" button remove a token to watch the outbox pause and resume.
     validTokens: new Set(initialTokens),
+    /** @type {Mode} */
     mode: 'up',
+    /** @type {number | undefined} */
     retryAfterSeconds: undefined,
     answersToDrop: 0,
     delayMs: 0,
@@ -71,17 +113,20 @@ function createApi({ validTokens = [], idempotencyDb }) {
     // lookup (GET /api/lookup) can then keep a lost answer from doubling.
     deduplicate: true,
     // Every GET /api/lookup: the key asked about and the state answered.
+    /** @type {Lookup[]} */
     lookups: [],
+    /** @param {unknown} mode @param {{ retryAfterSeconds?: unknown }} [options] */
     setMode(mode, { retryAfterSeconds } = {}) {
-      if (!MODES.includes(mode)) {
+      if (!isMode(mode)) {
         throw new HttpError(422, `mode must be one of ${MODES.join(', ')}; got ${JSON.stringify(mode)}`);
       }
-      if (retryAfterSeconds != null && !(Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0)) {
+      if (retryAfterSeconds != null && !isWholeSeconds(retryAfterSeconds)) {
         throw new HttpError(422, `retryAfterSeconds must be a whole number >= 0; got ${JSON.stringify(retryAfterSeconds)}`);
       }
       api.mode = mode;
       api.retryAfterSeconds = retryAfterSeconds ?? undefined;
     },
+    /** @param {unknown} n */
     dropAnswers(n) {
       api.answersToDrop = Math.max(0, Math.floor(Number(n) || 0));
     },
@@ -118,7 +163,12 @@ function createApi({ validTokens = [], idempotencyDb }) {
   return api;
 }
 
-/** Why a JSON chat body is unacceptable, or null if it is fine. */
+/** @typedef {ReturnType<typeof createApi>} DemoApi */
+
+/**
+ * Why a JSON chat body is unacceptable, or null if it is fine.
+ * @param {string} bodyText
+ */
 function validateChatJson(bodyText) {
   let body;
   try {
@@ -139,8 +189,13 @@ function validateChatJson(bodyText) {
   return null;
 }
 
+/** @param {string} contentType */
 const isJson = (contentType) => /^application\/([\w.+-]*\+)?json\b/i.test(contentType);
 
+/**
+ * @param {Request} req
+ * @returns {Promise<Buffer>}
+ */
 function readBody(req) {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -148,9 +203,10 @@ function readBody(req) {
       reject(new HttpError(413, `body is ${declared} bytes; at most ${MAX_BODY_BYTES} are accepted`));
       return;
     }
+    /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
-    req.on('data', (chunk) => {
+    req.on('data', (/** @type {Buffer} */ chunk) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
         req.removeAllListeners('data');
@@ -164,6 +220,12 @@ function readBody(req) {
   });
 }
 
+/**
+ * @param {Response} res
+ * @param {number} status
+ * @param {unknown} value
+ * @param {Record<string, string>} [headers]
+ */
 function sendJson(res, status, value, headers = {}) {
   const body = JSON.stringify(value);
   res.writeHead(status, {
@@ -174,6 +236,7 @@ function sendJson(res, status, value, headers = {}) {
   res.end(body);
 }
 
+/** @param {Response} res @param {number} status @param {string} text */
 function sendText(res, status, text) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(text);
@@ -181,14 +244,21 @@ function sendText(res, status, text) {
 
 // Destroying the socket (rather than answering) is what a real outage looks
 // like to fetch(): a network error, never a status code.
+/** @param {Request} req */
 const dropConnection = (req) => req.socket.destroy();
 
+/** @param {DemoApi} api @returns {Record<string, string>} */
 const retryAfter = (api) => (api.retryAfterSeconds != null ? { 'Retry-After': String(api.retryAfterSeconds) } : {});
 
+/** @param {number} ms @returns {Promise<void>} */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** @param {DemoApi} api @param {Request} req @param {Response} res */
 async function handleChatPost(api, req, res) {
-  const key = req.headers['idempotency-key'] || randomUUID();
+  const header = req.headers['idempotency-key'];
+  // A missing or empty key: stored under a key of its own (no middleware guards it).
+  const key = typeof header === 'string' && header !== '' ? header : randomUUID();
+  /** @type {Attempt} */
   const attempt = { key, receivedAtMs: Date.now(), outcome: 'stored' };
   api.attempts.push(attempt);
 
@@ -228,7 +298,7 @@ async function handleChatPost(api, req, res) {
   // if the answer is delayed.
   const dropAnswer = api.answersToDrop > 0;
   if (dropAnswer) api.answersToDrop -= 1;
-  simulateTransport(api, req, res, { dropAnswer, attempt });
+  simulateTransport(api, req, res, { dropAnswer });
 
   if (!api.deduplicate) {
     await storeChatMessage(api, req, res, key, attempt);
@@ -248,26 +318,32 @@ async function handleChatPost(api, req, res) {
  * dropped answer never leaves. Both act after the middleware stored the
  * answer, as a slow or broken network would.
  */
+/** @param {DemoApi} api @param {Request} req @param {Response} res @param {{ dropAnswer: boolean }} options */
 function simulateTransport(api, req, res, { dropAnswer }) {
   const end = res.end;
-  res.end = function delayedEnd(...args) {
-    const deliver = () => (dropAnswer ? dropConnection(req) : end.apply(res, args));
+  // Whatever end() was called with, passed on as it came (end has three overloads).
+  /** @type {typeof res.end} */
+  const delayedEnd = (/** @type {unknown[]} */ ...args) => {
+    const deliver = () => (dropAnswer ? dropConnection(req) : Reflect.apply(end, res, args));
     if (api.delayMs > 0) setTimeout(deliver, api.delayMs);
     else deliver();
     return res;
   };
+  res.end = delayedEnd;
 }
 
+/** @param {DemoApi} api @param {GuardedRequest} req @param {Response} res @param {string} key @param {Attempt} attempt */
 async function storeChatMessage(api, req, res, key, attempt) {
   let status;
   let answer;
   try {
     // The middleware has read the body for its fingerprint (a keyless POST is not guarded).
     const raw = req.rawBody ?? (await readBody(req));
-    const contentType = req.headers['content-type'] || '';
+    const contentType = req.headers['content-type'] ?? '';
     const bodyText = raw.toString('utf8');
     const problem = isJson(contentType) ? validateChatJson(bodyText) : null;
     if (problem) throw new HttpError(422, problem);
+    /** @type {StoredMessage['headers']} */
     const headers = {};
     for (const name of RECORDED_HEADERS) {
       if (req.headers[name] !== undefined) headers[name] = req.headers[name];
@@ -297,6 +373,7 @@ async function storeChatMessage(api, req, res, key, attempt) {
  * the same Authorization (or none) counts, as the middleware scopes keys.
  * The outage modes cut it as they cut the chat.
  */
+/** @param {DemoApi} api @param {Request} req @param {Response} res */
 function answerLookup(api, req, res) {
   if (api.mode === 'unreachable') return dropConnection(req);
   if (api.mode === '503') return sendJson(res, 503, { error: 'temporarily unavailable (demo mode 503)' });
@@ -304,12 +381,16 @@ function answerLookup(api, req, res) {
   const key = req.headers['idempotency-key'];
   if (typeof key !== 'string' || key === '') return sendJson(res, 400, { error: 'an Idempotency-Key header is required' });
   const stored = api.stored.find((m) => m.key === key && m.headers?.authorization === req.headers.authorization);
+  /** @type {{ state: Lookup['state'], status?: number }} */
   const answer = stored ? { state: 'completed', status: 201 } : { state: 'unknown' };
   api.lookups.push({ key, state: answer.state, receivedAtMs: Date.now() });
   return sendJson(res, 200, answer);
 }
 
-/** Answers API and demo-control routes; returns false for any other path. */
+/**
+ * Answers API and demo-control routes; returns false for any other path.
+ * @param {DemoApi} api @param {Request} req @param {Response} res @param {string} pathname
+ */
 async function handleApi(api, req, res, pathname) {
   const method = req.method;
   if (pathname === '/api/chat') {
@@ -324,7 +405,7 @@ async function handleApi(api, req, res, pathname) {
     return sendJson(res, 200, { ok: true });
   }
   if (pathname === '/api/messages' && method === 'GET') {
-    return sendJson(res, 200, api.stored.map(({ bodyBase64, ...rest }) => rest));
+    return sendJson(res, 200, api.stored.map(({ bodyBase64: _, ...rest }) => rest));
   }
   if (pathname === '/__demo/state' && method === 'GET') return sendJson(res, 200, api.state());
   if (pathname === '/__demo/reset' && method === 'POST') {
@@ -336,6 +417,7 @@ async function handleApi(api, req, res, pathname) {
   return false;
 }
 
+/** @param {DemoApi} api @param {Request} req @param {Response} res */
 async function handleModePost(api, req, res) {
   let body;
   try {
@@ -347,7 +429,8 @@ async function handleModePost(api, req, res) {
   try {
     api.setMode(body?.mode, { retryAfterSeconds: body?.retryAfterSeconds });
   } catch (err) {
-    return sendJson(res, err.status || 400, { error: err.message });
+    if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
+    throw err;
   }
   return sendJson(res, 200, api.state());
 }
@@ -355,6 +438,7 @@ async function handleModePost(api, req, res) {
 /**
  * The demo's "expire token" and "sign in again": JSON `{ revoke?: token, grant?: token }`.
  * Answers the state (with the tokens now valid).
+ * @param {DemoApi} api @param {Request} req @param {Response} res
  */
 async function handleTokensPost(api, req, res) {
   let body;
@@ -364,6 +448,7 @@ async function handleTokensPost(api, req, res) {
     if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message });
     return sendJson(res, 400, { error: 'body must be JSON like {"revoke":"demo-alice-1","grant":"demo-alice-2"}' });
   }
+  /** @param {unknown} t @returns {t is string} */
   const isToken = (t) => typeof t === 'string' && /^[\w.~+/-]{1,200}$/.test(t);
   for (const field of ['revoke', 'grant']) {
     if (body?.[field] !== undefined && !isToken(body[field])) {
@@ -375,7 +460,10 @@ async function handleTokensPost(api, req, res) {
   return sendJson(res, 200, api.state());
 }
 
-/** Maps a URL path under `prefix` to a file inside `dir`, or null if it would escape `dir`. */
+/**
+ * Maps a URL path under `prefix` to a file inside `dir`, or null if it would escape `dir`.
+ * @param {string} dir @param {string} prefix @param {string} pathname
+ */
 function resolveInside(dir, prefix, pathname) {
   let rel;
   try {
@@ -390,33 +478,42 @@ function resolveInside(dir, prefix, pathname) {
   return file.startsWith(root + path.sep) ? file : null;
 }
 
-async function serveFile(req, res, file, extraHeaders = {}) {
+/** @param {Request} req @param {Response} res @param {string} file @returns {Promise<boolean>} */
+async function serveFile(req, res, file) {
   try {
     if (!(await stat(file)).isFile()) return false;
     const data = await readFile(file);
     res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream',
+      'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': data.length,
       // The demo is edited live; never let a stale copy hide a change.
       'Cache-Control': 'no-cache',
       'X-Content-Type-Options': 'nosniff',
-      ...extraHeaders,
     });
     res.end(req.method === 'HEAD' ? undefined : data);
     return true;
   } catch (err) {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EISDIR') return false;
+    const code = err instanceof Error && 'code' in err ? err.code : undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return false;
     throw err;
   }
 }
 
+/**
+ * A folder of the repo served under a URL prefix (e2e pages, built sites).
+ * @typedef {{ prefix: string, dir: string }} StaticDir
+ */
+
+/** @param {Request} req @param {Response} res @param {string} pathname @param {readonly StaticDir[]} staticDirs */
 async function serveStatic(req, res, pathname, staticDirs) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  /** @type {Record<string, string>} */
   const built = { '/sw.js': 'sw.js', '/sw-shell.js': 'sw-shell.js', '/client.js': 'client.js', '/history.js': 'history.js', '/storage.js': 'storage.js', '/devtools.js': 'devtools.js', '/sw.js.map': 'sw.js.map', '/client.js.map': 'client.js.map' };
-  if (pathname in built) {
-    const file = path.join(DIST_DIR, built[pathname]);
+  const builtName = Object.hasOwn(built, pathname) ? built[pathname] : undefined;
+  if (builtName !== undefined) {
+    const file = path.join(DIST_DIR, builtName);
     if (await serveFile(req, res, file)) return true;
-    sendText(res, 500, `dist/${built[pathname]} is missing: run \`npm run build\` in ${REPO_DIR} first.\n`);
+    sendText(res, 500, `dist/${builtName} is missing: run \`npm run build\` in ${REPO_DIR} first.\n`);
     return true;
   }
   for (const { prefix, dir } of staticDirs) {
@@ -433,13 +530,14 @@ async function serveStatic(req, res, pathname, staticDirs) {
 /**
  * Starts the demo server. `staticDirs` entries are `{ prefix: '/test/', dir }`,
  * `dir` relative to the repo root (or absolute).
+ * @param {{ port?: number, host?: string, quiet?: boolean, staticDirs?: readonly StaticDir[], validTokens?: readonly string[] }} [options]
  */
 export async function startServer({ port = 0, host = '127.0.0.1', quiet = false, staticDirs = [], validTokens = [] } = {}) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'outbox-demo-'));
   const api = createApi({ validTokens, idempotencyDb: path.join(dataDir, 'idempotency.db') });
   const server = http.createServer(async (req, res) => {
     try {
-      const { pathname } = new URL(req.url, 'http://localhost');
+      const { pathname } = new URL(req.url ?? '/', 'http://localhost');
       // Without deduplication, no connection is kept alive: Chromium silently
       // re-sends a POST once when a reused idle connection closes without an
       // answer, which such a server would store twice behind everyone's back.
@@ -449,16 +547,22 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
       sendText(res, 404, `not found: ${pathname}\n`);
     } catch (err) {
       if (!quiet) console.error(err);
-      if (!res.headersSent) sendText(res, 500, `server error: ${err.message}\n`);
+      if (!res.headersSent) sendText(res, 500, `server error: ${err instanceof Error ? err.message : String(err)}\n`);
       else res.destroy();
     }
   });
 
-  await new Promise((resolve, reject) => {
+  /** @type {import('node:net').AddressInfo} */
+  const address = await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, resolve);
+    server.listen(port, host, () => {
+      const bound = server.address();
+      // Listening on a host and port always gives an AddressInfo (a string is a pipe's path).
+      if (bound === null || typeof bound === 'string') reject(new Error(`the demo server is not listening on a port (${bound})`));
+      else resolve(bound);
+    });
   });
-  const url = `http://${host}:${server.address().port}`;
+  const url = `http://${host}:${address.port}`;
   if (!quiet) console.log(`outbox demo: ${url}/`);
 
   return {
@@ -466,11 +570,13 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
     api,
     server,
     async close() {
-      await new Promise((resolve, reject) => {
+      /** @type {Promise<void>} */
+      const closed = new Promise((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // Browsers keep connections alive; without this close() waits on them.
         server.closeAllConnections();
       });
+      await closed;
       await api.idempotencyStore.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -478,7 +584,7 @@ export async function startServer({ port = 0, host = '127.0.0.1', quiet = false,
 }
 
 /** The demo's two users and the tokens it starts with (the page shows a user switcher). */
-export const DEMO_TOKENS = ['demo-alice-1', 'demo-bob-1'];
+export const DEMO_TOKENS = /** @type {const} */ (['demo-alice-1', 'demo-bob-1']);
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const demo = await startServer({ port: Number(process.env.PORT || 8080), validTokens: DEMO_TOKENS });
