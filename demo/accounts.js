@@ -2,30 +2,63 @@
 // page keeps them in localStorage (a real site keeps its own session). The
 // server's list of valid tokens (GET /__demo/state) tells an expired one apart.
 
-export const USERS = [
+export const USERS = /** @type {const} */ ([
   { id: 'alice', name: 'Alice' },
   { id: 'bob', name: 'Bob' },
-];
+]);
+
+/** @typedef {typeof USERS[number]['id']} UserId */
 
 const USER_KEY = 'outbox-demo-user';
 const TOKENS_KEY = 'outbox-demo-tokens';
 
+/** @param {unknown} value @returns {value is UserId} */
+export const isUserId = (value) => USERS.some((u) => u.id === value);
+
+/** @param {string} id */
 export const nameOf = (id) => USERS.find((u) => u.id === id)?.name ?? id;
 
-/** `Bearer demo-alice-3` → `Alice`; another value → null. */
+/**
+ * `Bearer demo-alice-3` → `Alice`; another value → null.
+ * @param {string | undefined} authorization
+ */
 export function userOfAuthorization(authorization) {
-  const match = /^Bearer demo-([a-z]+)-\d+$/.exec(authorization ?? '');
-  return match && USERS.some((u) => u.id === match[1]) ? nameOf(match[1]) : null;
+  const user = /^Bearer demo-([a-z]+)-\d+$/.exec(authorization ?? '')?.[1];
+  return isUserId(user) ? nameOf(user) : null;
 }
 
-function load(key, fallback) {
+/** @param {string} id the user's first token, which the demo server starts with */
+const firstToken = (id) => `demo-${id}-1`;
+
+/**
+ * What the page saved under `key`, or undefined (nothing saved, not JSON, or no localStorage).
+ * @param {string} key
+ * @returns {unknown}
+ */
+function load(key) {
   try {
-    return JSON.parse(localStorage.getItem(key)) ?? fallback;
+    return JSON.parse(localStorage.getItem(key) ?? 'null') ?? undefined;
   } catch {
-    return fallback;
+    return undefined;
   }
 }
 
+/**
+ * The saved tokens by user, keeping only what is a user's string token.
+ * @param {unknown} saved
+ * @returns {Partial<Record<UserId, string>>}
+ */
+function tokensOf(saved) {
+  /** @type {Partial<Record<UserId, string>>} */
+  const tokens = {};
+  if (typeof saved !== 'object' || saved === null) return tokens;
+  for (const [id, token] of Object.entries(saved)) {
+    if (isUserId(id) && typeof token === 'string') tokens[id] = token;
+  }
+  return tokens;
+}
+
+/** @param {string} key @param {unknown} value */
 function save(key, value) {
   try {
     localStorage.setItem(key, JSON.stringify(value));
@@ -36,10 +69,14 @@ function save(key, value) {
 
 export class Accounts {
   constructor() {
-    const stored = load(USER_KEY, 'alice');
-    this.current = USERS.some((u) => u.id === stored) ? stored : 'alice';
-    this.tokens = load(TOKENS_KEY, {});
-    /** Tokens the server accepts, or null when it does not check (tests) or cannot be asked. */
+    const stored = load(USER_KEY);
+    /** @type {UserId} */
+    this.current = isUserId(stored) ? stored : 'alice';
+    this.tokens = tokensOf(load(TOKENS_KEY));
+    /**
+     * Tokens the server accepts, or null when it does not check (tests) or cannot be asked.
+     * @type {Set<string> | null}
+     */
     this.valid = null;
   }
 
@@ -47,44 +84,60 @@ export class Accounts {
   async refresh() {
     try {
       const res = await fetch('/__demo/state', { cache: 'no-store', signal: AbortSignal.timeout(4000) });
+      /** @type {{ auth?: unknown, tokens?: unknown }} */
       const state = await res.json();
-      this.valid = state.auth ? new Set(state.tokens ?? []) : null;
+      const tokens = Array.isArray(state.tokens) ? state.tokens.filter((t) => typeof t === 'string') : [];
+      this.valid = state.auth === true ? new Set(tokens) : null;
     } catch {
       this.valid = null;
     }
     for (const { id } of USERS) {
       if (this.tokens[id]) continue;
       const serverTokens = [...(this.valid ?? [])].filter((t) => t.startsWith(`demo-${id}-`));
-      this.tokens[id] = serverTokens.sort(byNumber).at(-1) ?? `demo-${id}-1`;
+      this.tokens[id] = serverTokens.sort(byNumber).at(-1) ?? firstToken(id);
     }
     save(TOKENS_KEY, this.tokens);
   }
 
   get token() {
-    return this.tokens[this.current];
+    return this.#tokenOf(this.current);
   }
 
-  /** The credentials the outbox replays this user's messages with (read again whenever it asks). */
+  /** @param {UserId} id */
+  #tokenOf(id) {
+    // refresh() gives every user a token; before it, the one the demo server starts with.
+    return this.tokens[id] ?? firstToken(id);
+  }
+
+  /**
+   * The credentials the outbox replays this user's messages with (read again whenever it asks).
+   * @param {UserId} id
+   */
   credentials(id = this.current) {
-    return () => ({ authorization: `Bearer ${this.tokens[id]}` });
+    return () => ({ authorization: `Bearer ${this.#tokenOf(id)}` });
   }
 
   authorization() {
     return `Bearer ${this.token}`;
   }
 
-  /** True when the server checks tokens and no longer accepts this user's. */
+  /**
+   * True when the server checks tokens and no longer accepts this user's.
+   * @param {UserId} id
+   */
   expired(id = this.current) {
-    return this.valid !== null && !this.valid.has(this.tokens[id]);
+    return this.valid !== null && !this.valid.has(this.#tokenOf(id));
   }
 
+  /** @param {UserId} id */
   switchTo(id) {
     this.current = id;
     save(USER_KEY, id);
   }
 
+  /** The user who is not signed in (the demo has two). @returns {UserId} */
   other() {
-    return USERS.find((u) => u.id !== this.current).id;
+    return this.current === 'alice' ? 'bob' : 'alice';
   }
 
   /** The server forgets this user's token (as when a session expires). */
@@ -104,8 +157,10 @@ export class Accounts {
   }
 }
 
+/** @param {string} a @param {string} b */
 const byNumber = (a, b) => Number(/-(\d+)$/.exec(a)?.[1] ?? 0) - Number(/-(\d+)$/.exec(b)?.[1] ?? 0);
 
+/** @param {{ revoke?: string, grant?: string }} body */
 async function tokensPost(body) {
   const res = await fetch('/__demo/tokens', {
     method: 'POST',

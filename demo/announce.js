@@ -1,15 +1,19 @@
 // One polite live region for every status change. Changes that land together
 // (a queue draining) are read as one sentence instead of cutting each other off.
+import { $ } from './dom.js';
 
-const region = document.getElementById('announcer');
+const region = $('#announcer', HTMLElement);
+/** @type {string[]} */
 let waiting = [];
-let timer = 0;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let timer;
 
+/** @param {string} text */
 export function announce(text) {
   waiting.push(text);
-  timer ||= setTimeout(() => {
+  timer ??= setTimeout(() => {
     region.textContent = waiting.join('. ');
     waiting = [];
-    timer = 0;
+    timer = undefined;
   }, 300);
 }

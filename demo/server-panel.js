@@ -4,9 +4,15 @@
 import { announce } from './announce.js';
 import { textOfBody } from './messages.js';
 import { userOfAuthorization } from './accounts.js';
+import { $, $$ } from './dom.js';
+import { errorMessage } from './errors.js';
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {import('./messages.js').StoredMessage} StoredMessage */
 
+/**
+ * The modes the page offers, in words (the server has more, for tests: they show as unknown).
+ * @type {Partial<Record<string, { label: string, text: string }>>}
+ */
 const MODES = {
   up: { label: 'Up', text: 'The API answers normally.' },
   unreachable: {
@@ -16,16 +22,22 @@ const MODES = {
   503: { label: '503', text: 'The API answers “503 Service Unavailable”, as an overloaded server would.' },
 };
 
+/** @type {StoredMessage[]} */
 let stored = [];
 let storedJson = '';
+/** @type {string | null} */
 let shownMode = null;
+/** 'checking' before the first answer, 'ok', 'down' (no answer) or the status it answered. */
 let apiHealth = 'checking';
 
-/** The server's stored messages as last polled (used to label messages sent from other tabs). */
-export const storedMessages = () => stored;
-
+/** @param {string} url @param {RequestInit} [init] */
 const fetchFresh = (url, init = {}) => fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(4000), ...init });
 
+/**
+ * The demo server's JSON answer at `url` (the shapes are demo/server.mjs's).
+ * @param {string} url
+ * @returns {Promise<unknown>}
+ */
 async function getJson(url) {
   const res = await fetchFresh(url);
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
@@ -41,13 +53,13 @@ function renderConnection() {
   }[apiHealth] ?? `API answered ${apiHealth}`;
   // Offline is the browser's own word (navigator.onLine): say it plainly, whatever the last probe said.
   if (!online) {
-    $('connection-text').textContent = 'Offline: messages are kept on this device and sent when the network is back';
-    $('connection').dataset.state = 'offline';
+    $('#connection-text', HTMLElement).textContent = 'Offline: messages are kept on this device and sent when the network is back';
+    $('#connection', HTMLElement).dataset.state = 'offline';
     return;
   }
-  $('connection-text').textContent = `Browser online · ${api}`;
+  $('#connection-text', HTMLElement).textContent = `Browser online · ${api}`;
   const state = apiHealth === 'down' ? 'down' : apiHealth === 'ok' ? 'ok' : 'degraded';
-  $('connection').dataset.state = apiHealth === 'checking' ? 'checking' : state;
+  $('#connection', HTMLElement).dataset.state = apiHealth === 'checking' ? 'checking' : state;
 }
 
 async function checkHealth() {
@@ -60,16 +72,18 @@ async function checkHealth() {
   renderConnection();
 }
 
+/** @param {string} mode */
 function renderMode(mode) {
-  for (const button of document.querySelectorAll('[data-mode]')) {
+  for (const button of $$('[data-mode]', HTMLButtonElement)) {
     button.setAttribute('aria-pressed', String(button.dataset.mode === mode));
   }
-  $('mode-text').textContent = MODES[mode]?.text ?? `Unknown mode ${mode}`;
+  $('#mode-text', HTMLElement).textContent = MODES[mode]?.text ?? `Unknown mode ${mode}`;
   // Say it when it changes, wherever the change came from (a button, another tab, a test).
   if (shownMode !== null && shownMode !== mode) announce(`Demo API is now ${MODES[mode]?.label ?? mode}`);
   shownMode = mode;
 }
 
+/** @param {string} mode */
 async function setMode(mode) {
   try {
     const res = await fetchFresh('/__demo/mode', {
@@ -81,61 +95,71 @@ async function setMode(mode) {
     if (!res.ok) throw new Error(body.error ?? `answered ${res.status}`);
     renderMode(body.mode);
   } catch (err) {
-    $('mode-text').textContent = `Could not switch the mode: ${err.message}`;
+    $('#mode-text', HTMLElement).textContent = `Could not switch the mode: ${errorMessage(err)}`;
   }
   checkHealth();
 }
 
+/** @param {number} ms */
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 function renderStored() {
-  const list = $('stored');
+  const list = $('#stored', HTMLOListElement);
   list.replaceChildren(...stored.map((m) => {
     const li = document.createElement('li');
     li.innerHTML = '<span class="seq"></span><span class="text"></span><span class="meta"><span class="who"></span> · <span class="key"></span> <time></time></span>';
     // Who the server saw: the Authorization each message arrived with.
     const auth = m.headers?.authorization;
-    const who = li.querySelector('.who');
-    const token = auth?.replace(/^Bearer /, '');
-    who.textContent = auth ? `from ${userOfAuthorization(auth) ?? 'an unknown token'} (${token.length > 24 ? `${token.slice(0, 24)}…` : token})` : 'no Authorization';
-    who.title = auth ? `Authorization: ${auth}` : 'The message arrived without an Authorization header';
-    who.dataset.user = auth ? (userOfAuthorization(auth) ?? 'unknown').toLowerCase() : 'none';
-    li.querySelector('.seq').textContent = `#${m.seq}`;
-    li.querySelector('.text').textContent = textOfBody(m.bodyText);
-    li.querySelector('.key').textContent = `id ${m.key.slice(0, 8)}`;
-    li.querySelector('.key').title = `Idempotency-Key ${m.key}`;
-    li.querySelector('time').textContent = clock(m.receivedAtMs);
+    const who = $('.who', HTMLElement, li);
+    if (auth === undefined) {
+      who.textContent = 'no Authorization';
+      who.title = 'The message arrived without an Authorization header';
+      who.dataset.user = 'none';
+    } else {
+      const token = auth.replace(/^Bearer /, '');
+      who.textContent = `from ${userOfAuthorization(auth) ?? 'an unknown token'} (${token.length > 24 ? `${token.slice(0, 24)}…` : token})`;
+      who.title = `Authorization: ${auth}`;
+      who.dataset.user = (userOfAuthorization(auth) ?? 'unknown').toLowerCase();
+    }
+    $('.seq', HTMLElement, li).textContent = `#${m.seq}`;
+    $('.text', HTMLElement, li).textContent = textOfBody(m.bodyText);
+    const key = $('.key', HTMLElement, li);
+    key.textContent = `id ${m.key.slice(0, 8)}`;
+    key.title = `Idempotency-Key ${m.key}`;
+    $('time', HTMLTimeElement, li).textContent = clock(m.receivedAtMs);
     return li;
   }));
   const keys = new Set(stored.map((m) => m.key));
   const twice = stored.length - keys.size;
-  $('stored-summary').textContent = stored.length === 0
+  const summary = $('#stored-summary', HTMLElement);
+  summary.textContent = stored.length === 0
     ? 'Nothing stored yet.'
     : `${stored.length} message${stored.length === 1 ? '' : 's'}, in arrival order. ` +
       (twice ? `Warning: ${twice} stored more than once!` : 'None stored twice.');
-  $('stored-summary').classList.toggle('warning', twice > 0);
+  summary.classList.toggle('warning', twice > 0);
 }
 
 async function pollServer() {
   try {
     const [messages, state] = await Promise.all([getJson('/api/messages'), getJson('/__demo/state')]);
-    renderMode(state.mode);
+    renderMode(/** @type {{ mode: string }} */ (state).mode);
     const json = JSON.stringify(messages);
     // Re-render only on change, so the list doesn't flicker or lose selection.
     if (json !== storedJson) {
       storedJson = json;
-      stored = messages;
+      stored = /** @type {StoredMessage[]} */ (messages);
       renderStored();
     }
   } catch (err) {
-    $('stored-summary').textContent = `Could not reach the demo server (${err.message}).`;
+    $('#stored-summary', HTMLElement).textContent = `Could not reach the demo server (${errorMessage(err)}).`;
   }
   setTimeout(pollServer, 1000);
 }
 
 export function startServerPanel() {
-  for (const button of document.querySelectorAll('[data-mode]')) {
-    button.addEventListener('click', () => setMode(button.dataset.mode));
+  for (const button of $$('[data-mode]', HTMLButtonElement)) {
+    const mode = button.dataset.mode;
+    if (mode !== undefined) button.addEventListener('click', () => setMode(mode));
   }
   addEventListener('online', () => { renderConnection(); checkHealth(); });
   addEventListener('offline', renderConnection);

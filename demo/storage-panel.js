@@ -1,8 +1,10 @@
 // Whether this browser keeps the outbox's storage: the answer to
 // createOutbox({ persist: true }), and navigator.storage.estimate() figures,
 // through dist/storage.js.
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
+import { errorMessage } from './errors.js';
 
+/** @param {number | undefined} bytes */
 const size = (bytes) => {
   if (bytes === undefined) return 'unknown';
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
@@ -10,11 +12,13 @@ const size = (bytes) => {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 };
 
+/** @param {import('/client.js').Outbox} outbox */
 export async function showStorage(outbox) {
-  const el = $('storage');
+  const el = $('#storage', HTMLElement);
   try {
     const { storage } = await import('/storage.js');
     // The persist() answer may wait for the user (Firefox asks): show the estimate meanwhile.
+    /** @param {import('/storage.js').StorageReport} report */
     const render = (report) => {
       el.dataset.persisted = String(report.persisted);
       const kept = report.persisted === true
@@ -28,6 +32,6 @@ export async function showStorage(outbox) {
     await outbox.persisted;
     render(await storage());
   } catch (err) {
-    el.textContent = `Could not read the storage figures (${err.message}).`;
+    el.textContent = `Could not read the storage figures (${errorMessage(err)}).`;
   }
 }
