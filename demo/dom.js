@@ -36,7 +36,7 @@ export function $(selector, type, root = document) {
  * Every element matching `selector` inside `root`, each of which must be a `type`.
  *
  * @example
- * for (const button of $$('[data-user]', HTMLButtonElement)) button.disabled = true;
+ * for (const button of $$('button[data-user]', HTMLButtonElement)) button.disabled = true;
  *
  * @template {Element} T
  * @param {string} selector

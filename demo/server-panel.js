@@ -74,7 +74,7 @@ async function checkHealth() {
 
 /** @param {string} mode */
 function renderMode(mode) {
-  for (const button of $$('[data-mode]', HTMLButtonElement)) {
+  for (const button of $$('button[data-mode]', HTMLButtonElement)) {
     button.setAttribute('aria-pressed', String(button.dataset.mode === mode));
   }
   $('#mode-text', HTMLElement).textContent = MODES[mode]?.text ?? `Unknown mode ${mode}`;
@@ -157,7 +157,7 @@ async function pollServer() {
 }
 
 export function startServerPanel() {
-  for (const button of $$('[data-mode]', HTMLButtonElement)) {
+  for (const button of $$('button[data-mode]', HTMLButtonElement)) {
     const mode = button.dataset.mode;
     if (mode !== undefined) button.addEventListener('click', () => setMode(mode));
   }
