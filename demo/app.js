@@ -6,6 +6,7 @@
 import { announce } from './announce.js';
 import { createMessageElement, renderMessage, textOfBody, badgeLabel, explainReason } from './messages.js';
 import { startServerPanel } from './server-panel.js';
+import { showConnection } from './connection-panel.js';
 import { Accounts, isUserId, nameOf, userOfAuthorization } from './accounts.js';
 import { showStorage } from './storage-panel.js';
 import { $, $$ } from './dom.js';
@@ -39,7 +40,7 @@ import { errorMessage, errorName } from './errors.js';
 const MAX_CHARS = 2000;
 const HISTORY_URL = '/api/messages';
 // What the page needs offline: the page, its modules, the client and its helpers.
-const SHELL = ['/', '/style.css', '/app.js', '/announce.js', '/messages.js', '/server-panel.js', '/accounts.js', '/storage-panel.js', '/dom.js', '/errors.js', '/client.js', '/history.js', '/storage.js'];
+const SHELL = ['/', '/style.css', '/app.js', '/announce.js', '/messages.js', '/server-panel.js', '/accounts.js', '/storage-panel.js', '/connection-panel.js', '/dom.js', '/errors.js', '/client.js', '/history.js', '/storage.js'];
 
 /** @type {Chat | undefined} set once, by start() */
 let chat;
@@ -376,6 +377,8 @@ function showStartupError(err, phase) {
   }
   showProblem('The outbox could not start.', err, hint);
   $('#startup', HTMLElement).hidden = true;
+  // The indicator is the outbox's view (connection-panel.js): there is none.
+  $('#connection-text', HTMLElement).textContent = 'Connection not known: the outbox did not start';
   document.documentElement.dataset.outbox = 'error';
 }
 
@@ -519,6 +522,7 @@ async function start() {
   clearTimeout(slow);
   chat = { outbox, conversation, history };
   window.outbox = outbox;
+  showConnection(outbox.connection);
 
   // Subscribe before listing so nothing that changes in between is missed.
   outbox.subscribe(onStatusEvent);

@@ -1,6 +1,7 @@
-// The demo's view of the server: outage switch, connection indicator and what
-// was stored. It talks to the server directly, not through the outbox, so it
-// keeps working (and telling the truth) whatever state the outbox is in.
+// The demo's view of the server: outage switch and what was stored. It talks
+// to the server directly, not through the outbox, so it keeps working (and
+// telling the truth) whatever state the outbox is in. The connection
+// indicator is the outbox's own view (connection-panel.js).
 import { announce } from './announce.js';
 import { textOfBody } from './messages.js';
 import { userOfAuthorization } from './accounts.js';
@@ -27,8 +28,6 @@ let stored = [];
 let storedJson = '';
 /** @type {string | null} */
 let shownMode = null;
-/** 'checking' before the first answer, 'ok', 'down' (no answer) or the status it answered. */
-let apiHealth = 'checking';
 
 /** @param {string} url @param {RequestInit} [init] */
 const fetchFresh = (url, init = {}) => fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(4000), ...init });
@@ -42,34 +41,6 @@ async function getJson(url) {
   const res = await fetchFresh(url);
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   return res.json();
-}
-
-function renderConnection() {
-  const online = navigator.onLine;
-  const api = {
-    checking: 'checking the API…',
-    ok: 'API answering',
-    down: 'API not answering',
-  }[apiHealth] ?? `API answered ${apiHealth}`;
-  // Offline is the browser's own word (navigator.onLine): say it plainly, whatever the last probe said.
-  if (!online) {
-    $('#connection-text', HTMLElement).textContent = 'Offline: messages are kept on this device and sent when the network is back';
-    $('#connection', HTMLElement).dataset.state = 'offline';
-    return;
-  }
-  $('#connection-text', HTMLElement).textContent = `Browser online · ${api}`;
-  const state = apiHealth === 'down' ? 'down' : apiHealth === 'ok' ? 'ok' : 'degraded';
-  $('#connection', HTMLElement).dataset.state = apiHealth === 'checking' ? 'checking' : state;
-}
-
-async function checkHealth() {
-  try {
-    const res = await fetchFresh('/api/health');
-    apiHealth = res.ok ? 'ok' : String(res.status);
-  } catch {
-    apiHealth = 'down';
-  }
-  renderConnection();
 }
 
 /** @param {string} mode */
@@ -97,7 +68,6 @@ async function setMode(mode) {
   } catch (err) {
     $('#mode-text', HTMLElement).textContent = `Could not switch the mode: ${errorMessage(err)}`;
   }
-  checkHealth();
 }
 
 /** @param {number} ms */
@@ -161,10 +131,5 @@ export function startServerPanel() {
     const mode = button.dataset.mode;
     if (mode !== undefined) button.addEventListener('click', () => setMode(mode));
   }
-  addEventListener('online', () => { renderConnection(); checkHealth(); });
-  addEventListener('offline', renderConnection);
-  renderConnection();
-  checkHealth();
-  setInterval(checkHealth, 3000);
   pollServer();
 }

@@ -5,6 +5,7 @@
 // reaches the server once, in order. Throughout, the list of messages shown
 // never loses or doubles one: each is drawn once, in place, until delivered.
 import { test, expect, expectStoredExactly, type Page } from './fixtures';
+import type { Outbox } from '../client/index';
 
 async function say(page: Page, text: string): Promise<void> {
   await page.fill('#text', text);
@@ -94,4 +95,34 @@ test('demo offline: reload shows page, queue and history; a send after it queues
   await expectSteadyList(page);
   const ids = await page.$$eval('#messages .message', (items) => items.map((li) => (li as HTMLElement).dataset.id!));
   expectStoredExactly(server, ids, ['one, online', 'two, offline', 'three, offline', 'four, after the reload']);
+});
+
+test('demo: the connection indicator is the outbox\'s view (outbox.connection): a send into an outage shows the API down since then, with the reason; its return shows it answering', async ({ page, server, waitForStored }) => {
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('html[data-outbox="ready"]');
+  const indicator = page.locator('#connection');
+  const words = page.locator('#connection-text');
+  await expect(indicator).toHaveAttribute('data-state', 'ok');
+  // The demo puts its outbox on window (demo/window.d.ts).
+  const connection = () => page.evaluate(() => (window as Window & { outbox?: Outbox }).outbox?.connection.get());
+
+  server.api.setMode('unreachable');
+  await say(page, 'into the dropped connections');
+  await expect(page.locator('.message', { hasText: 'into the dropped connections' })).toHaveAttribute('data-status', 'queued');
+  await expect(indicator).toHaveAttribute('data-state', 'down');
+  await expect(words).toContainText(/API not answering \(network\) since \d/);
+  expect(await connection(), 'the page shows what outbox.connection says').toMatchObject({ state: 'unreachable', reason: 'network' });
+
+  server.api.setMode('503');
+  await say(page, 'into the 503s');
+  await expect(indicator).toHaveAttribute('data-state', 'degraded', { timeout: 20_000 });
+  await expect(words).toContainText('(http-503)');
+
+  server.api.setMode('up');
+  await expect(indicator).toHaveAttribute('data-state', 'ok', { timeout: 20_000 });
+  await expect(words).toHaveText('Browser online · API answering');
+  expect(await connection()).toEqual({ state: 'online' });
+  await waitForStored(2);
+  const ids = await page.$$eval('#messages .message', (items) => items.map((li) => (li as HTMLElement).dataset.id!));
+  expectStoredExactly(server, ids, ['into the dropped connections', 'into the 503s']);
 });
