@@ -41,9 +41,16 @@ process.chdir(root);
  * relay's messages to `delivered` (sw/relayed.ts, the ledger's conditional
  * replace) took it from 14.02 to 14.61 KiB; printed below as "following
  * relayed messages".
+ *
+ * sw.js 15 -> 16.5 KiB (issue 19, dependent requests: a caption sent `after`
+ * its photo): 14.70 -> 16.12 KiB. The module itself (sw/dependents.ts:
+ * placeholders, parent states, adopting a parent) is 0.66 KiB, printed below
+ * as "dependent requests"; the rest is its calls in the core: the pass waits
+ * for a parent, settle keeps a parent's answer, retry and discard take the
+ * children along, and uploads are stored as Blobs.
  */
 const BUDGET_GZIP_BYTES = {
-  'dist/sw.js': 15 * 1024,
+  'dist/sw.js': 16.5 * 1024,
   'dist/client.js': 4.5 * 1024,
   // The opt-in app shell (`?shell=`): Workbox's NetworkFirst and router, loaded
   // by dist/sw.js only when asked for.
@@ -74,6 +81,7 @@ const WORKER_FEATURES = {
   'lanes (lane=)': { 'sw/lanes.ts': ['laneFromRequest', 'sideBySide'] },
   'asking the server about lost answers (lookup=)': { 'sw/lookup.ts': ['askServer'] },
   'following relayed messages to delivered (lookup= behind outbox-relay)': { 'sw/relayed.ts': ['RelayedWatch'] },
+  'dependent requests (send after: attachments)': { 'sw/dependents.ts': ['Parents', 'parentState', 'adoptParent', 'readAnswer', 'withParentAnswer'] },
 };
 
 /**

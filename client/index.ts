@@ -7,6 +7,7 @@ export {
   type Body as OutboxBody,
   type OutboxEvent,
   type OutboxListener,
+  type SendInit,
   type SendResult,
 } from './outbox.js';
 export { DEFAULT_CLIENT_OPTIONS, type CredentialsSource, type OutboxClientOptions } from './options.js';

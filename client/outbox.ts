@@ -4,6 +4,7 @@
  */
 import { InvalidMessageError, InvalidNamespaceError, NoServiceWorkerError } from '../sw/protocol/errors.js';
 import {
+  AFTER_HEADER,
   IDEMPOTENCY_KEY_HEADER,
   idProblem,
   isUnderApi,
@@ -64,6 +65,18 @@ export type OutboxListener = (event: OutboxEvent) => void;
  * site's own interfaces fit), or anything `fetch` takes as a body.
  */
 export type Body = BodyInit | object | null | undefined;
+
+/** `send`'s options: a `fetch` init, and `after`, the id of a message this one waits for (docs/attachments.md). */
+export interface SendInit extends RequestInit {
+  /**
+   * Send this message only once message `after` is delivered, with the
+   * placeholders of its JSON body (`{ $outbox: after, path: 'url' }`) replaced
+   * by values of that message's JSON answer. If that message fails, this one
+   * fails with reason `parent-failed`; retrying it retries this one too;
+   * discarding it discards this one.
+   */
+  after?: string;
+}
 
 export class Outbox {
   readonly #registration: ServiceWorkerRegistration;
@@ -162,7 +175,7 @@ export class Outbox {
    * if (status === 'queued') showBadge(id, 'Queued');
    * await outbox.send<ChatMessage>('/api/chat', { text: 'typed' });
    */
-  async send<T extends Body = Body>(url: string, body?: T, init: RequestInit = {}): Promise<SendResult<T>> {
+  async send<T extends Body = Body>(url: string, body?: T, init: SendInit = {}): Promise<SendResult<T>> {
     const result: SendResult<T> = await this.#send(url, body, init);
     // Nothing was stored (quota, IndexedDB failing, over maxBody, no worker):
     // hand the body back rather than let the text vanish with a failed badge.
@@ -170,7 +183,7 @@ export class Outbox {
     return result;
   }
 
-  async #send(url: string, body: Body, init: RequestInit): Promise<SendResult<never>> {
+  async #send(url: string, body: Body, { after, ...init }: SendInit): Promise<SendResult<never>> {
     const headers = new Headers(init.headers);
     const id = headers.get(IDEMPOTENCY_KEY_HEADER) ?? crypto.randomUUID();
     // The worker would refuse it (never swap it: the page would follow an id nobody sends).
@@ -182,6 +195,11 @@ export class Outbox {
       throw new InvalidMessageError(`send: ${target.href} is not under the worker's api (${this.#apiPaths.join(', ')}); nothing would keep it`);
     }
     headers.set(IDEMPOTENCY_KEY_HEADER, id);
+    if (after !== undefined) {
+      const badAfter = idProblem(after);
+      if (badAfter !== undefined) throw new InvalidMessageError(`send: after: ${badAfter}`);
+      headers.set(AFTER_HEADER, after);
+    }
     if (this.#namespace !== '') headers.set(NAMESPACE_HEADER, namespaceToHeader(this.#namespace));
     let payload = body as BodyInit | null | undefined;
     if (isJsonValue(body)) {

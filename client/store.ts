@@ -11,7 +11,7 @@
  * broadcast. Delivered messages stay (with status `delivered`) up to
  * `keepDelivered`, so a UI can show the tick; discarded ones leave.
  */
-import type { Body, Outbox, OutboxEvent, SendResult } from './outbox.js';
+import type { Body, Outbox, OutboxEvent, SendInit, SendResult } from './outbox.js';
 import { NOTHING_KEPT, type DrainReport, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
 
 /** One message as the store shows it. `T`: the type of the JSON bodies the site sends. */
@@ -62,7 +62,7 @@ export interface OutboxStore<T = unknown> {
   /** Calls `listener` with the snapshot now and after every change; returns the function that stops it. */
   subscribe(listener: (snapshot: OutboxSnapshot<T>) => void): () => void;
   /** `outbox.send`, shown in the snapshot from the moment it is called. */
-  send(url: string, body?: T & Body, init?: RequestInit): Promise<SendResult<T & Body>>;
+  send(url: string, body?: T & Body, init?: SendInit): Promise<SendResult<T & Body>>;
   /** Tries a failed message again (a message the outbox kept no copy of is sent again from the page's). */
   retry(id: string): Promise<void>;
   /** Forgets a queued or failed message. */
@@ -219,7 +219,7 @@ export function createOutboxStore<T = unknown>(outbox: Outbox | Promise<Outbox>,
     },
   );
 
-  async function send(url: string, body?: T & Body, init: RequestInit = {}): Promise<SendResult<T & Body>> {
+  async function send(url: string, body?: T & Body, init: SendInit = {}): Promise<SendResult<T & Body>> {
     const headers = new Headers(init.headers);
     const id = headers.get(IDEMPOTENCY_KEY) ?? crypto.randomUUID();
     headers.set(IDEMPOTENCY_KEY, id);

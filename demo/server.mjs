@@ -49,6 +49,7 @@ const RECORDED_HEADERS = /** @type {const} */ (['authorization', 'cookie', 'cont
  */
 
 /** @typedef {{ key: string, state: 'completed' | 'unknown', receivedAtMs: number }} Lookup */
+/** @typedef {{ key: string, bytes: number, contentType: string, url: string }} Upload */
 
 /** @param {unknown} value @returns {value is number} */
 const isWholeSeconds = (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
@@ -115,6 +116,11 @@ function createApi({ validTokens = [], idempotencyDb }) {
     // Every GET /api/lookup: the key asked about and the state answered.
     /** @type {Lookup[]} */
     lookups: [],
+    // POST /api/upload (a photo before its caption): what was stored, and
+    // whether uploads are refused for now (422, as a too-large photo would be).
+    /** @type {Upload[]} */
+    uploads: [],
+    refuseUploads: false,
     /** @param {unknown} mode @param {{ retryAfterSeconds?: unknown }} [options] */
     setMode(mode, { retryAfterSeconds } = {}) {
       if (!isMode(mode)) {
@@ -142,6 +148,8 @@ function createApi({ validTokens = [], idempotencyDb }) {
       api.delayMs = 0;
       api.deduplicate = true;
       api.lookups.length = 0;
+      api.uploads.length = 0;
+      api.refuseUploads = false;
       // Back to the tokens the server started with (a test may have expired some).
       api.validTokens.clear();
       for (const token of initialTokens) api.validTokens.add(token);
@@ -388,6 +396,28 @@ function answerLookup(api, req, res) {
 }
 
 /**
+ * An upload (a photo sent before its caption, docs/attachments.md): stored
+ * once per key, answered 201 with the URL a message can carry. The outage
+ * modes cut it as they cut the chat.
+ * @param {DemoApi} api @param {Request} req @param {Response} res
+ */
+async function handleUpload(api, req, res) {
+  if (api.mode === 'unreachable') return dropConnection(req);
+  if (api.mode === '503') return sendJson(res, 503, { error: 'temporarily unavailable (demo mode 503)' });
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
+  const body = await readBody(req);
+  const key = req.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') return sendJson(res, 400, { error: 'an Idempotency-Key header is required' });
+  if (api.refuseUploads) return sendJson(res, 422, { error: 'uploads are refused for now (demo)' });
+  let upload = api.uploads.find((u) => u.key === key);
+  if (!upload) {
+    upload = { key, bytes: body.length, contentType: req.headers['content-type'] ?? '', url: `/uploads/${api.uploads.length + 1}` };
+    api.uploads.push(upload);
+  }
+  return sendJson(res, 201, { url: upload.url, bytes: upload.bytes });
+}
+
+/**
  * Answers API and demo-control routes; returns false for any other path.
  * @param {DemoApi} api @param {Request} req @param {Response} res @param {string} pathname
  */
@@ -399,6 +429,7 @@ async function handleApi(api, req, res, pathname) {
     return handleChatPost(api, req, res);
   }
   if (pathname === '/api/lookup') return answerLookup(api, req, res);
+  if (pathname === '/api/upload') return handleUpload(api, req, res);
   if (pathname === '/api/health') {
     if (api.mode === 'unreachable') return dropConnection(req);
     if (api.mode === '503') return sendJson(res, 503, { ok: false }, retryAfter(api));

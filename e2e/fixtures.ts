@@ -59,6 +59,9 @@ export interface DemoApi {
   delayMs: number;
   /** false: POST /api/chat stores every request, repeats too (no idempotency middleware). */
   deduplicate: boolean;
+  /** POST /api/upload: what was stored (once per key), and whether uploads are refused (422). */
+  uploads: { key: string; bytes: number; contentType: string; url: string }[];
+  refuseUploads: boolean;
   /** Every GET /api/lookup (the worker's `lookup=`): the key and the state answered. */
   lookups: { key: string; state: 'completed' | 'unknown'; receivedAtMs: number }[];
   /** Bearer tokens the API accepts; empty (default) = no auth check, else other POSTs get 401 (outcome 'unauthorized'). */

@@ -40,6 +40,7 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
     const note = notes.get(id);
     const message = describe(id, namespace, note, createdAtOf(entry), await loop.sender.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
+    if (entry.metadata?.after !== undefined) message.after = entry.metadata.after;
     if (entry.unreadable !== undefined) {
       // The drain sets it aside as such; the list tells the truth already.
       message.status = 'failed';
@@ -59,7 +60,9 @@ export async function list(deps: Parts, namespace: string): Promise<PendingMessa
   for (const note of notes.values()) {
     // Failed, or held by a relay that the worker asks about (relayed.ts): not delivered yet either.
     if ((note.status === 'failed' || note.status === 'relayed') && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
-      messages.set(note.id, [note.seq ?? -1, describe(note.id, namespace, note, note.createdAtMs, await loop.sender.readableBody(note.requestData, note.metadata), budget, laneOf(note))]);
+      const message = describe(note.id, namespace, note, note.createdAtMs, await loop.sender.readableBody(note.requestData, note.metadata), budget, laneOf(note));
+      if (note.metadata?.after !== undefined) message.after = note.metadata.after;
+      messages.set(note.id, [note.seq ?? -1, message]);
     }
   }
   return [...messages.values()].sort(([a, first], [b, second]) => a - b || first.createdAtMs - second.createdAtMs).map(([, message]) => message);
@@ -129,18 +132,46 @@ export async function retry(deps: Parts, id: string, namespace: string): Promise
     }
     throw new UnknownMessageError(id, 'retry');
   }
-  const nowMs = wallNowMs();
   // Leftover entries of this id would be removed unsent by the drain (the record says failed); remove them first.
   for (const entry of await queue.find(id)) await queue.remove(entry);
+  const update = await requeue(deps, record, namespace);
+  await requeueChildren(deps, id, namespace);
+  deps.drain.kick('manual');
+  return update;
+}
+
+/** Puts a failed message back at the tail of the queue, its retention clock restarted, and says so. */
+async function requeue(deps: Parts, record: LedgerRecord, namespace: string): Promise<StatusUpdate> {
+  const { queue, ledger, announce } = deps;
+  const { id } = record;
+  const nowMs = wallNowMs();
   // The retention clock restarts: an expired message retried gets a full period again.
-  await queue.push(record.requestData, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
+  await queue.push(record.requestData!, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
   deps.drain.changed();
-  await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs });
+  const keepAnswer = record.keepAnswer ? { keepAnswer: true } : {};
+  await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs, ...keepAnswer });
   // It goes after whatever went on while it was set aside: the page is told, not left to find out.
   const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, requeued: true, updatedAtMs: nowMs };
   announce.status(update);
-  deps.drain.kick('manual');
   return update;
+}
+
+/**
+ * A retried parent takes its children along (dependents.ts): those set aside
+ * with `parent-failed` are queued again, and those still queued move behind
+ * it, so a child is always after its parent in the queue.
+ */
+async function requeueChildren(deps: Parts, parentId: string, namespace: string): Promise<void> {
+  const { queue, ledger } = deps;
+  const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
+  for (const entry of entries) {
+    if (entry.metadata?.after !== parentId) continue;
+    await queue.remove(entry);
+    await queue.push(entry.requestData, { ...entry.metadata, v: 1, id: messageIdOf(entry), createdAtMs: createdAtOf(entry) });
+  }
+  for (const note of notes.values()) {
+    if (note.status === 'failed' && note.reason === 'parent-failed' && note.metadata?.after === parentId && note.requestData) await requeue(deps, note, namespace);
+  }
 }
 
 /** Forgets a queued or failed message, every entry of it. It is never sent afterwards. */
@@ -155,6 +186,10 @@ export async function discard(deps: Parts, id: string, namespace: string): Promi
   if (record) await ledger.delete(id);
   secrets.drop(id);
   announce.removed(id, namespace);
+  // Its children (sent `after` it) cannot be sent without it: they go with it.
+  const [queued, notes] = await Promise.all([queue.all(), ledger.all()]);
+  const children = new Set([...queued.map((entry) => (entry.metadata?.after === id ? messageIdOf(entry) : undefined)), ...[...notes.values()].map((note) => (note.metadata?.after === id ? note.id : undefined))]);
+  for (const child of children) if (child !== undefined) await discard(deps, child, namespace).catch(() => undefined);
   return { id };
 }
 

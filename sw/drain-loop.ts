@@ -14,10 +14,11 @@
  * - a head that fails at the network level while the API answers is set
  *   aside after a few tries, not waited on for the whole retention time.
  */
-import { queuedAnswer } from './answers.js';
+import { failedAnswer, queuedAnswer } from './answers.js';
 import type { Announcer } from './announcer.js';
 import type { Outcome } from './classify.js';
 import type { LoopReport, LoopStop, PassControl } from './drain.js';
+import { parentState, withParentAnswer } from './dependents.js';
 import { sideBySide } from './lanes.js';
 import type { LedgerRecord } from './ledger.js';
 import type { Parts } from './parts.js';
@@ -55,6 +56,7 @@ export class DrainLoop {
       notes,
       waiting: new Set(),
       handled: new Set(),
+      seen: new Set(),
       answered: false,
       writes: [],
     };
@@ -64,6 +66,10 @@ export class DrainLoop {
     const { ledger, sessions, queue, options } = this.#deps;
     const [notes] = await Promise.all([ledger.all(), sessions.prune()]);
     const pass = this.newPass(control, notes);
+    // A parent's answer is kept for its children, at most for the retention time, by when they expire too.
+    for (const note of notes.values()) {
+      if (note.status === 'delivered' && isExpired(note.updatedAtMs, wallNowMs(), options.retentionMinutes)) pass.writes.push(ledger.delete(note.id));
+    }
     const { report } = pass;
     /** The last entry looked at: entries left behind (waiting) are not read again. */
     let afterId: number | undefined;
@@ -77,6 +83,7 @@ export class DrainLoop {
       // go, so the pass stops reading there. With lanes it reads on, for the
       // heads of the other lanes.
       const ours = batch.filter((entry) => entry.queueName === queue.name);
+      for (const entry of ours) pass.seen.add(messageIdOf(entry));
       const lanes = new Map<string, QueueEntry[]>();
       for (const entry of ours) lanes.set(laneOf(entry), [...(lanes.get(laneOf(entry)) ?? []), entry]);
       await sideBySide([...lanes], options.lanesAtOnce, ([lane, entries]) => this.#lane(pass, lane, entries));
@@ -105,7 +112,7 @@ export class DrainLoop {
         continue;
       }
       const note = notes.get(id);
-      if (note?.status === 'failed' || note?.status === 'relayed' || pass.handled.has(id)) {
+      if ((note !== undefined && note.status !== 'queued') || pass.handled.has(id)) {
         // A stop between "ledger says failed (or relayed)" and "remove the entry", or a
         // second entry of an id this pass already sent: finish it, never send.
         await queue.remove(entry);
@@ -125,6 +132,23 @@ export class DrainLoop {
         waiting.add(namespace);
         if (control.waiter()?.id === id) control.answer(id);
         continue;
+      }
+      const after = entry.metadata?.after;
+      let parent: { id: string; answer: unknown } | undefined;
+      if (after !== undefined) {
+        const state = parentState(after, pass.seen.has(after) && !pass.handled.has(after), notes.get(after), this.#deps.parents);
+        if (state.kind === 'failed') {
+          await this.#setAsideChild(pass, entry, id, state.detail);
+          continue;
+        }
+        if (state.kind === 'waiting') {
+          // Its lane waits behind it, in order; the parent's delivery asks for one more pass (settle.ts).
+          trace(id, `queued because its parent ${after} is not delivered yet`);
+          control.stopped.add(lane);
+          if (control.waiter()?.id === id) control.answer(id);
+          continue;
+        }
+        parent = { id: after, answer: state.answer };
       }
       const stop = control.stop(lane);
       if (stop) {
@@ -149,12 +173,26 @@ export class DrainLoop {
         waiting.add(namespace);
         continue;
       }
+      if (parent !== undefined && prepared instanceof Request) {
+        const filled = await withParentAnswer(prepared, parent.id, parent.answer);
+        if (typeof filled === 'string') {
+          await this.#setAsideChild(pass, entry, id, filled);
+          continue;
+        }
+        prepared = filled;
+      }
       const waiter = control.waiter();
       // Older messages of its lane first: it is queued.
       if (waiter?.lane === lane && waiter.id !== id) control.answer(undefined);
       const outcome = prepared instanceof Request ? await this.sender.attempt(control, prepared, id, namespace, note, lane) : prepared;
       if (await this.settler.settle(pass, entry, id, namespace, note, outcome)) this.stopLane(pass, lane, 'transient');
     }
+  }
+
+  /** A child whose parent failed (or whose answer lacks a value): failed, and its page told so if it waits for it. */
+  async #setAsideChild(pass: PassState, entry: QueueEntry, id: string, detail: string): Promise<void> {
+    await this.settler.fail(pass, entry, id, 'parent-failed', detail);
+    if (pass.control.waiter()?.id === id) pass.control.answer(id, failedAnswer(id, 'parent-failed', detail));
   }
 
   /**

@@ -83,6 +83,8 @@ export interface PassControl {
   waiter(): Waiter | undefined;
   failed(lane: string, reason: Reason, retryAfterMs: number | undefined): void;
   succeeded(lane: string): void;
+  /** Something this pass did lets a message it passed over go now (a parent delivered): one more pass. */
+  rerun(): void;
   /** When the worker will try the lane again by itself (epoch ms; no lane: the soonest), after a failure. */
   retryAtMs(lane?: string): number | undefined;
 }
@@ -302,6 +304,7 @@ export class Drain {
         this.#streaks.set(lane, { ...afterFailure(this.#streaks.get(lane), retryAfterMs, monotonicMs(), retryBaseMs, retryMaxMs), reason });
       },
       succeeded: (lane) => void this.#streaks.delete(lane),
+      rerun: () => void (run.rerun = true),
       retryAtMs: (lane) => {
         const untilMs = lane === undefined ? this.#soonestMs(run) : this.#streaks.get(lane)?.nextAttemptAtMs;
         // `undefined < Infinity` is false: no streak, no time.

@@ -11,6 +11,7 @@ import { storageFailure } from './answers.js';
 import { Announcer } from './announcer.js';
 import { applyChange, type Change } from './changes.js';
 import { ArrivalOrder } from './arrival-order.js';
+import { adoptParent, Parents } from './dependents.js';
 import { Drain } from './drain.js';
 import { DrainLoop } from './drain-loop.js';
 import { Exclusive } from './exclusive.js';
@@ -58,6 +59,7 @@ export class Engine {
       sessions: new Sessions(),
       secrets: new HeldSecrets(),
       keys: new KeyStore(),
+      parents: new Parents(),
       armSync: async () => {
         if (this.#syncArmed) return;
         this.#syncArmed = true;
@@ -111,6 +113,11 @@ export class Engine {
   /** Starts storing a new message. */
   store(requestData: PendingMessage['requestData'], metadata: PendingMessage['metadata']): PendingMessage['stored'] {
     return this.#parts.queue.push(requestData, metadata);
+  }
+
+  /** A child names its parent (`after`): whether the outbox knows it; marks it to keep its answer (dependents.ts). */
+  adoptParent(parentId: string): Promise<boolean> {
+    return adoptParent(this.#parts, parentId);
   }
 
   /** A new message whose store has started: see straight.ts. */

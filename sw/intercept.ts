@@ -4,10 +4,18 @@
 import { failedAnswer } from './answers.js';
 import type { Engine, PendingMessage } from './engine.js';
 import type { ResolvedOptions } from './options.js';
-import { IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/messages.js';
+import { AFTER_HEADER, IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/messages.js';
 import { laneFromRequest } from './lanes.js';
 import { toRequest, type EntryMetadata } from './request-queue.js';
 import { wallNowMs } from './timing.js';
+
+/**
+ * Bodies larger than this are stored as a Blob, not an ArrayBuffer: uploads
+ * (over the default `maxBody`), not chat messages. Not lower: in Chromium a
+ * Blob write refused for quota left the origin's next small write refused
+ * too (e2e/faults-storage.spec.ts, with a 200 kB body as a Blob).
+ */
+const BLOB_BODY_BYTES = 1024 * 1024;
 
 /** Same-origin POSTs under one of the API paths; everything else passes untouched. */
 export function isOutboxRequest(request: Request, options: ResolvedOptions, origin: string): boolean {
@@ -39,7 +47,9 @@ async function takeInTurn(
   const namespace = namespaceFromHeader(request.headers.get(NAMESPACE_HEADER) ?? '');
   // Never swap a key or cut a namespace the page chose: the page would follow
   // an id the worker does not use, and a deduplicating server would see two.
-  const invalid = (pageKey === null ? undefined : idProblem(pageKey)) ?? namespaceProblem(namespace);
+  const after = request.headers.get(AFTER_HEADER) ?? undefined;
+  const afterProblem = after === undefined ? undefined : after === id ? 'a message cannot be sent after itself' : idProblem(after);
+  const invalid = (pageKey === null ? undefined : idProblem(pageKey)) ?? namespaceProblem(namespace) ?? (afterProblem && `after: ${afterProblem}`);
   if (invalid !== undefined) {
     return { response: failedAnswer(id.slice(0, 200), 'invalid', invalid), done: Promise.resolve() };
   }
@@ -49,6 +59,7 @@ async function takeInTurn(
   // The draft's Structured Field form is a quoted string; Stripe-style servers expect the bare token.
   headers.set(IDEMPOTENCY_KEY_HEADER, engine.options.idempotencyKeyFormat === 'quoted' ? `"${id.replace(/[\\"]/g, '\\$&')}"` : id);
   headers.delete(NAMESPACE_HEADER);
+  headers.delete(AFTER_HEADER);
   // Credentials stay out of IndexedDB: kept in memory for this message's
   // attempts while the worker lives, and otherwise taken from the page's session.
   const secrets: Record<string, string> = {};
@@ -76,8 +87,13 @@ async function takeInTurn(
   // Every earlier arrival has stored (or given up) before this one is stored or
   // sent: a straight send of this one must not overtake a photo still being read.
   await turn.earlier;
+  // Its parent arrived earlier, so it is stored (or delivered) by now: the outbox knows it, or refuses the child.
+  if (after !== undefined && !(await engine.adoptParent(after))) {
+    return { response: failedAnswer(id, 'invalid', `after: the outbox holds no message ${after} (never sent, discarded, or delivered before this worker started)`), ...none };
+  }
   const requestData = storableData(request, headers, body);
   const metadata: EntryMetadata = { v: 1, id, createdAtMs: wallNowMs() };
+  if (after !== undefined) metadata.after = after;
   if (namespace !== '') metadata.namespace = namespace;
   let lane = '';
   // A function gets a copy it may read the body of (the page's request was read above).
@@ -98,6 +114,11 @@ async function takeInTurn(
       const sealed = await engine.seal(namespace, body);
       requestData.body = sealed.body;
       metadata.iv = sealed.sealed.iv;
+    } else if (body.byteLength > BLOB_BODY_BYTES) {
+      // An upload (a photo of a few MB) is stored as a Blob: IndexedDB keeps it
+      // on disk and a read of the queue (32 entries a batch) hands out handles,
+      // so only the one being sent is in memory. Request takes a Blob body as it is.
+      requestData.body = new Blob([body]) as unknown as ArrayBuffer;
     }
     return engine.store(requestData, metadata);
   })();

@@ -24,7 +24,7 @@ export interface LedgerRecord {
   id: string;
   queueName: string;
   /** `relayed`: an outbox-relay holds it, and the worker asks the relay until it is delivered (relayed.ts). */
-  status: 'queued' | 'failed' | 'relayed';
+  status: 'queued' | 'failed' | 'relayed' | 'delivered';
   attempts: number;
   reason?: Reason;
   detail?: string;
@@ -47,6 +47,12 @@ export interface LedgerRecord {
    * its answer never came back (the worker was stopped mid-request).
    */
   onWireAtMs?: number;
+  /**
+   * A message others were sent `after` (dependents.ts): when it is delivered
+   * its record stays, `delivered`, with its JSON `answer`, until they are sent.
+   */
+  keepAnswer?: boolean;
+  answer?: unknown;
   /** On `relayed` records: how often the relay was asked, and when to ask again (epoch ms). */
   checks?: number;
   nextCheckAtMs?: number;

@@ -9,6 +9,7 @@ import type { Exclusive } from './exclusive.js';
 import type { KeyStore } from './keys.js';
 import type { Ledger } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
+import type { Parents } from './dependents.js';
 import type { RelayedWatch } from './relayed.js';
 import type { RequestQueue } from './request-queue.js';
 import type { HeldSecrets } from './secrets.js';
@@ -29,6 +30,8 @@ export interface Parts {
   drain: Drain;
   /** Follows messages a relay holds until it says they were delivered (with a lookup). */
   relayed: RelayedWatch;
+  /** Messages this worker knows others were sent `after` (dependents.ts). */
+  parents: Parents;
   /** Asks the browser for a `sync` event once per outage (no-op without Background Sync). */
   armSync(): Promise<void>;
   /** The queue is empty: the next outage needs a registration of its own. */

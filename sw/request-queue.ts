@@ -40,6 +40,8 @@ export interface EntryMetadata {
   namespace?: string;
   /** Secret headers the page sent and that were not stored: replay needs credentials. */
   strippedHeaders?: string[];
+  /** Sent with `{ after }`: the id of the message it waits for (dependents.ts). */
+  after?: string;
   /** Set when the body is encrypted (keys.ts). */
   iv?: Uint8Array<ArrayBuffer>;
   /** Its lane (lanes.ts); absent for the default lane `''`, and on entries from before lanes. */

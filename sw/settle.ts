@@ -13,6 +13,7 @@ import type { LedgerRecord } from './ledger.js';
 import type { Parts } from './parts.js';
 import { RELAY_HEADER, type Reason } from './protocol/messages.js';
 import { createdAtOf, laneOf, namespaceOf, type QueueEntry } from './request-queue.js';
+import { readAnswer } from './dependents.js';
 import type { Sender } from './send.js';
 import { wallNowMs } from './timing.js';
 
@@ -25,6 +26,8 @@ export interface PassState {
   waiting: Set<string>;
   /** Ids sent or set aside in this pass: another entry of one (a duplicate an older version stored) is removed unsent. */
   handled: Set<string>;
+  /** Ids of the entries this pass read: a child's parent among them and not handled is still queued (dependents.ts). */
+  seen: Set<string>;
   /** The server answered something in this pass: evidence the API is up. */
   answered: boolean;
   /** Removals of delivered entries, issued but not awaited (see settle). */
@@ -32,7 +35,7 @@ export interface PassState {
 }
 
 /** What settling needs of the installation. */
-export type SettleDeps = Pick<Parts, 'queue' | 'ledger' | 'sessions' | 'secrets' | 'announce' | 'trace' | 'options' | 'relayed'>;
+export type SettleDeps = Pick<Parts, 'queue' | 'ledger' | 'sessions' | 'secrets' | 'announce' | 'trace' | 'options' | 'relayed' | 'parents'>;
 
 export class Settler {
   readonly #deps: SettleDeps;
@@ -41,6 +44,12 @@ export class Settler {
   constructor(deps: SettleDeps, sender: Sender) {
     this.#deps = deps;
     this.#sender = sender;
+  }
+
+  /** The ledger note of a message that was tried, still marked when others wait for its answer (dependents.ts). */
+  #note(pass: PassState, entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined): LedgerRecord {
+    const keepAnswer = this.#deps.parents.has(id) || pass.notes.get(id)?.keepAnswer === true;
+    return { ...noteFor(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}) };
   }
 
   /**
@@ -66,14 +75,26 @@ export class Settler {
       return false;
     }
     if (outcome.verdict === 'delivered') {
+      // A relay's own 202 (its marker header): off this device, not yet at the API.
+      const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
+      const isParent = status === 'delivered' && this.#note(pass, entry, id, attempts, undefined).keepAnswer === true;
+      // Read before the page gets the answer (a body is read once): a child may name it (dependents.ts).
+      const answer = status === 'delivered' ? readAnswer(outcome.response.clone()) : undefined;
+      if (!isParent) void answer?.then((value) => this.#deps.parents.remember(id, value));
       // The page may have its answer now; the bookkeeping below is ours.
       control.answer(id, outcome.response);
       control.succeeded(lane);
-      // A relay's own 202 (its marker header): off this device, not yet at the API.
-      const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
-      if (status === 'relayed' && options.lookupUrl !== undefined) {
+      if (isParent) {
+        // Its answer on disk before anything after it is sent (dependents.ts); then the entry goes.
+        const record: LedgerRecord = { ...this.#note(pass, entry, id, attempts, undefined), status: 'delivered', answer: await answer };
+        await ledger.put(record);
+        pass.writes.push(queue.remove(entry));
+        notes.set(id, record);
+        // A child met earlier in this pass (another lane) waited for it: one more pass sends it.
+        control.rerun();
+      } else if (status === 'relayed' && options.lookupUrl !== undefined) {
         // Followed until the relay says the API has it (relayed.ts): the record first, then the entry goes (as fail).
-        await ledger.put(this.#deps.relayed.relayedRecord(noteFor(entry, id, attempts, undefined, options.queueName), entry.requestData, entry.metadata, entry.id));
+        await ledger.put(this.#deps.relayed.relayedRecord(this.#note(pass, entry, id, attempts, undefined), entry.requestData, entry.metadata, entry.id));
         pass.writes.push(queue.remove(entry));
       } else {
         // Not awaited before the next send: the server has the message, and a
@@ -82,7 +103,7 @@ export class Settler {
         // With a lookup every send left an on-the-wire note (attempt), also a first one.
         if (note || options.lookupUrl !== undefined) pass.writes.push(ledger.delete(id));
       }
-      notes.delete(id);
+      if (!isParent) notes.delete(id);
       pass.handled.add(id);
       secrets.drop(id);
       trace(id, status);
@@ -98,7 +119,7 @@ export class Settler {
       control.answer(id, outcome.response.redirected ? failedAnswer(id, outcome.reason, outcome.detail) : outcome.response);
       return false;
     }
-    const record: LedgerRecord = { ...noteFor(entry, id, attempts, outcome.reason, options.queueName), detail: outcome.detail, strikes: note?.strikes, firstStrikeAtMs: note?.firstStrikeAtMs };
+    const record: LedgerRecord = { ...this.#note(pass, entry, id, attempts, outcome.reason), detail: outcome.detail, strikes: note?.strikes, firstStrikeAtMs: note?.firstStrikeAtMs };
     if (outcome.reason === 'network' && (pass.answered || (control.trigger === 'probe' && (await this.#sender.endpointAnswers(entry))))) {
       // The chat endpoint answers (another message in this pass, or a HEAD of
       // this message's own URL right now) but this message never gets
@@ -130,7 +151,7 @@ export class Settler {
   async fail(pass: PassState, entry: QueueEntry, id: string, reason: Reason, detail: string | undefined, attempts?: number): Promise<void> {
     const { ledger, queue, secrets, announce, trace, options } = this.#deps;
     const record: LedgerRecord = {
-      ...noteFor(entry, id, attempts ?? pass.notes.get(id)?.attempts ?? 0, reason, options.queueName),
+      ...this.#note(pass, entry, id, attempts ?? pass.notes.get(id)?.attempts ?? 0, reason),
       status: 'failed',
       requestData: entry.requestData,
       metadata: entry.metadata,
@@ -156,7 +177,7 @@ export class Settler {
     const { ledger, announce, trace, options } = this.#deps;
     const known = pass.notes.get(id);
     if (known?.reason === 'auth' && known.attempts === attempts) return;
-    const record = noteFor(entry, id, attempts, 'auth', options.queueName);
+    const record = this.#note(pass, entry, id, attempts, 'auth');
     await ledger.put(record);
     pass.notes.set(id, record);
     trace(id, 'queued because it waits for credentials (auth)');

@@ -64,6 +64,8 @@ export async function submit(deps: Parts, id: string, namespace: string, lane: s
 
 async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, lane: string, pending: PendingMessage): Promise<LoopReport> {
   const { queue, loop, secrets } = deps;
+  // A message sent `after` another goes in a pass, which waits for its parent and fills in its answer.
+  if (pending.metadata.after !== undefined) return afterStore(deps, control, id, pending);
   // Checked under the lock: an older entry (another worker version's) goes first.
   const [head] = await queue.all(1);
   if (head !== undefined && messageIdOf(head) !== id) return afterStore(deps, control, id, pending);

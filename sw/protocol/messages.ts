@@ -22,6 +22,13 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const NAMESPACE_HEADER = 'Outbox-Namespace';
 
 /**
+ * `send(url, body, { after: id })`: the message waits until message `id` is
+ * delivered, and its JSON body's placeholders take values from that message's
+ * answer (dependents.ts). Client to worker only: removed before storing.
+ */
+export const AFTER_HEADER = 'Outbox-After';
+
+/**
  * A header value must be Latin-1 and loses its leading and trailing spaces
  * (Fetch's "normalize"), while a namespace is any string a site uses as a
  * user id (`'山田'`, `' alice '`). Percent-encoding (UTF-8) carries it whole.
@@ -63,7 +70,10 @@ export const RELAY_HEADER = 'Outbox-Relay';
  * - `hook`: on a queued message, `beforeReplay` threw; `detail` carries its error.
  * - `unreachable`: failed at the network level on every try while the API answered; set aside.
  * - `invalid`: the request cannot be taken as a message as it is (an `Idempotency-Key` or a
- *   namespace over 200 characters); nothing was kept, the page still has the body.
+ *   namespace over 200 characters, an `after` naming no message the outbox holds); nothing was
+ *   kept, the page still has the body.
+ * - `parent-failed`: the message it was sent `after` failed (or was relayed, or its answer lacks a
+ *   placeholder's value; `detail` says which); retrying the parent retries it too.
  */
 export type Reason =
   | 'network'
@@ -78,6 +88,7 @@ export type Reason =
   | 'corrupt'
   | 'invalid'
   | 'auth'
+  | 'parent-failed'
   | 'no-worker';
 
 /** Failures after which the outbox holds no copy of the message: the page's copy is the only one. */
@@ -118,6 +129,8 @@ export interface PendingMessage<T = unknown> extends StatusUpdate {
   body?: T;
   /** On a queued message whose lane backs off after a failure: why, and until when. */
   blockedBy?: LaneBlock;
+  /** Sent with `{ after }`: the message it waits for (dependents.ts). */
+  after?: string;
 }
 
 /** Why a lane waits: the failure of its head (`http-429`, `http-503`, `network`…), and when the worker tries it again by itself. */
