@@ -45,6 +45,7 @@ const REASONS = {
   auth: 'the server did not accept the sign-in (401)',
   hook: 'the page\'s check before sending it again failed',
   'http-3xx': 'the server sent it elsewhere (a redirect)',
+  'parent-failed': 'the message it was sent after (its photo) failed, so it waits for that one to be retried',
 };
 // For these the outbox kept nothing, so there is nothing to retry (the
 // library's own list, NOTHING_KEPT in sw/protocol/messages.ts).
