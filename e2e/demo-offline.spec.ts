@@ -126,3 +126,11 @@ test('demo: the connection indicator is the outbox\'s view (outbox.connection): 
   const ids = await page.$$eval('#messages .message', (items) => items.map((li) => (li as HTMLElement).dataset.id!));
   expectStoredExactly(server, ids, ['into the dropped connections', 'into the 503s']);
 });
+
+test('demo server: the page\'s files are served, the server\'s own source (.mjs) is not', async ({ request, server }) => {
+  expect((await request.get(`${server.url}/app.js`)).status()).toBe(200);
+  expect((await request.get(`${server.url}/chat-view.js`)).status()).toBe(200);
+  for (const source of ['/server.mjs', '/server/api.mjs', '/server/chat.mjs', '/relay.mjs']) {
+    expect((await request.get(`${server.url}${source}`)).status(), source).toBe(404);
+  }
+});
