@@ -87,19 +87,23 @@ export class Ledger {
    * Replaces a record, or deletes it (`undefined`), only while it is still
    * the one that was read (`expected`: same status and update time), in one
    * transaction: relayed.ts works beside `discard` and `purge`, and must not
-   * bring back a record they removed meanwhile.
+   * bring back a record they removed meanwhile. Resolves with whether it did.
    */
-  async replace(expected: LedgerRecord, next: LedgerRecord | undefined): Promise<void> {
+  async replace(expected: LedgerRecord, next: LedgerRecord | undefined): Promise<boolean> {
+    let replaced = false;
     await this.#db.run(STORE, 'readwrite', (store) => {
       const read = store.get(expected.id) as IDBRequest<LedgerRecord | undefined>;
-      read.onsuccess = () => {
+      // A listener, not `onsuccess`: the runner sets that one to settle its promise.
+      read.addEventListener('success', () => {
         const now = read.result;
         if (now?.status !== expected.status || now.updatedAtMs !== expected.updatedAtMs) return;
         if (next === undefined) store.delete(expected.id);
         else store.put(next);
-      };
+        replaced = true;
+      });
       return read;
     });
+    return replaced;
   }
 
   async delete(id: string): Promise<void> {

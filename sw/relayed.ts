@@ -71,13 +71,14 @@ export class RelayedWatch {
     const outcome = await askServer(options.lookupUrl!, headers, options.timeoutMs);
     const base = { id: record.id, namespace, lane: record.metadata?.lane || undefined, attempts: record.attempts };
     if (outcome?.verdict === 'delivered' && !outcome.response.headers.has(RELAY_HEADER)) {
-      await ledger.replace(record, undefined);
+      // Discarded or purged meanwhile: nobody is told it was delivered.
+      if (!(await ledger.replace(record, undefined))) return undefined;
       trace(record.id, 'delivered (the relay says the API stored it)');
       announce.status({ ...base, status: 'delivered' });
       return undefined;
     }
     if (outcome?.verdict === 'rejected') {
-      await ledger.replace(record, { ...record, status: 'failed', reason: outcome.reason, detail: outcome.detail, updatedAtMs: wallNowMs() });
+      if (!(await ledger.replace(record, { ...record, status: 'failed', reason: outcome.reason, detail: outcome.detail, updatedAtMs: wallNowMs() }))) return undefined;
       trace(record.id, `set aside: the relay gave up on it (${outcome.reason})`);
       announce.status({ ...base, status: 'failed', reason: outcome.reason, detail: outcome.detail });
       return undefined;

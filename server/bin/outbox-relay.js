@@ -13,6 +13,8 @@ const USAGE = `usage: outbox-relay --upstream URL [options]
                               redis-cluster:// names seed nodes of a Redis Cluster or Valkey cluster
   --path PREFIX               POSTs under this path are relayed; repeatable (default ${RELAY_DEFAULTS.paths[0]})
   --lane-header NAME          one FIFO lane per value of this header (default: one lane)
+  --lookup-path PATH          answer GET PATH (with an Idempotency-Key) with what became of that key:
+                              held, completed (the upstream's status), failed or unknown (default: none)
   --pass-through-wait-ms MS   how long an empty lane's client waits for the upstream (default ${RELAY_DEFAULTS.passThroughWaitMs})
   --timeout-ms MS             one forwarding attempt's deadline (default ${RELAY_DEFAULTS.timeoutMs})
   --retry-base-ms MS, --retry-max-ms MS   backoff bounds (default ${RELAY_DEFAULTS.retryBaseMs}, ${RELAY_DEFAULTS.retryMaxMs})
@@ -45,6 +47,7 @@ const parse = () =>
       store: { type: 'string' },
       path: { type: 'string', multiple: true },
       'lane-header': { type: 'string' },
+      'lookup-path': { type: 'string' },
       'pass-through-wait-ms': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'retry-base-ms': { type: 'string' },
@@ -105,6 +108,7 @@ try {
     store: args.store,
     paths: args.path,
     laneHeader: args['lane-header'],
+    lookupPath: args['lookup-path'],
     passThroughWaitMs: number('pass-through-wait-ms'),
     timeoutMs: number('timeout-ms'),
     retryBaseMs: number('retry-base-ms'),

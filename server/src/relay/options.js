@@ -10,6 +10,9 @@ import { CLUSTER_URL } from '../redis.js';
  * @property {string[]} [paths] path prefixes whose POSTs are relayed. Default: ['/api/chat']
  * @property {string} [laneHeader] a request header that splits lanes (a conversation or user id); none: one lane
  * @property {string} [healthPath] the relay's own health URL. Default: '/api/health'
+ * @property {string} [lookupPath] a path the relay answers "did this key arrive?" on (`GET` with the
+ *   `Idempotency-Key` and the same credentials as the POST: held, completed with the upstream's status,
+ *   failed, or unknown; lookup.js). Never forwarded. None: no lookup (the path is proxied like any other).
  * @property {number} [passThroughWaitMs] how long a client of an empty lane waits for the upstream's own answer. Default: 2000
  * @property {number} [timeoutMs] one forwarding attempt's deadline. Default: 10000
  * @property {number} [retryBaseMs] first backoff step. Default: 500
@@ -85,8 +88,8 @@ export const isLoopbackHost = (/** @type {string} */ host) => host === 'localhos
 
 /**
  * The options with their defaults: every one set, but those that mean "none" when absent.
- * @typedef {Required<Omit<RelayOptions, 'laneHeader' | 'adminToken' | 'secretKeyFile' | 'secretKeyBase64' | 'credentialsFor'>>
- *   & Pick<RelayOptions, 'laneHeader' | 'adminToken' | 'secretKeyFile' | 'secretKeyBase64' | 'credentialsFor'>
+ * @typedef {Required<Omit<RelayOptions, 'laneHeader' | 'adminToken' | 'secretKeyFile' | 'secretKeyBase64' | 'credentialsFor' | 'lookupPath'>>
+ *   & Pick<RelayOptions, 'laneHeader' | 'adminToken' | 'secretKeyFile' | 'secretKeyBase64' | 'credentialsFor' | 'lookupPath'>
  *   & { host: string, port: number }} ResolvedRelayOptions
  */
 
@@ -109,6 +112,10 @@ export function normalizeRelayOptions(options) {
   /** @type {string[]} */
   const paths = [opts.paths].flat();
   for (const p of paths) if (typeof p !== 'string' || !p.startsWith('/')) throw new RelayOptionError(`--path must start with /; got ${JSON.stringify(p)}`);
+  const { lookupPath } = opts;
+  if (lookupPath !== undefined && (typeof lookupPath !== 'string' || !lookupPath.startsWith('/') || lookupPath.startsWith('/outbox/') || lookupPath === opts.healthPath || paths.some((p) => lookupPath === p || lookupPath.startsWith(p.endsWith('/') ? p : `${p}/`)))) {
+    throw new RelayOptionError(`--lookup-path must be a path of its own (not under --path, /outbox/ or the health path); got ${JSON.stringify(lookupPath)}`);
+  }
   for (const name of NUMBERS) {
     const value = Number(opts[name]);
     if (!(Number.isFinite(value) && value > 0)) throw new RelayOptionError(`${name} must be a number > 0; got ${JSON.stringify(opts[name])}`);

@@ -8,6 +8,7 @@ import { BodyTooLargeError, RequestAbortedError } from '../body.js';
 import { isLoopbackHost, normalizeRelayOptions } from './options.js';
 import { originForm } from './target.js';
 import { credentialScope, scopeHash } from '../scope.js';
+import { answerLookup } from './lookup.js';
 import { loadSecretKey, sealHeaders } from './sealed.js';
 import { sqliteQueue } from './store-sqlite.js';
 import { redisQueue } from './store-redis.js';
@@ -85,6 +86,7 @@ export async function startRelay(options) {
       return sendJson(res, storeUp ? 200 : 503, { ok: storeUp, relay: true, store: storeUp ? 'up' : 'unavailable', upstream: upstreamState });
     }
     if (pathname.startsWith('/outbox/')) return admin(req, res, pathname, target);
+    if (opts.lookupPath !== undefined && pathname === opts.lookupPath) return answerLookup(req, res, store, scopeOf(req));
     if (req.method === 'POST' && opts.paths.some((p) => pathname === p || pathname.startsWith(p.endsWith('/') ? p : `${p}/`))) return accept(req, res, target);
     return proxy(opts.upstream, req, res, { timeoutMs: opts.timeoutMs, onUpstream });
   }
