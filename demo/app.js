@@ -94,7 +94,9 @@ async function start() {
   try {
     outbox = await client.createOutbox({
       // The app shell: with the network gone a reload still shows the page, the queue and the last history.
-      serviceWorker: `/sw.js?api=/api/chat&shell=${SHELL.join(',')}`,
+      // lookup: a lost answer is asked about before a re-send, and a relayed message is followed to delivered
+      // (the demo server answers /api/lookup itself; behind `npm run demo:relay` the relay does).
+      serviceWorker: `/sw.js?api=/api/chat&lookup=/api/lookup&shell=${SHELL.join(',')}`,
       health: '/api/health',
       healthIntervalMs: 30000,
       namespace: accounts.current,

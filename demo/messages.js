@@ -82,8 +82,9 @@ export function badgeLabel({ status, reason }) {
   switch (status) {
     case 'queued': return reason === 'auth' ? 'Waiting for sign-in' : 'Queued';
     case 'sending': return 'Sending';
-    case 'relayed': return 'Relayed';
-    case 'delivered': return 'Delivered';
+    // One tick: off this device, held by the relay. Two: the chat API has it.
+    case 'relayed': return '✓ Relayed';
+    case 'delivered': return '✓✓ Delivered';
     case 'failed': return reason ? `Failed: ${reason}` : 'Failed';
     default: return status;
   }

@@ -18,6 +18,8 @@ const relay = await startRelay({
   store: `sqlite:${path.join(repo, '.tmp/demo-relay.db')}`,
   retryBaseMs: 500,
   retryMaxMs: 5_000,
+  // The page's worker asks here whether a relayed message reached the API (two ticks).
+  lookupPath: '/api/lookup',
 });
 console.error(`outbox demo through the relay: open ${relay.url}/ (the chat API itself is at ${upstream.url})
   switch the API to "unreachable" or "503" in the page's server panel, send, and watch the log lines below;
