@@ -55,6 +55,23 @@ test('on the wire: edit and cancel are in-flight and change nothing; the origina
   expectStoredExactly(server, [id], ['slow original']);
 });
 
+test('on the wire, the site\'s own follow-up: an edit sent `after` the message reaches the server once the message is stored, naming the server\'s id for it', async ({ page, server, openHarness, waitFor }) => {
+  await openHarness(page, 'api=/api/chat', { probe: false });
+  server.api.delayMs = 1_500;
+  const sent = page.evaluate(() => (window as any).outbox.send('/api/chat', { text: 'typo in flihgt' }));
+  await waitFor(() => server.api.stored.length === 1, { message: 'stored, its answer still on the way' });
+  const id = server.api.attempts[0]!.key;
+  expect(await edit(page, id, 'typo in flight')).toBe('in-flight');
+  // What docs/edit-and-cancel.md shows: the change as a request of the site's own, after the message,
+  // with the server's id for it taken from the message's answer ({"id": …, "seq": 1}).
+  const followUp = await page.evaluate((parent) => (window as any).outbox.send('/api/chat/edits', { message: { $outbox: parent, path: 'seq' }, text: 'typo in flight' }, { after: parent }), id);
+  server.api.delayMs = 0;
+  expect((await sent).status).toBe('delivered');
+  await waitFor(() => server.api.edits.length === 1, { message: 'the follow-up edit stored' });
+  expect(server.api.edits.map((e) => [e.key, e.messageSeq, e.text])).toEqual([[followUp.id, 1, 'typo in flight']]);
+  expectStoredExactly(server, [id], ['typo in flihgt']);
+});
+
 test('sent with no answer back (the server may have it): in-flight, nothing changed; after a 503 (the server said no): done, and the edited text is stored', async ({ page, server, openHarness, waitForStored, waitFor }) => {
   await openHarness(page, 'api=/api/chat', { probe: false });
   server.api.setMode('unreachable');

@@ -62,6 +62,8 @@ export interface DemoApi {
   /** POST /api/upload: what was stored (once per key), and whether uploads are refused (422). */
   uploads: { key: string; bytes: number; contentType: string; url: string }[];
   refuseUploads: boolean;
+  /** POST /api/chat/edits: follow-ups changing a message already sent (once per key). */
+  edits: { key: string; messageSeq: unknown; text: unknown }[];
   /** Every GET /api/lookup (the worker's `lookup=`): the key and the state answered. */
   lookups: { key: string; state: 'completed' | 'unknown'; receivedAtMs: number }[];
   /** Bearer tokens the API accepts; empty (default) = no auth check, else other POSTs get 401 (outcome 'unauthorized'). */

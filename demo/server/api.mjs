@@ -36,6 +36,7 @@ export const RECORDED_HEADERS = /** @type {const} */ (['authorization', 'cookie'
 
 /** @typedef {{ key: string, state: 'completed' | 'unknown', receivedAtMs: number }} Lookup */
 /** @typedef {{ key: string, bytes: number, contentType: string, url: string }} Upload */
+/** @typedef {{ key: string, messageSeq: unknown, text: unknown }} Edit */
 
 /** @param {unknown} value @returns {value is number} */
 const isWholeSeconds = (value) => typeof value === 'number' && Number.isInteger(value) && value >= 0;
@@ -82,6 +83,10 @@ export function createApi({ validTokens = [], idempotencyDb }) {
     /** @type {Upload[]} */
     uploads: [],
     refuseUploads: false,
+    // POST /api/chat/edits: changes to messages already sent (the follow-up
+    // an edit that was too late to change the queued copy sends, docs/edit-and-cancel.md).
+    /** @type {Edit[]} */
+    edits: [],
     /** @param {unknown} mode @param {{ retryAfterSeconds?: unknown }} [options] */
     setMode(mode, { retryAfterSeconds } = {}) {
       if (!isMode(mode)) {
@@ -110,6 +115,7 @@ export function createApi({ validTokens = [], idempotencyDb }) {
       api.deduplicate = true;
       api.lookups.length = 0;
       api.uploads.length = 0;
+      api.edits.length = 0;
       api.refuseUploads = false;
       // Back to the tokens the server started with (a test may have expired some).
       api.validTokens.clear();

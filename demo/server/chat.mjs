@@ -198,3 +198,27 @@ export async function handleUpload(api, req, res) {
   }
   return sendJson(res, 201, { url: upload.url, bytes: upload.bytes });
 }
+
+/**
+ * A change to a message already sent, `{ message: <its seq>, text }`: the
+ * follow-up a site sends `after` a message that was on the wire when the
+ * person edited it (docs/edit-and-cancel.md). Stored once per key.
+ * @param {DemoApi} api @param {Request} req @param {Response} res
+ */
+export async function handleEdit(api, req, res) {
+  if (api.mode === 'unreachable') return dropConnection(req);
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'use POST' }, { Allow: 'POST' });
+  const key = req.headers['idempotency-key'];
+  if (typeof key !== 'string' || key === '') return sendJson(res, 400, { error: 'an Idempotency-Key header is required' });
+  /** @type {{ message?: unknown, text?: unknown }} */
+  let body;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch {
+    return sendJson(res, 422, { error: 'body is not valid JSON' });
+  }
+  const messageSeq = body?.message;
+  if (!api.stored.some((m) => m.seq === messageSeq)) return sendJson(res, 422, { error: `no message ${JSON.stringify(messageSeq)} to edit` });
+  if (!api.edits.some((e) => e.key === key)) api.edits.push({ key, messageSeq, text: body.text });
+  return sendJson(res, 201, { edited: messageSeq });
+}

@@ -1,7 +1,7 @@
 // The demo server's routes: the chat API (chat.mjs), its health, the stored
 // list, and the demo's controls (/__demo/*: state, reset, mode, tokens).
 import { retryAfter } from './api.mjs';
-import { answerLookup, handleChatPost, handleUpload } from './chat.mjs';
+import { answerLookup, handleChatPost, handleEdit, handleUpload } from './chat.mjs';
 import { HttpError, dropConnection, readBody, sendJson } from './http.mjs';
 
 /** @typedef {import('./api.mjs').DemoApi} DemoApi */
@@ -20,6 +20,7 @@ export async function handleApi(api, req, res, pathname) {
     return handleChatPost(api, req, res);
   }
   if (pathname === '/api/lookup') return answerLookup(api, req, res);
+  if (pathname === '/api/chat/edits') return handleEdit(api, req, res);
   if (pathname === '/api/upload') return handleUpload(api, req, res);
   if (pathname === '/api/health') {
     if (api.mode === 'unreachable') return dropConnection(req);
