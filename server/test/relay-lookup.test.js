@@ -1,24 +1,31 @@
 // The relay's lookup (--lookup-path): "did this key arrive?", asked with the
-// key and the POST's credentials, on a real SQLite file in front of the test
-// upstream. Held while the upstream is down, completed with the upstream's
+// key and the POST's credentials, on a real SQLite file, a real redis-server
+// and a three-master Redis Cluster, in front of the test upstream. Held while the upstream is down, completed with the upstream's
 // status once it stored it, failed for a dead letter, unknown for a key never
 // sent, and unknown for another client's key (keys are scoped by credentials).
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startRelay, RelayOptionError } from '../src/relay/index.js';
 import { quiet } from './support/log.js';
+import { fileResources } from './support/redis-server.js';
+import { redisClusterResource } from './support/redis-cluster.js';
 import { startUpstream } from './support/upstream.js';
 import { postJson, request, waitFor } from './support/http.js';
 
 const LOOKUP = '/outbox-lookup';
+const { redis } = fileResources('outbox-relay-lookup-redis-');
+const cluster = redisClusterResource();
+let seq = 0;
 
-async function setup() {
+/** @param {string} kind */
+async function setup(kind) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-lookup-'));
   const upstream = await startUpstream();
-  const relay = await startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store: `sqlite:${path.join(dir, 'relay.db')}`, retryBaseMs: 50, retryMaxMs: 200, pollMs: 25, passThroughWaitMs: 50, lookupPath: LOOKUP, log: quiet() });
+  const store = kind === 'sqlite' ? `sqlite:${path.join(dir, 'relay.db')}` : kind === 'cluster' ? cluster.url : redis.url;
+  const relay = await startRelay({ upstream: upstream.url, listen: '127.0.0.1:0', store, redisPrefix: `lk${++seq}:`, retryBaseMs: 50, retryMaxMs: 200, pollMs: 25, passThroughWaitMs: 50, lookupPath: LOOKUP, log: quiet() });
   const ask = async (/** @type {string | undefined} */ key, /** @type {Record<string, string>} */ headers = {}, method = 'GET') =>
     request(`${relay.url}${LOOKUP}`, { method, headers: { ...(key ? { 'idempotency-key': key } : {}), ...headers } });
   return {
@@ -32,31 +39,34 @@ async function setup() {
   };
 }
 
-test('held while the upstream is down, completed with the upstream\'s status once it stored it; unknown for a key never sent and for another client\'s key', async () => {
-  const t = await setup();
-  try {
-    t.upstream.state.mode = 'drop';
-    const alice = { authorization: 'Bearer alice' };
-    const sent = await t.send('held for a while', 'lk-1', alice);
-    assert.equal(sent.status, 202);
-    assert.deepEqual((await t.ask('lk-1', alice)).json, { state: 'held' });
-    assert.deepEqual((await t.ask('lk-1', { authorization: 'Bearer mallory' })).json, { state: 'unknown' }, 'another client\'s key is unknown to it');
-    assert.deepEqual((await t.ask('lk-1')).json, { state: 'unknown' }, 'and to a client without credentials');
-    assert.deepEqual((await t.ask('never-sent', alice)).json, { state: 'unknown' });
+for (const kind of ['sqlite', 'redis', 'cluster']) {
+  describe(`relay lookup on ${kind}`, () => {
+  test('held while the upstream is down, completed with the upstream\'s status once it stored it; unknown for a key never sent and for another client\'s key', async () => {
+    const t = await setup(kind);
+    try {
+      t.upstream.state.mode = 'drop';
+      const alice = { authorization: 'Bearer alice' };
+      const sent = await t.send('held for a while', 'lk-1', alice);
+      assert.equal(sent.status, 202);
+      assert.deepEqual((await t.ask('lk-1', alice)).json, { state: 'held' });
+      assert.deepEqual((await t.ask('lk-1', { authorization: 'Bearer mallory' })).json, { state: 'unknown' }, 'another client\'s key is unknown to it');
+      assert.deepEqual((await t.ask('lk-1')).json, { state: 'unknown' }, 'and to a client without credentials');
+      assert.deepEqual((await t.ask('never-sent', alice)).json, { state: 'unknown' });
 
-    t.upstream.state.mode = 'up';
-    await waitFor(async () => (await t.ask('lk-1', alice)).json?.state === 'completed', { message: 'completed once the upstream stored it' });
-    const answer = await t.ask('lk-1', alice);
-    assert.deepEqual(answer.json, { state: 'completed', status: 201 });
-    assert.equal(answer.headers['cache-control'], 'no-store');
-    assert.equal(t.upstream.state.stored.length, 1);
-  } finally {
-    await t.close();
-  }
-});
+      t.upstream.state.mode = 'up';
+      await waitFor(async () => (await t.ask('lk-1', alice)).json?.state === 'completed', { message: 'completed once the upstream stored it' });
+      const answer = await t.ask('lk-1', alice);
+      assert.deepEqual(answer.json, { state: 'completed', status: 201 });
+      assert.equal(answer.headers['cache-control'], 'no-store');
+      assert.equal(t.upstream.state.stored.length, 1);
+    } finally {
+      await t.close();
+    }
+  });
+}
 
 test('a refusal passed through is completed with its status; a key that is not one is 400; only GET', async () => {
-  const t = await setup();
+  const t = await setup(kind);
   try {
     const refused = await t.send('reject me', 'lk-2');
     assert.equal(refused.status, 422);
@@ -69,6 +79,8 @@ test('a refusal passed through is completed with its status; a key that is not o
   } finally {
     await t.close();
   }
+});
+
 });
 
 test('--lookup-path must be a path of its own: not under a relayed path, /outbox/ or the health path', async () => {
