@@ -63,25 +63,24 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
       await t.close();
     }
   });
+
+    test('a refusal passed through is completed with its status; a key that is not one is 400; only GET', async () => {
+      const t = await setup(kind);
+      try {
+        const refused = await t.send('reject me', 'lk-2');
+        assert.equal(refused.status, 422);
+        assert.deepEqual((await t.ask('lk-2')).json, { state: 'completed', status: 422 });
+        assert.equal((await t.ask(undefined)).status, 400);
+        assert.equal((await t.ask('x'.repeat(300))).status, 400);
+        const post = await t.ask('lk-2', {}, 'POST');
+        assert.equal(post.status, 405);
+        assert.equal(post.headers.allow, 'GET');
+      } finally {
+        await t.close();
+      }
+    });
+  });
 }
-
-test('a refusal passed through is completed with its status; a key that is not one is 400; only GET', async () => {
-  const t = await setup(kind);
-  try {
-    const refused = await t.send('reject me', 'lk-2');
-    assert.equal(refused.status, 422);
-    assert.deepEqual((await t.ask('lk-2')).json, { state: 'completed', status: 422 });
-    assert.equal((await t.ask(undefined)).status, 400);
-    assert.equal((await t.ask('x'.repeat(300))).status, 400);
-    const post = await t.ask('lk-2', {}, 'POST');
-    assert.equal(post.status, 405);
-    assert.equal(post.headers.allow, 'GET');
-  } finally {
-    await t.close();
-  }
-});
-
-});
 
 test('--lookup-path must be a path of its own: not under a relayed path, /outbox/ or the health path', async () => {
   for (const lookupPath of ['/api/chat/lookup', '/outbox/lookup', '/api/health', 'lookup']) {
