@@ -41,28 +41,28 @@ async function setup(kind) {
 
 for (const kind of ['sqlite', 'redis', 'cluster']) {
   describe(`relay lookup on ${kind}`, () => {
-  test('held while the upstream is down, completed with the upstream\'s status once it stored it; unknown for a key never sent and for another client\'s key', async () => {
-    const t = await setup(kind);
-    try {
-      t.upstream.state.mode = 'drop';
-      const alice = { authorization: 'Bearer alice' };
-      const sent = await t.send('held for a while', 'lk-1', alice);
-      assert.equal(sent.status, 202);
-      assert.deepEqual((await t.ask('lk-1', alice)).json, { state: 'held' });
-      assert.deepEqual((await t.ask('lk-1', { authorization: 'Bearer mallory' })).json, { state: 'unknown' }, 'another client\'s key is unknown to it');
-      assert.deepEqual((await t.ask('lk-1')).json, { state: 'unknown' }, 'and to a client without credentials');
-      assert.deepEqual((await t.ask('never-sent', alice)).json, { state: 'unknown' });
+    test('held while the upstream is down, completed with the upstream\'s status once it stored it; unknown for a key never sent and for another client\'s key', async () => {
+      const t = await setup(kind);
+      try {
+        t.upstream.state.mode = 'drop';
+        const alice = { authorization: 'Bearer alice' };
+        const sent = await t.send('held for a while', 'lk-1', alice);
+        assert.equal(sent.status, 202);
+        assert.deepEqual((await t.ask('lk-1', alice)).json, { state: 'held' });
+        assert.deepEqual((await t.ask('lk-1', { authorization: 'Bearer mallory' })).json, { state: 'unknown' }, 'another client\'s key is unknown to it');
+        assert.deepEqual((await t.ask('lk-1')).json, { state: 'unknown' }, 'and to a client without credentials');
+        assert.deepEqual((await t.ask('never-sent', alice)).json, { state: 'unknown' });
 
-      t.upstream.state.mode = 'up';
-      await waitFor(async () => (await t.ask('lk-1', alice)).json?.state === 'completed', { message: 'completed once the upstream stored it' });
-      const answer = await t.ask('lk-1', alice);
-      assert.deepEqual(answer.json, { state: 'completed', status: 201 });
-      assert.equal(answer.headers['cache-control'], 'no-store');
-      assert.equal(t.upstream.state.stored.length, 1);
-    } finally {
-      await t.close();
-    }
-  });
+        t.upstream.state.mode = 'up';
+        await waitFor(async () => (await t.ask('lk-1', alice)).json?.state === 'completed', { message: 'completed once the upstream stored it' });
+        const answer = await t.ask('lk-1', alice);
+        assert.deepEqual(answer.json, { state: 'completed', status: 201 });
+        assert.equal(answer.headers['cache-control'], 'no-store');
+        assert.equal(t.upstream.state.stored.length, 1);
+      } finally {
+        await t.close();
+      }
+    });
 
     test('a refusal passed through is completed with its status; a key that is not one is 400; only GET', async () => {
       const t = await setup(kind);
