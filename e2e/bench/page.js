@@ -1,5 +1,5 @@
 // Bench page: the same shape of call for every worker, so the only difference is the worker.
-// ours: the outbox client; recipe/floor/none: a plain fetch POST with a JSON body and an Idempotency-Key.
+// ours (and baseline: ours at an earlier commit, BENCH_BASELINE): the outbox client; recipe/floor/none: a plain fetch POST with a JSON body and an Idempotency-Key.
 const PAD = ' '.padEnd(80, 'lorem ipsum dolor sit amet ');
 let kind = null;
 let outbox = null;
@@ -14,7 +14,7 @@ async function waitControlled() {
 
 async function sendOne(runId, i) {
   const body = { text: `bench ${runId} #${i}${PAD}` };
-  if (kind === 'ours') {
+  if (kind === 'ours' || kind === 'baseline') {
     const r = await outbox.send('/api/chat', body);
     return { id: r.id, status: r.status };
   }
@@ -56,7 +56,7 @@ function idbGetAll(dbName, storeName) {
 window.bench = {
   async setup(opts) {
     kind = opts.kind;
-    if (kind === 'ours') {
+    if (kind === 'ours' || kind === 'baseline') {
       const { createOutbox } = await import('/client.js');
       outbox = await createOutbox(opts.outbox);
       window.outbox = outbox;
@@ -103,7 +103,7 @@ window.bench = {
   async list() {
     const t0 = performance.now();
     let n;
-    if (kind === 'ours') n = (await outbox.list()).length;
+    if (kind === 'ours' || kind === 'baseline') n = (await outbox.list()).length;
     else if (kind === 'recipe') n = (await idbGetAll('workbox-background-sync', 'requests')).length;
     else if (kind === 'floor') n = (await idbGetAll('floor', 'q')).length;
     else n = 0;

@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startBenchServer } from './server.mjs';
 import { buildReferenceWorkers } from './build-workers.mjs';
+import { buildBaseline } from './baseline.mjs';
 import { attachToServiceWorker, workerHeap } from './cdp.mjs';
 import { benchRelay, relayTable } from './relay.mjs';
 import { benchLongQueue } from './long-queue.mjs';
@@ -502,10 +503,13 @@ async function main() {
     for (const f of ['sw.js', 'client.js']) fs.rmSync(path.join(snapDir, f), { force: true });
   }
   const ref = await buildReferenceWorkers();
-  const want = (k) => (!ONLY || ONLY.has(k)) && (k !== 'ours' || oursBuilt);
-  const kinds = ['ours', 'recipe', 'floor', 'none'].filter(want);
-  const swFiles = { ours: distSw, recipe: ref.recipe, floor: ref.floor, none: null };
-  for (const k of kinds) servers[k] = await startBenchServer({ swFile: swFiles[k], clientFile: distClient, label: k });
+  // BENCH_BASELINE=<git rev>: our worker and client as built at that commit, in the same run (e.g. before lanes).
+  const baseline = process.env.BENCH_BASELINE ? buildBaseline(root, process.env.BENCH_BASELINE, log) : null;
+  const want = (k) => (!ONLY || ONLY.has(k) || (k === 'baseline' && ONLY.has('ours'))) && (k !== 'ours' || oursBuilt) && (k !== 'baseline' || baseline !== null);
+  const kinds = ['ours', 'baseline', 'recipe', 'floor', 'none'].filter(want);
+  const swFiles = { ours: distSw, baseline: baseline?.sw, recipe: ref.recipe, floor: ref.floor, none: null };
+  const clientFiles = { baseline: baseline?.client };
+  for (const k of kinds) servers[k] = await startBenchServer({ swFile: swFiles[k], clientFile: clientFiles[k] ?? distClient, label: k });
 
   const exe = await chromiumPath();
   // Offline is emulated in the workers over our own CDP sessions (see openSession); this keeps
@@ -513,7 +517,7 @@ async function main() {
   process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK = '1';
   browser = await chromium.launch({ executablePath: exe, args: LAUNCH_ARGS });
   const browserVersion = browser.version();
-  const results = { ours: {}, recipe: {}, floor: {}, none: {} };
+  const results = { ours: {}, baseline: {}, recipe: {}, floor: {}, none: {} };
   try {
     log('== online cost (interleaved):', kinds.join(', '));
     const online = await sessionOnline(kinds);
@@ -593,6 +597,17 @@ async function main() {
     const sw = sz.sw?.minGzipBytes, cl = sz.client?.minGzipBytes;
     T('dist/sw.js min+gzip, bytes', sw, sz.recipe?.minGzipBytes, 'Workbox recipe worker', ratio(sw, sz.recipe?.minGzipBytes), '<= 8192 B', sw == null ? null : sw <= 8192, ' B');
     T('dist/client.js min+gzip, bytes', cl, null, '', null, '<= 3072 B', cl == null ? null : cl <= 3072, ' B');
+    // Against ours at an earlier commit (BENCH_BASELINE), one lane: what the changes since cost.
+    const B = results.baseline;
+    if (B.online) {
+      const label = `ours at ${process.env.BENCH_BASELINE}`;
+      const ro = ratio(O.online?.p50Ms, B.online?.p50Ms);
+      T('online send p50 vs baseline, ms', O.online?.p50Ms, B.online?.p50Ms, label, ro, '<= 1.1 x baseline (noise)', ro == null ? null : ro <= 1.1, ' ms');
+      const rd = ratio(O.drain?.msgPerSec, B.drain?.msgPerSec);
+      T(`drain ${CFG.enqueueN} vs baseline, msg/s`, O.drain?.msgPerSec, B.drain?.msgPerSec, label, rd, '>= 0.9 x baseline (noise)', rd == null ? null : rd >= 0.9);
+      const re = ratio(O.enqueueSeq?.msgPerSec, B.enqueueSeq?.msgPerSec);
+      T(`enqueue ${CFG.enqueueN} sequential vs baseline, msg/s`, O.enqueueSeq?.msgPerSec, B.enqueueSeq?.msgPerSec, label, re, '>= 0.9 x baseline (noise)', re == null ? null : re >= 0.9);
+    }
   }
 
   const col = (o, f) => { try { const v = f(o); return v; } catch { return null; } };
