@@ -90,11 +90,11 @@ const WORKER_FEATURES = {
  * metafile), not a gzipped cost of its own.
  */
 const CORE_ROLES = {
-  'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'straight', 'timing', 'classify', 'exclusive', 'arrival-order'],
+  'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'submit', 'timing', 'classify', 'origin-lock', 'arrival-order'],
   'storage: queue records and the per-message ledger': ['request-queue', 'idb', 'ledger'],
-  "the page's commands: list, retry, discard, edit, cancel": ['actions', 'changes', 'commands', 'announcer', 'answers'],
+  "the page's commands: list, retry, discard, edit, cancel": ['actions', 'changes', 'commands', 'announcer', 'page-answers'],
   'wire format and its checks, errors': ['protocol/messages', 'protocol/errors', 'shared/'],
-  'setup: options, fetch listener, sync, engine': ['options', 'install', 'intercept', 'engine', 'worker'],
+  'setup: options, fetch listener, sync, engine': ['options', 'install', 'intercept', 'engine', 'worker', 'refuse'],
 };
 
 /** An esbuild plugin that replaces `modules` (path -> export names) with empty stand-ins. */

@@ -2,7 +2,7 @@
  * What a page can do to its messages besides sending: list, retry, discard,
  * purge. Retry, discard and purge run in the exclusive section (engine.ts), so
  * never beside a drain: a running drain steps aside after the message it is
- * sending (`Exclusive.waiting`). Each acts on every entry of an id: a store
+ * sending (`OriginLock.waiting`). Each acts on every entry of an id: a store
  * that an older version left with two entries of one id is mended here too.
  */
 import type { LedgerRecord } from './ledger.js';

@@ -14,7 +14,7 @@
  * - a head that fails at the network level while the API answers is set
  *   aside after a few tries, not waited on for the whole retention time.
  */
-import { failedAnswer, queuedAnswer } from './answers.js';
+import { failedAnswer, queuedAnswer } from './page-answers.js';
 import type { Announcer } from './announcer.js';
 import type { Outcome } from './classify.js';
 import type { LoopReport, LoopStop, PassControl } from './drain.js';
@@ -34,11 +34,11 @@ const BATCH_SIZE = 32;
 /** Expired entries behind a stuck head are found by a sweep, at most this often. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-export type LoopDeps = Omit<Parts, 'loop' | 'drain' | 'exclusive'>;
+export type LoopDeps = Omit<Parts, 'loop' | 'drain' | 'lock'>;
 
 export class DrainLoop {
   readonly #deps: LoopDeps;
-  /** The send step (send.ts) and the settle step (settle.ts), which straight.ts uses too. */
+  /** The send step (send.ts) and the settle step (settle.ts), which submit.ts uses too. */
   readonly sender: Sender;
   readonly settler: Settler;
   #lastSweepAtMs = -Infinity;

@@ -1,7 +1,7 @@
 /**
  * The drain's life, as one state value with its transitions in this file.
  * What one pass does with the queue is drain-loop.ts; the first attempt that
- * goes straight out is straight.ts; the failure streak it reads is timing.ts.
+ * goes straight out is submit.ts; the failure streak it reads is timing.ts.
  *
  * | state              | event                                        | next                                      |
  * |--------------------|----------------------------------------------|-------------------------------------------|
@@ -30,8 +30,8 @@
  * deadline passed, and re-arms when it fires a little early, so the queue
  * cannot stall on a wall-clock step.
  */
-import { queuedAnswer } from './answers.js';
-import type { Exclusive } from './exclusive.js';
+import { queuedAnswer } from './page-answers.js';
+import type { OriginLock } from './origin-lock.js';
 import type { DrainReport, DrainStop, DrainTrigger, LaneBlock, Reason } from './protocol/messages.js';
 import { afterFailure, mayTry, monotonicMs, wallNowMs, type Streak } from './timing.js';
 
@@ -104,14 +104,14 @@ export class Drain {
   #state: DrainState = { kind: 'idle' };
   /** Each lane's failure streak: data the transitions read, not a state of its own (timing.ts). */
   readonly #streaks = new Map<string, LaneStreak>();
-  readonly #exclusive: Exclusive;
+  readonly #lock: OriginLock;
   readonly #loop: Pass;
   readonly #settings: DrainSettings;
   /** Waiting for the next run to end (`nextEnd`). */
   readonly #endListeners = new Set<(stop: LoopStop | undefined) => void>();
 
-  constructor(exclusive: Exclusive, loop: Pass, settings: DrainSettings) {
-    this.#exclusive = exclusive;
+  constructor(lock: OriginLock, loop: Pass, settings: DrainSettings) {
+    this.#lock = lock;
     this.#loop = loop;
     this.#settings = settings;
   }
@@ -157,7 +157,7 @@ export class Drain {
     if (running) return running;
     const run: Run = { trigger, waiter, rerun: false, stopped: new Set(), done: undefined as unknown as Promise<DrainReport> };
     this.#to({ kind: 'waiting-for-lock', run });
-    run.done = this.#exclusively(run, pass);
+    run.done = this.#lockly(run, pass);
     return run.done;
   }
 
@@ -224,12 +224,12 @@ export class Drain {
     this.#state = next;
   }
 
-  async #exclusively(run: Run, first: Pass): Promise<DrainReport> {
+  async #lockly(run: Run, first: Pass): Promise<DrainReport> {
     let report: LoopReport | undefined;
     let pass = first;
     try {
       for (;;) {
-        report = await this.#exclusive.run(() => {
+        report = await this.#lock.run(() => {
           this.#to({ kind: 'draining', run, sending: new Set() });
           run.rerun = false;
           run.stopped = new Set();
@@ -289,7 +289,7 @@ export class Drain {
     return {
       trigger: run.trigger,
       stopped: run.stopped,
-      stop: (lane) => (this.#exclusive.waiting > 0 ? 'yield' : this.blocked(run.trigger, lane)),
+      stop: (lane) => (this.#lock.waiting > 0 ? 'yield' : this.blocked(run.trigger, lane)),
       sending: (id, onWire) => {
         const state = this.#state;
         if (state.kind !== 'draining') return;

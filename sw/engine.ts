@@ -2,19 +2,19 @@
  * The outbox inside one worker: its parts wired together (parts.ts), and the
  * narrow methods the fetch handler and the page's commands go through. The
  * parts: drain.ts (the drain's state), drain-loop.ts (one pass over the
- * queue), straight.ts (a new message's way in), timing.ts (backoff and
+ * queue), submit.ts (a new message's way in), timing.ts (backoff and
  * clocks), secrets.ts (secret headers in memory), actions.ts (list, retry,
  * discard, purge), request-queue.ts and ledger.ts (storage).
  */
 import { discard, list, purge, retry } from './actions.js';
-import { storageFailure } from './answers.js';
+import { storageFailure } from './page-answers.js';
 import { Announcer } from './announcer.js';
 import { applyChange, type Change } from './changes.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { adoptParent, Parents } from './dependents.js';
 import { Drain } from './drain.js';
 import { DrainLoop } from './drain-loop.js';
-import { Exclusive } from './exclusive.js';
+import { OriginLock } from './origin-lock.js';
 import { KeyStore, seal } from './keys.js';
 import { Ledger } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
@@ -25,10 +25,10 @@ import { RelayedWatch } from './relayed.js';
 import { RequestQueue } from './request-queue.js';
 import { HeldSecrets } from './secrets.js';
 import { Sessions } from './sessions.js';
-import { submit, type PendingMessage, type Submitted } from './straight.js';
+import { submit, type ArrivingMessage, type Submitted } from './submit.js';
 import { tracer, type Tracing } from './trace.js';
 
-export type { PendingMessage } from './straight.js';
+export type { ArrivingMessage } from './submit.js';
 
 export class Engine {
   readonly options: ResolvedOptions;
@@ -48,12 +48,12 @@ export class Engine {
     const announce = (this.announce = new Announcer(options.queueName));
     const tracing = (this.tracing = tracer(options.debug, announce));
     const trace = tracing.trace;
-    const exclusive = new Exclusive(`outbox:${options.queueName}`);
+    const lock = new OriginLock(`outbox:${options.queueName}`);
     const parts = {
       options,
       announce,
       trace,
-      exclusive,
+      lock,
       queue: new RequestQueue(options.queueName, () => announce.storeLost()),
       ledger: new Ledger(options.queueName),
       sessions: new Sessions(),
@@ -69,7 +69,7 @@ export class Engine {
     } as Omit<Parts, 'loop' | 'drain' | 'relayed'> as Parts;
     parts.relayed = new RelayedWatch(parts);
     parts.loop = new DrainLoop(parts);
-    parts.drain = new Drain(exclusive, parts.loop.pass, {
+    parts.drain = new Drain(lock, parts.loop.pass, {
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
       onQueued: ({ id, namespace, lane }) => {
@@ -111,7 +111,7 @@ export class Engine {
   }
 
   /** Starts storing a new message. */
-  store(requestData: PendingMessage['requestData'], metadata: PendingMessage['metadata']): PendingMessage['stored'] {
+  store(requestData: ArrivingMessage['requestData'], metadata: ArrivingMessage['metadata']): ArrivingMessage['stored'] {
     return this.#parts.queue.push(requestData, metadata);
   }
 
@@ -120,8 +120,8 @@ export class Engine {
     return adoptParent(this.#parts, parentId);
   }
 
-  /** A new message whose store has started: see straight.ts. */
-  submitted(id: string, namespace: string, lane: string, pending: PendingMessage): Promise<Submitted> {
+  /** A new message whose store has started: see submit.ts. */
+  submitted(id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<Submitted> {
     return submit(this.#parts, id, namespace, lane, pending);
   }
 
@@ -179,7 +179,7 @@ export class Engine {
   retry(id: string, namespace: string): Promise<StatusUpdate> {
     // A person's retry tries again at once, also a message waiting out an `auth` pause (see flush).
     this.#parts.sessions.resume(namespace);
-    return this.#parts.exclusive.run(() => retry(this.#parts, id, namespace));
+    return this.#parts.lock.run(() => retry(this.#parts, id, namespace));
   }
 
   /**
@@ -191,14 +191,14 @@ export class Engine {
       return Promise.reject(new InvalidMessageError(`edit: ${change.body.byteLength} bytes; at most ${this.options.maxBodyBytes}`));
     }
     if (this.#parts.drain.isSending(id)) return Promise.resolve({ id, outcome: 'in-flight' });
-    return this.#parts.exclusive.run(async () => ({ id, outcome: await applyChange(this.#parts, id, namespace, change) }));
+    return this.#parts.lock.run(async () => ({ id, outcome: await applyChange(this.#parts, id, namespace, change) }));
   }
 
   discard(id: string, namespace: string): Promise<{ id: string }> {
-    return this.#parts.exclusive.run(() => discard(this.#parts, id, namespace));
+    return this.#parts.lock.run(() => discard(this.#parts, id, namespace));
   }
 
   purge(namespace: string): Promise<{ namespace: string; removed: number }> {
-    return this.#parts.exclusive.run(() => purge(this.#parts, namespace));
+    return this.#parts.lock.run(() => purge(this.#parts, namespace));
   }
 }

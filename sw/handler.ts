@@ -8,7 +8,7 @@ import { takeRequest } from './intercept.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { OutboxConfigError } from './protocol/errors.js';
 import { answerWithConfigError } from './refuse.js';
-import { claimed, watch } from './watch.js';
+import { claimed, watch } from './bypass-watch.js';
 
 /**
  * What a Workbox router calls: a `RouteHandlerCallback` of workbox-routing

@@ -6,7 +6,7 @@ import { startOutbox, type OutboxWorker } from './install.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { OutboxConfigError } from './protocol/errors.js';
 import { answerWithConfigError } from './refuse.js';
-import { claimed, watch } from './watch.js';
+import { claimed, watch } from './bypass-watch.js';
 
 /**
  * Makes the chat API's POSTs survive outages. Import `outbox/sw` before the

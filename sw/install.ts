@@ -44,7 +44,7 @@ export interface Started {
 /**
  * @internal What installOutbox, outboxHandler and the ready-made worker share.
  * `intercept`: the outbox's own fetch listener for the chat API's POSTs, with
- * the set that records each event it took (for watch.ts), or `false` for none
+ * the set that records each event it took (for bypass-watch.ts), or `false` for none
  * (outboxHandler: the site's router calls it).
  */
 export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Event> | false = new WeakSet()): Started {

@@ -1,8 +1,8 @@
 /**
  * The fetch side: which requests the outbox takes, and how one is stored.
  */
-import { failedAnswer } from './answers.js';
-import type { Engine, PendingMessage } from './engine.js';
+import { failedAnswer } from './page-answers.js';
+import type { ArrivingMessage, Engine } from './engine.js';
 import type { ResolvedOptions } from './options.js';
 import { AFTER_HEADER, IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/messages.js';
 import { laneFromRequest } from './lanes.js';
@@ -148,7 +148,7 @@ function pageAddress(referrer: string): string {
  * The request in Workbox's stored form (`StorableRequest`'s `RequestData`),
  * built from a body already read. Same fields as `StorableRequest.fromRequest`.
  */
-function storableData(request: Request, headers: Headers, body: ArrayBuffer): PendingMessage['requestData'] {
+function storableData(request: Request, headers: Headers, body: ArrayBuffer): ArrivingMessage['requestData'] {
   return {
     url: request.url,
     headers: Object.fromEntries(headers),

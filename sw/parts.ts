@@ -5,7 +5,7 @@
 import type { Announcer } from './announcer.js';
 import type { Drain } from './drain.js';
 import type { DrainLoop } from './drain-loop.js';
-import type { Exclusive } from './exclusive.js';
+import type { OriginLock } from './origin-lock.js';
 import type { KeyStore } from './keys.js';
 import type { Ledger } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
@@ -24,7 +24,7 @@ export interface Parts {
   sessions: Sessions;
   secrets: HeldSecrets;
   keys: KeyStore;
-  exclusive: Exclusive;
+  lock: OriginLock;
   trace: Trace;
   loop: DrainLoop;
   drain: Drain;

@@ -6,7 +6,7 @@
  * credentials (`queued`, reason `auth`), or a transient failure that stops
  * its lane with order kept.
  */
-import { failedAnswer, queuedAnswer } from './answers.js';
+import { failedAnswer, queuedAnswer } from './page-answers.js';
 import type { Outcome } from './classify.js';
 import type { LoopReport, PassControl } from './drain.js';
 import type { LedgerRecord } from './ledger.js';

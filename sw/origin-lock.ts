@@ -8,7 +8,7 @@
  * Locks (Safari before 15.4) the chain alone still covers the common case of
  * one worker.
  */
-export class Exclusive {
+export class OriginLock {
   readonly #lockName: string;
   #tail: Promise<unknown> = Promise.resolve();
   #waiting = 0;

@@ -14,13 +14,13 @@
  * then makes the page's fetch reject, which the client re-sends with the same
  * key. A delivered one is answered as soon as the server said so.
  */
-import { queuedAnswer, storageFailure } from './answers.js';
+import { queuedAnswer, storageFailure } from './page-answers.js';
 import type { LoopReport, PassControl, Waiter } from './drain.js';
 import type { Parts } from './parts.js';
 import { messageIdOf, type EntryMetadata, type QueueEntry } from './request-queue.js';
 
 /** A new message on its way into the store. */
-export interface PendingMessage {
+export interface ArrivingMessage {
   /** Resolves to the entry id once the store committed (or found the id already queued); rejects when IndexedDB refused it. */
   stored: Promise<number>;
   /** The stored form (body sealed under `encrypt`): read it only after `stored` resolved. */
@@ -36,12 +36,12 @@ export interface Submitted {
   done: Promise<unknown>;
 }
 
-export async function submit(deps: Parts, id: string, namespace: string, lane: string, pending: PendingMessage): Promise<Submitted> {
-  const { drain, exclusive, sessions, announce, trace } = deps;
+export async function submit(deps: Parts, id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<Submitted> {
+  const { drain, lock, sessions, announce, trace } = deps;
   let answer!: (response: Response) => void;
   const answered = new Promise<Response>((resolve) => (answer = resolve));
   const waiter: Waiter = { id, namespace, lane, stored: pending.stored, resolve: answer };
-  if (drain.idle && exclusive.waiting === 0 && drain.blocked('submit', lane) === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
+  if (drain.idle && lock.waiting === 0 && drain.blocked('submit', lane) === undefined && sessions.isPresent(namespace) && !sessions.isPaused(namespace)) {
     const done = drain.run('submit', (control) => straightPass(deps, control, id, namespace, lane, pending), waiter);
     return { response: await answered, done };
   }
@@ -62,7 +62,7 @@ export async function submit(deps: Parts, id: string, namespace: string, lane: s
   return { response: await answered, done };
 }
 
-async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, lane: string, pending: PendingMessage): Promise<LoopReport> {
+async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<LoopReport> {
   const { queue, loop, secrets } = deps;
   // A message sent `after` another goes in a pass, which waits for its parent and fills in its answer.
   if (pending.metadata.after !== undefined) return afterStore(deps, control, id, pending);
@@ -97,7 +97,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
 }
 
 /** Not the head: stored first, then a normal pass takes it in turn (and answers its page). */
-async function afterStore(deps: Parts, control: PassControl, id: string, pending: PendingMessage): Promise<LoopReport> {
+async function afterStore(deps: Parts, control: PassControl, id: string, pending: ArrivingMessage): Promise<LoopReport> {
   const refused = await refusal(deps, id, pending);
   if (!refused) return deps.loop.pass(control);
   control.answer(id, refused);
@@ -105,7 +105,7 @@ async function afterStore(deps: Parts, control: PassControl, id: string, pending
 }
 
 /** Waits for the store; the page's answer when IndexedDB refused it (its secrets are dropped: nothing will send it). */
-async function refusal(deps: Parts, id: string, pending: PendingMessage): Promise<Response | undefined> {
+async function refusal(deps: Parts, id: string, pending: ArrivingMessage): Promise<Response | undefined> {
   try {
     await pending.stored;
     return undefined;
