@@ -30,7 +30,7 @@ import { idempotency } from './idempotency/middleware.js';
  * import { fastifyIdempotency } from 'outbox-server/fastify';
  * import { sqliteStore } from 'outbox-server';
  * const app = Fastify();
- * await app.register(fastifyIdempotency, { store: sqliteStore({ path: 'keys.db' }), required: true });
+ * await app.register(fastifyIdempotency, { store: sqliteStore({ path: 'keys.db' }), required: true, lookupPath: '/api/lookup' });
  * app.post('/api/chat', async (request, reply) => reply.code(201).send(save(request.body)));
  */
 export const fastifyIdempotency = async function fastifyIdempotency(fastify, options) {
@@ -54,6 +54,9 @@ export const fastifyIdempotency = async function fastifyIdempotency(fastify, opt
     guarded.idempotencyKey = raw.idempotencyKey;
     guarded.idempotency = raw.idempotency;
   });
+  // The key lookup (`lookupPath`): a route of its own, so Fastify routes the GET to it; the guard
+  // answers it in the hook above (as it does any lookup it sees), and the handler never runs.
+  if (options.lookupPath !== undefined) fastify.get(options.lookupPath, async (_request, reply) => reply.hijack());
 };
 
 // What fastify-plugin would set: a name in errors and logs, and no encapsulation.

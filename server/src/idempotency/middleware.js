@@ -30,6 +30,7 @@ import { credentialScope, scopeHash } from '../scope.js';
 import { performance } from 'node:perf_hooks';
 import { InvalidKeyError, parseIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
+import { answerLookup } from './lookup.js';
 import { sqliteStore } from '../stores/sqlite.js';
 import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 
@@ -37,7 +38,7 @@ import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 /** @typedef {import('../stores/contract.js').StoredResponse} StoredResponse */
 /** @typedef {import('../stores/contract.js').IdempotencyTransaction} IdempotencyTransaction */
 
-/** @type {Readonly<Required<Omit<IdempotencyOptions, 'store' | 'onError' | 'scope'>>>} */
+/** @type {Readonly<Required<Omit<IdempotencyOptions, 'store' | 'onError' | 'scope' | 'lookupPath'>>>} */
 export const IDEMPOTENCY_DEFAULTS = {
   ttlSeconds: 24 * 60 * 60,
   required: false,
@@ -60,6 +61,9 @@ export const IDEMPOTENCY_DEFAULTS = {
  * @property {string[]} [scopeHeaders] without `scope`, keys are scoped by a hash of these request headers (the credentials). A cookie session whose cookie changes between a request and its retry runs the handler again: prefer `scope` with the user id there. Default: ['authorization', 'cookie'].
  * @property {number} [handlerTimeoutMs] the claim is renewed while the handler runs, at most this long (a handler that never answers must not hold its key for ever). Default: 600000.
  * @property {(error: Error, req: import('node:http').IncomingMessage) => void} [onError] told when the store failed after the handler ran (the answer is still sent)
+ * @property {string} [lookupPath] a path answered with what became of a key (`GET` with the Idempotency-Key and the
+ *   POST's credentials: unknown, in-progress, or completed with the stored status; lookup.js), for the browser outbox's
+ *   `lookup=`. The guard must see the request: mount it app-wide, or mount `guard.lookup` on that path. None by default.
  */
 
 /**
@@ -90,10 +94,11 @@ export class TransactionsUnsupportedError extends Error {
   /** @override */
   name = /** @type {const} */ ('TransactionsUnsupportedError');
 }
-/** @typedef {'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped'} GuardOutcome */
+/** @typedef {'ran' | 'replayed' | 'conflict' | 'mismatch' | 'refused' | 'skipped' | 'looked-up'} GuardOutcome */
 /**
- * The middleware: never rejects (a failure is answered 500), resolves to what it did.
- * @typedef {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: (error?: unknown) => void) => Promise<GuardOutcome>} IdempotencyMiddleware
+ * The middleware: never rejects (a failure is answered 500), resolves to what it did. `lookup`
+ * answers a key lookup (lookup.js) with the same store and scope, for mounting on a route of its own.
+ * @typedef {((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: (error?: unknown) => void) => Promise<GuardOutcome>) & { lookup: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void> }} IdempotencyMiddleware
  */
 
 /**
@@ -113,8 +118,26 @@ export function idempotency(options = {}) {
   /** @type {(req: import('node:http').IncomingMessage) => string} */
   const scopeOf = options.scope ?? ((req) => credentialScope(req, opts.scopeHeaders));
 
-  /** @type {IdempotencyMiddleware} */
-  return async function idempotencyMiddleware(req, res, next) {
+  /** The store key of a request's Idempotency-Key: fixed-length scope first, so `alice:K9` with no scope never meets alice's `K9`. */
+  const scopeKey = (/** @type {import('node:http').IncomingMessage} */ req, /** @type {string} */ key) => `${scopeHash(String(scopeOf(req)))}.${key}`;
+
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res */
+  const lookup = async (req, res) => {
+    store ??= sqliteStore();
+    try {
+      await answerLookup(req, res, { store, scopeKey, onError: opts.onError });
+    } catch (error) {
+      opts.onError(error instanceof Error ? error : new Error(String(error)), req);
+      if (!res.headersSent) sendProblem(res, 500, 'idempotency/internal', 'Idempotency lookup failed', 'The server could not look this key up.');
+    }
+  };
+
+  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {(error?: unknown) => void} next @returns {Promise<GuardOutcome>} */
+  async function idempotencyMiddleware(req, res, next) {
+    if (options.lookupPath !== undefined && new URL(req.url ?? '/', 'http://x').pathname === options.lookupPath) {
+      await lookup(req, res);
+      return 'looked-up';
+    }
     try {
       return await guarded(req, res, next);
     } catch (error) {
@@ -123,7 +146,8 @@ export function idempotency(options = {}) {
       if (!res.headersSent) sendProblem(res, 500, 'idempotency/internal', 'Idempotency check failed', 'The server could not check this Idempotency-Key; nothing was run.');
       return 'refused';
     }
-  };
+  }
+  return Object.assign(idempotencyMiddleware, { lookup });
 
   /**
    * @param {GuardedRequest} req
@@ -165,9 +189,7 @@ export function idempotency(options = {}) {
       return 'refused';
     }
     const fingerprint = createHash('sha256').update(`${req.method} ${req.url}\n`).update(body).digest('base64url');
-    // Fixed length, so `alice:K9` with no scope never meets alice's `K9`.
-    const scope = scopeHash(String(scopeOf(req)));
-    const storeKey = `${scope}.${key}`;
+    const storeKey = scopeKey(req, key);
     const owner = randomUUID();
 
     store ??= sqliteStore();
@@ -217,10 +239,10 @@ const asError = (error) => (error instanceof Error ? error : new Error(String(er
 
 /**
  * @param {IdempotencyOptions} options
- * @returns {Required<Omit<IdempotencyOptions, 'store' | 'scope'>>}
+ * @returns {Required<Omit<IdempotencyOptions, 'store' | 'scope' | 'lookupPath'>>}
  */
 function normalizeOptions(options) {
-  /** @type {Required<Omit<IdempotencyOptions, 'store' | 'scope'>>} */
+  /** @type {Required<Omit<IdempotencyOptions, 'store' | 'scope' | 'lookupPath'>>} */
   const opts = { ...IDEMPOTENCY_DEFAULTS, onError: (error) => console.error('idempotency:', error), ...definedOnly(options) };
   for (const name of /** @type {const} */ (['ttlSeconds', 'leaseMs', 'maxBodyBytes', 'handlerTimeoutMs'])) {
     if (!(Number.isFinite(opts[name]) && opts[name] > 0)) throw new RangeError(`idempotency: ${name} must be a number > 0; got ${JSON.stringify(opts[name])}`);
@@ -228,6 +250,9 @@ function normalizeOptions(options) {
   if (!Array.isArray(opts.methods)) throw new TypeError('idempotency: methods must be an array like ["POST"]');
   if (options.scope !== undefined && typeof options.scope !== 'function') throw new TypeError('idempotency: scope must be a function (req) => string');
   if (!Array.isArray(opts.scopeHeaders)) throw new TypeError('idempotency: scopeHeaders must be an array like ["authorization"]');
+  if (options.lookupPath !== undefined && (typeof options.lookupPath !== 'string' || !options.lookupPath.startsWith('/'))) {
+    throw new TypeError(`idempotency: lookupPath must be a path like "/api/lookup"; got ${JSON.stringify(options.lookupPath)}`);
+  }
   opts.scopeHeaders = opts.scopeHeaders.map((name) => String(name).toLowerCase());
   return opts;
 }

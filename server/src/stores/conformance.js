@@ -135,6 +135,69 @@ export function describeStoreConformance(name, makeStore, { leaseMs = 150 } = {}
       for (const key of keys) assert.deepEqual(await store.claim(key, 'x', { ...long, owner: 'x' }), { outcome: 'running', fingerprint: key });
     });
 
+    // peek is optional to implement (contract.js): a store without it skips these, and the middleware's lookupPath refuses it.
+    // The store is made in before(), so the skip is decided inside each test.
+    /**
+     * @param {string} title
+     * @param {(peek: NonNullable<IdempotencyStore['peek']>) => Promise<void>} body
+     */
+    const peekTest = (title, body) =>
+      test(`peek: ${title}`, async (t) => {
+        if (typeof store.peek !== 'function') return t.skip('this store has no peek()');
+        await body(store.peek.bind(store));
+      });
+
+    peekTest('a free key is none, and peeking takes no claim', async (peek) => {
+      const key = fresh();
+      assert.deepEqual(await peek(key), { outcome: 'none' });
+      assert.deepEqual(await peek(key), { outcome: 'none' });
+      assert.deepEqual(await store.claim(key, 'fp', { ...long, owner: 'o1' }), { outcome: 'claimed' });
+    });
+
+    peekTest('a live claim is running, and stays its owner\'s (another claim still finds it running, the owner completes it)', async (peek) => {
+      const key = fresh();
+      await store.claim(key, 'fp-a', { ...long, owner: 'o1' });
+      assert.deepEqual(await peek(key), { outcome: 'running' });
+      assert.deepEqual(await store.claim(key, 'fp-b', { ...long, owner: 'o2' }), { outcome: 'running', fingerprint: 'fp-a' });
+      assert.equal(await store.complete(key, 'o1', RESPONSE, 60_000, 'fp-a'), true);
+    });
+
+    peekTest('a stored response is done with its status only (no headers, no body); a 4xx answer too', async (peek) => {
+      const key = fresh();
+      await store.claim(key, 'fp', { ...long, owner: 'o1' });
+      await store.complete(key, 'o1', RESPONSE, 60_000, 'fp');
+      assert.deepEqual(await peek(key), { outcome: 'done', status: 201 });
+      const refused = fresh();
+      await store.claim(refused, 'fp', { ...long, owner: 'o1' });
+      await store.complete(refused, 'o1', { status: 422, headers: [], bodyBase64: '' }, 60_000, 'fp');
+      assert.deepEqual(await peek(refused), { outcome: 'done', status: 422 });
+      assert.deepEqual(await store.claim(key, 'fp', { ...long, owner: 'o2' }), { outcome: 'done', fingerprint: 'fp', response: RESPONSE }, 'peeking changed nothing');
+    });
+
+    peekTest('a released claim, a lapsed claim and an expired response are none', async (peek) => {
+      const released = fresh();
+      await store.claim(released, 'fp', { ...long, owner: 'o1' });
+      await store.release(released, 'o1');
+      assert.deepEqual(await peek(released), { outcome: 'none' });
+      const lapsed = fresh();
+      await store.claim(lapsed, 'fp', { leaseMs, owner: 'o1' });
+      const expired = fresh();
+      await store.claim(expired, 'fp', { ...long, owner: 'o1' });
+      await store.complete(expired, 'o1', RESPONSE, leaseMs, 'fp');
+      assert.deepEqual(await peek(expired), { outcome: 'done', status: 201 });
+      await sleep(leaseMs * 2);
+      assert.deepEqual(await peek(lapsed), { outcome: 'none' });
+      assert.deepEqual(await peek(expired), { outcome: 'none' });
+    });
+
+    peekTest('keys are opaque (another case or separator is another key)', async (peek) => {
+      const base = fresh();
+      await store.claim(`${base}:K9`, 'fp', { ...long, owner: 'o1' });
+      await store.complete(`${base}:K9`, 'o1', RESPONSE, 60_000, 'fp');
+      assert.deepEqual(await peek(`${base}:K9`), { outcome: 'done', status: 201 });
+      for (const other of [`${base}:k9`, `${base}.K9`, `${base}:K9 `, `${base}:K`]) assert.deepEqual(await peek(other), { outcome: 'none' }, other);
+    });
+
     test('clear forgets every key', async () => {
       const key = fresh();
       await store.claim(key, 'fp', { ...long, owner: 'o1' });

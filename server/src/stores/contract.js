@@ -19,6 +19,12 @@
 //   transaction?(key, owner, fingerprint) → Transaction   optional (Postgres): a transaction in the
 //     store's own database that the handler writes in; `complete` stores the answer in it and commits
 //     both, or rolls both back when another claim took the key; `abort` rolls back.
+//   peek?(key) → PeekResult       optional to implement (every shipped store has it): what the key holds, in
+//     one read, taking no claim and changing nothing:
+//     { outcome: 'none' }            never seen, released, or expired (a lapsed claim or an old answer)
+//     | { outcome: 'running' }       a claim with a live lease (a handler holds the key now)
+//     | { outcome: 'done', status }  a stored response: its HTTP status only, never its headers or body
+//     The middleware's lookupPath answers with it (lookup.js); a store without it cannot serve one.
 //   clear() → void               forget every key (tests, demo reset)
 //   close() → void
 //
@@ -26,6 +32,7 @@
 
 /** @typedef {{ status: number, statusMessage?: string, headers: [string, string][], bodyBase64: string }} StoredResponse */
 /** @typedef {{ outcome: 'claimed' } | { outcome: 'running', fingerprint: string } | { outcome: 'done', fingerprint: string, response: StoredResponse }} ClaimResult */
+/** What `peek` finds under a key: never the stored body or headers. @typedef {{ outcome: 'none' } | { outcome: 'running' } | { outcome: 'done', status: number }} PeekResult */
 /**
  * A transaction a handler writes its data in, committed together with the key's answer.
  * @typedef {object} IdempotencyTransaction
@@ -40,6 +47,7 @@
  * @property {(key: string, owner: string, response: StoredResponse, ttlMs: number, fingerprint: string) => Promise<boolean>} complete
  * @property {(key: string, owner: string) => Promise<void>} release
  * @property {(key: string, owner: string, fingerprint: string) => Promise<IdempotencyTransaction>} [transaction]
+ * @property {(key: string) => Promise<PeekResult>} [peek] what the key holds, in one read, without claiming it
  * @property {() => Promise<void>} clear
  * @property {() => Promise<void>} close
  */

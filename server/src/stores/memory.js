@@ -45,6 +45,11 @@ export function memoryStore({ nowMs = Date.now } = {}) {
       const record = records.get(key);
       if (record && !record.response && record.owner === owner) records.delete(key);
     },
+    async peek(key) {
+      const record = live(key);
+      if (!record) return { outcome: 'none' };
+      return record.response ? { outcome: 'done', status: record.response.status } : { outcome: 'running' };
+    },
     async clear() {
       records.clear();
     },

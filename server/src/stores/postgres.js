@@ -108,6 +108,14 @@ export function postgresStore({ pool, table = 'outbox_idempotency_keys' }) {
       await ensureTable();
       await pool.query(`DELETE FROM ${table} WHERE key = $1 AND owner = $2 AND response IS NULL`, [key, owner]);
     },
+    async peek(key) {
+      await ensureTable();
+      // The status only (response is JSON text), so a lookup never reads the stored body out of the row.
+      const { rows } = await pool.query(`SELECT response IS NOT NULL AS done, (response::json ->> 'status')::int AS status FROM ${table} WHERE key = $1 AND expires_at > clock_timestamp()`, [key]);
+      const row = rows[0];
+      if (row === undefined) return { outcome: 'none' };
+      return row.done ? { outcome: 'done', status: Number(row.status) } : { outcome: 'running' };
+    },
     async transaction(key, owner, fingerprint) {
       await ensureTable();
       const client = await pool.connect();

@@ -47,6 +47,14 @@ local r = redis.call('HMGET', KEYS[1], 'owner', 'response')
 if r[1] == ARGV[1] and not r[2] then redis.call('DEL', KEYS[1]) end
 return 1`;
 
+// One read, no write: the stored status without sending the body back (cjson
+// is in every Redis and Valkey Lua: https://redis.io/docs/latest/develop/interact/programmability/lua-api/).
+const PEEK = `
+local r = redis.call('HMGET', KEYS[1], 'fingerprint', 'response')
+if r[2] then return {'done', cjson.decode(r[2]).status} end
+if r[1] then return {'running'} end
+return {'none'}`;
+
 /**
  * @param {{ url?: string, client?: import('ioredis').Redis, prefix?: string }} options
  *   `url` like `redis://127.0.0.1:6379/0`, or a `client` to share; keys are `prefix` + key (default `idem:`)
@@ -61,10 +69,11 @@ export function redisStore({ url, client, prefix = 'idem:' } = {}) {
   redis.defineCommand('idemRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('idemComplete', { numberOfKeys: 1, lua: COMPLETE });
   redis.defineCommand('idemRelease', { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand('idemPeek', { numberOfKeys: 1, lua: PEEK });
   /** @param {string} key */
   const k = (key) => prefix + key;
   // The commands defineCommand added, which ioredis's types cannot know.
-  const scripts = /** @type {import('ioredis').Redis & Record<'idemClaim' | 'idemRenew' | 'idemComplete' | 'idemRelease', (...args: (string | number)[]) => Promise<any>>} */ (redis);
+  const scripts = /** @type {import('ioredis').Redis & Record<'idemClaim' | 'idemRenew' | 'idemComplete' | 'idemRelease' | 'idemPeek', (...args: (string | number)[]) => Promise<any>>} */ (redis);
   return {
     async claim(key, fingerprint, { leaseMs, owner }) {
       const [outcome, storedFingerprint, response] = await scripts.idemClaim(k(key), fingerprint, owner, Math.ceil(leaseMs));
@@ -80,6 +89,11 @@ export function redisStore({ url, client, prefix = 'idem:' } = {}) {
     },
     async release(key, owner) {
       await scripts.idemRelease(k(key), owner);
+    },
+    async peek(key) {
+      const [outcome, status] = await scripts.idemPeek(k(key));
+      if (outcome === 'done') return { outcome, status: Number(status) };
+      return outcome === 'running' ? { outcome } : { outcome: 'none' };
     },
     async clear() {
       // SCAN, not KEYS: a shared Redis may be large.

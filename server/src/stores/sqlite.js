@@ -33,6 +33,8 @@ export function sqliteStore({ path = './idempotency.db', database, synchronous =
   const insertClaim = db.prepare('INSERT INTO idempotency_keys (key, fingerprint, owner, response, expires_at_ms) VALUES (?, ?, ?, NULL, ?) ON CONFLICT (key) DO NOTHING');
   const insertDone = db.prepare('INSERT INTO idempotency_keys (key, fingerprint, owner, response, expires_at_ms) VALUES (?, ?, NULL, ?, ?) ON CONFLICT (key) DO NOTHING');
   const release = db.prepare('DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND response IS NULL');
+  // The status only (json_extract), so a lookup never reads the stored body out of the row.
+  const peek = db.prepare("SELECT response IS NOT NULL AS done, json_extract(response, '$.status') AS status FROM idempotency_keys WHERE key = ? AND expires_at_ms > ?");
   const sweep = db.prepare('DELETE FROM idempotency_keys WHERE expires_at_ms <= ?');
   let lastSweepMs = 0;
 
@@ -67,6 +69,11 @@ export function sqliteStore({ path = './idempotency.db', database, synchronous =
     },
     async release(key, owner) {
       release.run(key, owner);
+    },
+    async peek(key) {
+      const row = /** @type {{ done: 0 | 1, status: number | null } | undefined} */ (peek.get(key, nowMs()));
+      if (!row) return { outcome: 'none' };
+      return row.done ? { outcome: 'done', status: Number(row.status) } : { outcome: 'running' };
     },
     async clear() {
       db.exec('DELETE FROM idempotency_keys');
