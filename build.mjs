@@ -63,6 +63,7 @@ const BUDGET_GZIP_BYTES = {
 };
 
 /** How dist/sw.js is built; the feature breakdown rebuilds it the same way with one feature left out. */
+/** @type {import('esbuild').BuildOptions} */
 const READY_MADE_WORKER = { entryPoints: ['sw/worker.ts'], format: 'iife', minify: true };
 
 /**
@@ -74,6 +75,7 @@ const READY_MADE_WORKER = { entryPoints: ['sw/worker.ts'], format: 'iife', minif
  * into a feature from the core (a trace line's words, a `secrets.drop(id)`)
  * stay in the core's share.
  */
+/** @type {Record<string, Record<string, string[]>>} feature -> (module path -> its export names) */
 const WORKER_FEATURES = {
   'tracing (debug=1, devtools)': { 'sw/trace.ts': ['tracer'] },
   'encryption at rest (encrypt=1)': { 'sw/keys.ts': ['KeyStore', 'seal', 'open'] },
@@ -89,6 +91,7 @@ const WORKER_FEATURES = {
  * across modules, so a role's share is of the minified bytes (esbuild's
  * metafile), not a gzipped cost of its own.
  */
+/** @type {Record<string, string[]>} role -> module names under sw/ (a trailing / names a folder) */
 const CORE_ROLES = {
   'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'submit', 'timing', 'classify', 'origin-lock', 'arrival-order'],
   'storage: queue records and the per-message ledger': ['request-queue', 'idb', 'ledger'],
@@ -97,7 +100,11 @@ const CORE_ROLES = {
   'setup: options, fetch listener, sync, engine': ['options', 'install', 'intercept', 'engine', 'worker', 'refuse'],
 };
 
-/** An esbuild plugin that replaces `modules` (path -> export names) with empty stand-ins. */
+/**
+ * An esbuild plugin that replaces `modules` (path -> export names) with empty stand-ins.
+ * @param {Record<string, string[]>} modules
+ * @returns {import('esbuild').Plugin}
+ */
 function standIns(modules) {
   const byPath = new Map(Object.entries(modules).map(([file, names]) => [path.resolve(file), names]));
   return {
@@ -112,27 +119,30 @@ function standIns(modules) {
   };
 }
 
-/** gzipped bytes of code, without the trailing source map comment (only devtools read it). */
+/** gzipped bytes of code, without the trailing source map comment (only devtools read it). @param {string} code */
 function gzippedBytes(code) {
   return gzipSync(Buffer.from(code.replace(/\n\/\/# sourceMappingURL=\S+\n?$/, '')), { level: 9 }).length;
 }
 
-/** dist/sw.js built in memory with `modules` replaced by stand-ins: its gzipped bytes. */
+/** dist/sw.js built in memory with `modules` replaced by stand-ins: its gzipped bytes. @param {Record<string, string[]>} modules */
 async function workerWithout(modules) {
   const { outputFiles } = await build({ ...common, ...READY_MADE_WORKER, sourcemap: false, write: false, outfile: 'dist/measure.js', plugins: [standIns(modules)] });
-  return gzippedBytes(outputFiles[0].text);
+  const [output] = outputFiles ?? [];
+  if (!output) throw new Error('build.mjs: esbuild wrote no output for the size breakdown');
+  return gzippedBytes(output.text);
 }
 
 rmSync('dist', { recursive: true, force: true });
 
-/** The modules of a library entry point: its .ts files, without tests and the ready-made workers' entries. */
+/** The modules of a library entry point: its .ts files, without tests and the ready-made workers' entries. @param {string} dir */
 function libraryModules(dir) {
   const entries = new Set(['worker.ts', 'shell-worker.ts']);
-  return readdirSync(dir, { recursive: true })
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && !entries.has(path.basename(file)))
     .map((file) => path.join(dir, file));
 }
 
+/** @type {import('esbuild').BuildOptions} */
 const common = {
   bundle: true,
   target: 'es2022',
@@ -204,15 +214,18 @@ for (const [file, budget] of Object.entries(BUDGET_GZIP_BYTES)) {
 // What each KiB of dist/sw.js buys (docs/size.md): each feature's cost is what
 // leaving it out saves; the core is the worker with all of them left out.
 const whole = gzippedBytes(readFileSync('dist/sw.js', 'utf8'));
-const kib = (bytes) => `${(bytes / 1024).toFixed(2)} KiB`;
-const costs = await Promise.all(Object.entries(WORKER_FEATURES).map(async ([feature, modules]) => [feature, whole - (await workerWithout(modules))]));
+const kib = (/** @type {number} */ bytes) => `${(bytes / 1024).toFixed(2)} KiB`;
+/** @type {[string, number][]} */
+const costs = await Promise.all(Object.entries(WORKER_FEATURES).map(async ([feature, modules]) => /** @type {[string, number]} */ ([feature, whole - (await workerWithout(modules))])));
 const core = await workerWithout(Object.assign({}, ...Object.values(WORKER_FEATURES)));
 console.log(`dist/sw.js worker features, gzipped: core ${kib(core)} (${core} bytes)`);
 for (const [feature, bytes] of costs) console.log(`  + ${feature}: ${kib(bytes)} (${bytes} bytes)`);
 console.log(`  = ${kib(whole)} (${whole} bytes; features measured one at a time, so their sum differs from the whole by ${whole - core - costs.reduce((sum, [, bytes]) => sum + bytes, 0)} bytes)`);
-const inputs = Object.entries(Object.values(readyMade.metafile.outputs).find((output) => output.entryPoint === 'sw/worker.ts').inputs);
-const roleOf = (input) =>
-  Object.keys(CORE_ROLES).find((role) => CORE_ROLES[role].some((name) => (name.endsWith('/') ? input.startsWith(name) : input === `sw/${name}.ts`)));
+const workerOutput = Object.values(readyMade.metafile?.outputs ?? {}).find((output) => output.entryPoint === 'sw/worker.ts');
+if (!workerOutput) throw new Error('build.mjs: no metafile output for sw/worker.ts');
+const inputs = Object.entries(workerOutput.inputs);
+const roleOf = (/** @type {string} */ input) =>
+  Object.entries(CORE_ROLES).find(([, names]) => names.some((name) => (name.endsWith('/') ? input.startsWith(name) : input === `sw/${name}.ts`)))?.[0];
 const byRole = new Map(Object.keys(CORE_ROLES).map((role) => [role, 0]));
 const featureFiles = new Set(Object.values(WORKER_FEATURES).flatMap((modules) => Object.keys(modules)));
 let other = 0;
@@ -220,7 +233,7 @@ for (const [input, { bytesInOutput }] of inputs) {
   if (featureFiles.has(input)) continue;
   const role = roleOf(input);
   if (role === undefined) other += bytesInOutput;
-  else byRole.set(role, byRole.get(role) + bytesInOutput);
+  else byRole.set(role, (byRole.get(role) ?? 0) + bytesInOutput);
 }
 console.log('dist/sw.js core by role, minified bytes (a share, not a gzipped cost):');
 for (const [role, bytes] of byRole) console.log(`  ${role}: ${(bytes / 1000).toFixed(1)} KB`);

@@ -20,6 +20,7 @@ export const launchArgs = [
   '--disable-gpu',
 ];
 
+/** @param {string} file */
 export function isExecutable(file) {
   try {
     accessSync(file, constants.X_OK);
@@ -29,7 +30,7 @@ export function isExecutable(file) {
   }
 }
 
-/** The first executable `name` on PATH, or null. */
+/** The first executable `name` on PATH, or null. @param {string} name @returns {string | null} */
 export function onPath(name) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     if (!dir) continue;
@@ -39,6 +40,7 @@ export function onPath(name) {
   return null;
 }
 
+/** @param {string} message @returns {never} */
 function fail(message) {
   console.error(`e2e: ${message}`);
   process.exit(1);
@@ -62,7 +64,7 @@ export function findChromium() {
       execFileSync('apt-get', ['update'], { stdio: ['ignore', 'inherit', 'inherit'], env });
       execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: ['ignore', 'inherit', 'inherit'], env });
     } catch (err) {
-      fail(`installing chromium with apt-get failed (${err.message.split('\n')[0]}): install the chromium package by hand or set CHROMIUM_PATH`);
+      fail(`installing chromium with apt-get failed (${String(err instanceof Error ? err.message : err).split('\n')[0]}): install the chromium package by hand or set CHROMIUM_PATH`);
     }
     if (!isExecutable(DEBIAN_CHROMIUM)) fail(`apt-get installed chromium but ${DEBIAN_CHROMIUM} is missing: set CHROMIUM_PATH`);
     return DEBIAN_CHROMIUM;

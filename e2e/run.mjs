@@ -46,10 +46,17 @@ const child = spawn(
   },
 );
 
-for (const signal of ['SIGINT', 'SIGTERM']) {
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(signal, () => child.kill(signal));
 }
 
+/**
+ * What summary-reporter.mjs (or server/test/run.js) wrote.
+ * @typedef {{ passed: number, failed: number, skipped?: number }} Counts
+ * @typedef {Counts & { engines?: Record<string, Counts & { version?: string, notes?: Record<string, number> }> }} Summary
+ */
+
+/** @param {string} file @returns {Summary | null} */
 const readSummary = (file) => {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -58,9 +65,10 @@ const readSummary = (file) => {
   }
 };
 
-const countsText = (c) => `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`;
+const countsText = (/** @type {Counts} */ c) => `${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`;
 
 /** A line per engine, then why each skip (once per reason); several words before each colon, so none reads as the closing line. */
+/** @param {Summary} summary */
 function printEngines(summary) {
   for (const [engine, counts] of Object.entries(summary.engines ?? {})) {
     const label = engine === 'unit' ? 'unit tests' : `in ${engine}${counts.version ? ` (${counts.version})` : ''}`;
@@ -84,7 +92,7 @@ child.on('exit', async (code, signal) => {
     const server = readSummary(serverSummaryFile);
     if (server) {
       console.log(`server: ${countsText(server)}`);
-      if (total) for (const k of ['passed', 'failed', 'skipped']) total[k] += server[k];
+      if (total) for (const k of /** @type {const} */ (['passed', 'failed', 'skipped'])) total[k] += server[k] ?? 0;
     } else {
       console.log(`server: the run ended before any result was reported (exit code ${serverCode})`);
     }

@@ -8,9 +8,18 @@
 import { writeFileSync } from 'node:fs';
 
 const emptyCounts = () => ({ passed: 0, failed: 0, skipped: 0, flaky: 0 });
+/** @typedef {ReturnType<typeof emptyCounts> & { version: string | undefined, notes: Record<string, Set<string>> }} EngineCounts */
 
+/** @typedef {import('@playwright/test/reporter').Reporter} Reporter */
+
+/** @implements {Reporter} */
 export default class SummaryReporter {
-  onBegin(config, suite) {
+  /** @type {import('@playwright/test/reporter').Suite | undefined} */
+  suite;
+  errors = 0;
+
+  /** @param {import('@playwright/test/reporter').FullConfig} _config @param {import('@playwright/test/reporter').Suite} suite */
+  onBegin(_config, suite) {
     this.suite = suite;
     this.errors = 0;
   }
@@ -19,10 +28,13 @@ export default class SummaryReporter {
     this.errors += 1;
   }
 
+  /** @param {import('@playwright/test/reporter').FullResult} result */
   onEnd(result) {
-    const counts = { ...emptyCounts(), errors: this.errors, status: result.status, engines: {} };
+    /** @type {Record<string, EngineCounts>} */
+    const engines = {};
+    const counts = { ...emptyCounts(), errors: this.errors, status: result.status, engines };
     for (const test of this.suite?.allTests() ?? []) {
-      const engine = test.parent.project()?.metadata?.engine ?? 'unit';
+      const engine = String(test.parent.project()?.metadata?.engine ?? 'unit');
       const perEngine = (counts.engines[engine] ??= { ...emptyCounts(), version: undefined, notes: {} });
       const outcome = test.outcome();
       for (const bucket of [counts, perEngine]) {
@@ -42,11 +54,10 @@ export default class SummaryReporter {
         }
       }
     }
-    for (const perEngine of Object.values(counts.engines)) {
-      perEngine.notes = Object.fromEntries(Object.entries(perEngine.notes).map(([note, tests]) => [note, tests.size]));
-    }
+    // Sets of test ids become their sizes in the JSON.
+    const written = { ...counts, engines: Object.fromEntries(Object.entries(engines).map(([engine, perEngine]) => [engine, { ...perEngine, notes: Object.fromEntries(Object.entries(perEngine.notes).map(([note, tests]) => [note, tests.size])) }])) };
     const file = process.env.OUTBOX_E2E_SUMMARY;
-    if (file) writeFileSync(file, JSON.stringify(counts));
+    if (file) writeFileSync(file, JSON.stringify(written));
     else console.log(`e2e: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
   }
 

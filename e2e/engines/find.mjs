@@ -29,7 +29,14 @@ function findMiniBrowser() {
   return null;
 }
 
-/** Each engine: the files it needs (env override, else the system's), and the Debian packages that bring them. */
+/**
+ * What one engine needs: its environment when found, or why it is missing.
+ * @typedef {{ env: Record<string, string>, missing?: undefined } | { missing: string, env?: undefined }} Found
+ */
+/**
+ * Each engine: the files it needs (env override, else the system's), and the Debian packages that bring them.
+ * @type {Record<string, { packages: string[], find(): Found }>}
+ */
 const ENGINES = {
   firefox: {
     packages: ['firefox-esr'],
@@ -50,20 +57,23 @@ const ENGINES = {
         !browser && 'MiniBrowser (Debian: libwebkit2gtk-4.1-0; or set MINIBROWSER_PATH)',
         !xvfbRun && 'xvfb-run and xauth (Debian: xvfb, xauth)',
       ].filter(Boolean);
-      return missing.length === 0
+      return driver && browser && missing.length === 0
         ? { env: { WEBKIT_DRIVER_PATH: driver, MINIBROWSER_PATH: browser } }
         : { missing: `missing ${missing.join(', ')}` };
     },
   },
 };
 
+/** @param {string} name */
 function fromEnv(name) {
   const value = process.env[name];
   return value && isExecutable(value) ? value : null;
 }
 
+/** @param {string[]} packages @returns {string | null} why it failed, or null */
 function aptInstall(packages) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  /** @type {import('node:child_process').StdioOptions} */
   const stdio = ['ignore', 'inherit', 'inherit'];
   console.error(`e2e: installing Debian's ${packages.join(', ')}`);
   try {
@@ -71,7 +81,7 @@ function aptInstall(packages) {
     execFileSync('apt-get', ['install', '-y', ...packages], { stdio, env });
     return null;
   } catch (err) {
-    return `apt-get install ${packages.join(' ')} failed (${err.message.split('\n')[0]})`;
+    return `apt-get install ${packages.join(' ')} failed (${String(err instanceof Error ? err.message : err).split('\n')[0]})`;
   }
 }
 
@@ -80,20 +90,30 @@ function aptInstall(packages) {
  * the missing ones when it can. Returns `{ env, found, missing }`: env holds
  * FIREFOX_PATH, WEBKIT_DRIVER_PATH, MINIBROWSER_PATH for the found ones;
  * missing maps an engine to why it cannot run.
+ * @param {string[]} [names]
  */
 export function findEngines(names = Object.keys(ENGINES)) {
-  const results = Object.fromEntries(names.map((name) => [name, ENGINES[name].find()]));
-  const lacking = names.filter((name) => results[name].missing);
+  const engine = (/** @type {string} */ name) => {
+    const known = ENGINES[name];
+    if (!known) throw new Error(`e2e: no engine '${name}' (known: ${Object.keys(ENGINES).join(', ')})`);
+    return known;
+  };
+  /** @type {Record<string, Found>} */
+  const results = Object.fromEntries(names.map((name) => [name, engine(name).find()]));
+  const lacking = names.filter((name) => results[name]?.missing);
   let installError = null;
   if (lacking.length > 0 && isRoot() && existsSync('/etc/debian_version')) {
-    installError = aptInstall(lacking.flatMap((name) => ENGINES[name].packages));
-    for (const name of lacking) results[name] = ENGINES[name].find();
+    installError = aptInstall(lacking.flatMap((name) => engine(name).packages));
+    for (const name of lacking) results[name] = engine(name).find();
   }
+  /** @type {Record<string, string>} */
   const env = {};
+  /** @type {string[]} */
   const found = [];
+  /** @type {Record<string, string>} */
   const missing = {};
   for (const name of names) {
-    const result = results[name];
+    const result = /** @type {Found} */ (results[name]);
     if (result.env) {
       Object.assign(env, result.env);
       found.push(name);
