@@ -20,7 +20,8 @@ cleanupOutdatedCaches();
 
 // 3. Navigations the precache does not name (another query, another route of
 //    a single-page app) get the page; never the API's.
-const page = self.__WB_MANIFEST.find((entry) => entry.url.endsWith('.html')).url;
+const page = self.__WB_MANIFEST.map((entry) => (typeof entry === 'string' ? entry : entry.url)).find((url) => url.endsWith('.html'));
+if (page === undefined) throw new Error('sw.js: the precache manifest names no .html page (see the globs in build.mjs)');
 registerRoute(new NavigationRoute(createHandlerBoundToURL(page), { denylist: [/^\/api\//] }));
 
 // 4. Lifecycle is yours. These two make a new version take over at once,

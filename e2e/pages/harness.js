@@ -30,8 +30,8 @@ window.events = [];
 // the failure report: WebKit under automation captures no console output.
 window.pageErrors = [];
 {
-  const keep = (kind, text) => window.pageErrors.push({ kind, text: String(text), atMs: Date.now() });
-  const describe = (value) => (value && value.stack) || String(value);
+  const keep = (/** @type {string} */ kind, /** @type {unknown} */ text) => window.pageErrors.push({ kind, text: String(text), atMs: Date.now() });
+  const describe = (/** @type {unknown} */ value) => (value instanceof Error && value.stack) || String(value);
   addEventListener('error', (event) => keep('page error', describe(event.error ?? event.message)));
   addEventListener('unhandledrejection', (event) => keep('page unhandledrejection', describe(event.reason)));
   const consoleError = console.error.bind(console);
@@ -57,6 +57,7 @@ if (cookie) document.cookie = `sid=${cookie}; path=/; SameSite=Strict`;
 
 // ---- IndexedDB, read from the page: what a person (or script) with access to the profile sees ----
 
+/** @param {string} name @returns {Promise<IDBDatabase>} */
 function openExisting(name) {
   return new Promise((resolve, reject) => {
     // No version: opens what exists without upgrading it.
@@ -67,6 +68,7 @@ function openExisting(name) {
   });
 }
 
+/** @param {IDBDatabase} db @param {string} storeName @returns {Promise<{ key: IDBValidKey, value: any }[]>} */
 function getAll(db, storeName) {
   return new Promise((resolve, reject) => {
     const tx = db.transaction(storeName, 'readonly');
@@ -81,7 +83,12 @@ function getAll(db, storeName) {
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const latin1 = new TextDecoder('latin1');
 
-/** A structured-cloned value as plain JSON, with every byte buffer decoded (UTF-8 and Latin-1) so a search finds text inside it. */
+/**
+ * A structured-cloned value as plain JSON, with every byte buffer decoded (UTF-8 and Latin-1) so a search finds text inside it.
+ * @param {unknown} value
+ * @param {Set<object>} [seen]
+ * @returns {unknown}
+ */
 function plain(value, seen = new Set()) {
   if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? String(value) : value;
   if (seen.has(value)) return '[cycle]';
@@ -98,6 +105,7 @@ function plain(value, seen = new Set()) {
   if (value instanceof Map) return { $map: [...value].map(([k, v]) => [plain(k, seen), plain(v, seen)]) };
   if (value instanceof Set) return { $set: [...value].map((v) => plain(v, seen)) };
   if (Array.isArray(value)) return value.map((v) => plain(v, seen));
+  /** @type {Record<string, unknown>} */
   const out = {};
   for (const [k, v] of Object.entries(value)) out[k] = plain(v, seen);
   return out;
@@ -105,8 +113,10 @@ function plain(value, seen = new Set()) {
 
 /** Every record of every store of every database of this origin, as plain JSON. */
 window.idbDump = async () => {
+  /** @type {Awaited<ReturnType<Window['idbDump']>>} */
   const dump = [];
   for (const { name } of await indexedDB.databases()) {
+    if (name === undefined) continue;
     const db = await openExisting(name);
     try {
       for (const storeName of db.objectStoreNames) {
@@ -184,6 +194,7 @@ window.tryDecrypt = async (records) => {
     let text = null;
     for (const key of keys) {
       try {
+        if (!iv || !body) break;
         text = decoder.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, body));
         break;
       } catch {
@@ -216,16 +227,20 @@ window.rawCommand = (command) =>
 
 try {
   const { createOutbox } = await import('/client.js');
+  /** @type {import('../../client/index.ts').OutboxClientOptions} */
   const options = { serviceWorker: params.get('sw') || '/sw.js?api=/api/chat' };
   if (params.get('probe') !== '0') options.health = '/api/health';
   if (params.get('healthMs')) options.healthIntervalMs = Number(params.get('healthMs'));
-  if (params.has('ns')) options.namespace = params.get('ns');
-  if (params.has('scope')) options.scope = params.get('scope');
-  if (params.has('type')) options.type = params.get('type');
+  const ns = params.get('ns');
+  if (ns !== null) options.namespace = ns;
+  const scope = params.get('scope');
+  if (scope !== null) options.scope = scope;
+  const type = params.get('type');
+  if (type === 'module' || type === 'classic') options.type = type;
   if (params.get('register') === 'page') {
     // As workbox-window or vite-plugin-pwa would: the registration is made elsewhere, then adopted.
     const registerOptions = { ...(options.type ? { type: options.type } : {}), ...(options.scope ? { scope: options.scope } : {}) };
-    options.registration = await navigator.serviceWorker.register(options.serviceWorker, registerOptions);
+    options.registration = await navigator.serviceWorker.register(/** @type {string} */ (options.serviceWorker), registerOptions);
     window.registeredByPage = options.registration;
     delete options.serviceWorker;
     delete options.type;
@@ -246,6 +261,6 @@ try {
   });
   window.outboxReady = true;
 } catch (err) {
-  window.outboxError = String((err && err.stack) || err);
+  window.outboxError = String((err instanceof Error && err.stack) || err);
   console.error('harness:', window.outboxError);
 }

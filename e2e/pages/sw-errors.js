@@ -7,19 +7,19 @@
 // `/test/sw-errors.js?api=/api/chat` configures /sw.js as `/sw.js?api=/api/chat` would.
 // (Its scope is /test/, where the harness pages are.)
 const errorLog = new BroadcastChannel('outbox-e2e-errors');
-const forward = (kind, text) => {
+const forward = (/** @type {string} */ kind, /** @type {unknown} */ text) => {
   try {
     errorLog.postMessage({ kind: `sw ${kind}`, text: String(text), atMs: Date.now() });
   } catch {
     // A message that cannot be cloned is not worth failing the worker over.
   }
 };
-const describe = (value) => (value && value.stack) || String(value);
+const describe = (/** @type {unknown} */ value) => (value instanceof Error && value.stack) || String(value);
 self.addEventListener('error', (event) => forward('error', `${event.message} (${event.filename}:${event.lineno})`));
 self.addEventListener('unhandledrejection', (event) => forward('unhandledrejection', describe(event.reason)));
-for (const level of ['error', 'warn']) {
+for (const level of /** @type {const} */ (['error', 'warn'])) {
   const original = console[level].bind(console);
-  console[level] = (...args) => {
+  console[level] = (/** @type {unknown[]} */ ...args) => {
     forward(level, args.map(describe).join(' '));
     original(...args);
   };

@@ -10,5 +10,5 @@ try {
   window.outbox = outbox;
   window.outboxReady = true;
 } catch (err) {
-  window.outboxError = String((err && err.stack) || err);
+  window.outboxError = String((err instanceof Error && err.stack) || err);
 }
