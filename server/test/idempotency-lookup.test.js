@@ -117,6 +117,11 @@ test('fastify: lookupPath is a route of its own, answered by the plugin with the
     assert.equal((await app.inject({ method: 'POST', url: '/api/chat', payload: { text: 'hi' }, headers: { 'idempotency-key': 'fx-1' } })).statusCode, 201);
     assert.deepEqual(await ask('fx-1'), { state: 'completed', status: 201 });
     assert.equal((await app.inject({ method: 'GET', url: LOOKUP })).statusCode, 400);
+    for (const method of /** @type {const} */ (['POST', 'PUT', 'DELETE'])) {
+      const wrong = await app.inject({ method, url: LOOKUP, headers: { 'idempotency-key': 'fx-1' } });
+      assert.equal(wrong.statusCode, 405, method);
+      assert.equal(wrong.headers.allow, 'GET', method);
+    }
   } finally {
     await app.close();
   }
