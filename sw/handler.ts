@@ -7,7 +7,7 @@ import { startOutbox } from './install.js';
 import { takeRequest } from './intercept.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { OutboxConfigError } from './protocol/errors.js';
-import { answerWithConfigError } from './refuse.js';
+import { startOrStandAside } from './refuse.js';
 import { claimed, watch } from './bypass-watch.js';
 
 /**
@@ -37,15 +37,9 @@ export type OutboxRouteHandler = (options: { request: Request; event: Extendable
  * registerRoute(({ url }) => url.pathname === '/api/chat', outboxHandler({ apiPaths: ['/api/chat'] }), 'POST');
  */
 export function outboxHandler(options: OutboxWorkerOptions = {}): OutboxRouteHandler {
-  let started: ReturnType<typeof startOutbox>;
-  try {
-    started = startOutbox(options, false);
-  } catch (error) {
-    if (!(error instanceof OutboxConfigError)) throw error;
-    // As installOutbox: the router's other routes keep working, pages hear why, the POST goes out as it is.
-    answerWithConfigError(error);
-    return ({ request }) => fetch(request);
-  }
+  const started = startOrStandAside(() => startOutbox(options, false));
+  // As installOutbox: the router's other routes keep working, pages hear why, the POST goes out as it is.
+  if (started instanceof OutboxConfigError) return ({ request }) => fetch(request);
   watch({ ...started, by: 'route' });
   const { engine } = started;
   return ({ request, event }) => {

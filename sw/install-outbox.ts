@@ -5,7 +5,7 @@
 import { startOutbox, type OutboxWorker } from './install.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { OutboxConfigError } from './protocol/errors.js';
-import { answerWithConfigError } from './refuse.js';
+import { startOrStandAside } from './refuse.js';
 import { claimed, watch } from './bypass-watch.js';
 
 /**
@@ -28,13 +28,9 @@ import { claimed, watch } from './bypass-watch.js';
  * naming the option (as do `drain` and `list` here).
  */
 export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
-  let started: ReturnType<typeof startOutbox>;
-  try {
-    started = startOutbox(options, claimed);
-  } catch (error) {
-    if (!(error instanceof OutboxConfigError)) throw error;
-    answerWithConfigError(error);
-    const refused = (): Promise<never> => Promise.reject(error);
+  const started = startOrStandAside(() => startOutbox(options, claimed));
+  if (started instanceof OutboxConfigError) {
+    const refused = (): Promise<never> => Promise.reject(started);
     return { queueName: options.queueName ?? '', drain: refused, list: refused };
   }
   const { engine } = started;

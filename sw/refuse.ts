@@ -22,3 +22,18 @@ export function answerWithConfigError(error: OutboxConfigError): void {
     if (isOutboxMessage(message.data)) message.ports[0]?.postMessage({ ok: false, error: serializeError(error) });
   });
 }
+
+/**
+ * Runs `start` (an outbox's installation); options it cannot use come back as
+ * the error, already answered to every page, so the caller stands aside.
+ * Other errors (a bug, a second installation) are thrown as they are.
+ */
+export function startOrStandAside<T>(start: () => T): T | OutboxConfigError {
+  try {
+    return start();
+  } catch (error) {
+    if (!(error instanceof OutboxConfigError)) throw error;
+    answerWithConfigError(error);
+    return error;
+  }
+}

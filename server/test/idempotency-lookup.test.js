@@ -93,6 +93,23 @@ test('a transient answer (503) is not stored: the key is unknown again, so the c
   }
 });
 
+test('mounted under a prefix (Express app.use(\'/api\', guard) strips it from req.url): the lookup path is matched on originalUrl', async () => {
+  const guard = idempotency({ store: stores.memory(), lookupPath: LOOKUP });
+  const server = http.createServer((req, res) => {
+    const mounted = /** @type {import('node:http').IncomingMessage & { originalUrl?: string }} */ (req);
+    mounted.originalUrl = req.url;
+    req.url = (req.url ?? '/').replace(/^\/api/, '') || '/';
+    void guard(req, res, () => res.writeHead(201).end('{}'));
+  });
+  const local = await listenLocal(server);
+  try {
+    assert.equal((await postJson(local.url, { text: 'x' }, { 'idempotency-key': 'lk-p' })).status, 201);
+    assert.deepEqual((await request(local.url.replace(/\/api\/chat$/, LOOKUP), { headers: { 'idempotency-key': 'lk-p' } })).json, { state: 'completed', status: 201 });
+  } finally {
+    await local.close();
+  }
+});
+
 test('guard.lookup mounted on a route of its own answers the same; a lookupPath that is not a path is refused', async () => {
   const store = stores.memory();
   const guard = idempotency({ store });

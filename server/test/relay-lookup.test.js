@@ -64,6 +64,21 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
       }
     });
 
+    test('a dead letter (refused by the upstream after the relay held it) is failed with the upstream\'s status', async () => {
+      const t = await setup(kind);
+      try {
+        t.upstream.state.mode = '503';
+        assert.equal((await t.send('reject me', 'lk-dl')).status, 202);
+        assert.deepEqual((await t.ask('lk-dl')).json, { state: 'held' });
+        t.upstream.state.mode = 'up';
+        await waitFor(async () => (await t.ask('lk-dl')).json?.state === 'failed', { message: 'a dead letter' });
+        const answer = /** @type {{ state: string, status?: number, reason?: string }} */ ((await t.ask('lk-dl')).json);
+        assert.equal(answer.status, 422);
+      } finally {
+        await t.close();
+      }
+    });
+
     test('a refusal passed through is completed with its status; a key that is not one is 400; only GET', async () => {
       const t = await setup(kind);
       try {

@@ -73,3 +73,19 @@ function parseSfString(text) {
   }
   throw new InvalidKeyError('Idempotency-Key has an unterminated quoted string');
 }
+
+/**
+ * A request's Idempotency-Key header read for an answer: the key (`undefined`
+ * when there is none), or why it cannot be used, for a 400 in the caller's
+ * own problem form (the middleware's and the relay's differ).
+ * @param {import('node:http').IncomingHttpHeaders} headers
+ * @returns {{ key: string | undefined, invalid?: undefined } | { invalid: string, key?: undefined }}
+ */
+export function readIdempotencyKey(headers) {
+  try {
+    return { key: parseIdempotencyKey(headers['idempotency-key']) };
+  } catch (error) {
+    if (!(error instanceof InvalidKeyError)) throw error;
+    return { invalid: error.message };
+  }
+}

@@ -13,7 +13,7 @@
 //   never seen, released, or expired   200 {"state":"unknown"}
 //   a handler holds the key now        200 {"state":"in-progress"}
 //   an answer is stored                200 {"state":"completed","status":201}
-import { InvalidKeyError, parseIdempotencyKey } from './key.js';
+import { readIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
 
 /** @typedef {import('../stores/contract.js').IdempotencyStore} IdempotencyStore */
@@ -29,12 +29,9 @@ export async function answerLookup(req, res, { store, scopeKey, onError }) {
     sendProblem(res, 405, 'idempotency/lookup-method', 'Method not allowed', 'The lookup path answers GET only.', { Allow: 'GET' });
     return;
   }
-  let key;
-  try {
-    key = parseIdempotencyKey(req.headers['idempotency-key']);
-  } catch (error) {
-    if (!(error instanceof InvalidKeyError)) throw error;
-    sendProblem(res, 400, 'idempotency/key-invalid', 'Idempotency-Key is invalid', error.message);
+  const { key, invalid } = readIdempotencyKey(req.headers);
+  if (invalid !== undefined) {
+    sendProblem(res, 400, 'idempotency/key-invalid', 'Idempotency-Key is invalid', invalid);
     return;
   }
   if (key === undefined) {

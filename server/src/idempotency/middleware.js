@@ -28,7 +28,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { credentialScope, scopeHash } from '../scope.js';
 import { performance } from 'node:perf_hooks';
-import { InvalidKeyError, parseIdempotencyKey } from './key.js';
+import { readIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
 import { answerLookup } from './lookup.js';
 import { sqliteStore } from '../stores/sqlite.js';
@@ -134,7 +134,9 @@ export function idempotency(options = {}) {
 
   /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {(error?: unknown) => void} next @returns {Promise<GuardOutcome>} */
   async function idempotencyMiddleware(req, res, next) {
-    if (options.lookupPath !== undefined && new URL(req.url ?? '/', 'http://x').pathname === options.lookupPath) {
+    // Express strips a mount prefix from req.url (app.use('/api', guard)); originalUrl keeps the whole path.
+    const fullUrl = /** @type {{ originalUrl?: string }} */ (req).originalUrl ?? req.url ?? '/';
+    if (options.lookupPath !== undefined && new URL(fullUrl, 'http://x').pathname === options.lookupPath) {
       await lookup(req, res);
       return 'looked-up';
     }
@@ -160,12 +162,9 @@ export function idempotency(options = {}) {
       next();
       return 'skipped';
     }
-    let key;
-    try {
-      key = parseIdempotencyKey(req.headers['idempotency-key']);
-    } catch (error) {
-      if (!(error instanceof InvalidKeyError)) throw error;
-      sendProblem(res, 400, 'idempotency/key-invalid', 'Idempotency-Key is invalid', error.message);
+    const { key, invalid } = readIdempotencyKey(req.headers);
+    if (invalid !== undefined) {
+      sendProblem(res, 400, 'idempotency/key-invalid', 'Idempotency-Key is invalid', invalid);
       return 'refused';
     }
     if (key === undefined) {

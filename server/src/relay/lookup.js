@@ -8,9 +8,10 @@
 //   queued (held here)                     {"state":"held"}
 //   delivered (the upstream stored it)     {"state":"completed","status":201}
 //   refused (passed through, a 4xx)        {"state":"completed","status":422}
-//   failed (a dead letter)                 {"state":"failed","status":422}  (status when the upstream gave one)
+//   failed (a dead letter)                 {"state":"failed","status":422,"reason":"…"}  (status when the upstream
+//                                          refused it with a 4xx; reason: the relay's last error, when it has one)
 //   none, or expired                       {"state":"unknown"}
-import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
+import { readIdempotencyKey } from '../idempotency/key.js';
 import { sendJson, sendProblem } from './http.js';
 
 /**
@@ -21,13 +22,8 @@ import { sendJson, sendProblem } from './http.js';
  */
 export async function answerLookup(req, res, store, scope) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return sendProblem(res, 405, 'method', 'Method not allowed', 'The lookup path answers GET only.', { Allow: 'GET' });
-  let key;
-  try {
-    key = parseIdempotencyKey(req.headers['idempotency-key']);
-  } catch (error) {
-    if (!(error instanceof InvalidKeyError)) throw error;
-    return sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', error.message);
-  }
+  const { key, invalid } = readIdempotencyKey(req.headers);
+  if (invalid !== undefined) return sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', invalid);
   if (key === undefined) return sendProblem(res, 400, 'key-missing', 'Idempotency-Key is required', 'Ask about one key: send it in the Idempotency-Key header.');
   const message = await store.get(`${scope}.${key}`);
   return sendJson(res, 200, stateOf(message));
@@ -42,8 +38,12 @@ function stateOf(message) {
     case 'delivered':
     case 'refused':
       return status === undefined ? { state: 'unknown' } : { state: 'completed', status };
-    case 'failed':
-      return status === undefined ? { state: 'failed' } : { state: 'failed', status };
+    case 'failed': {
+      // A status only for a refusal: a head set aside after 5xx or 429 answers was not refused.
+      const refused = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 425 && status !== 429;
+      const reason = typeof message.lastError === 'string' ? message.lastError.slice(0, 200) : undefined;
+      return { state: 'failed', ...(refused ? { status } : {}), ...(reason !== undefined ? { reason } : {}) };
+    }
     default:
       return { state: 'unknown' };
   }

@@ -3,7 +3,7 @@
 // deduplicating upstream; nothing accepted is lost. See docs/server.md.
 import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
-import { InvalidKeyError, parseIdempotencyKey } from '../idempotency/key.js';
+import { readIdempotencyKey } from '../idempotency/key.js';
 import { BodyTooLargeError, RequestAbortedError } from '../body.js';
 import { isLoopbackHost, normalizeRelayOptions } from './options.js';
 import { originForm } from './target.js';
@@ -102,13 +102,9 @@ export async function startRelay(options) {
       res.setHeader('Connection', 'close');
       return sendProblem(res, 413, 'body-too-large', 'Request body too large', error.message);
     }
-    let key;
-    try {
-      key = parseIdempotencyKey(req.headers['idempotency-key']);
-    } catch (error) {
-      if (!(error instanceof InvalidKeyError)) throw error;
-      return sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', error.message);
-    }
+    const read = readIdempotencyKey(req.headers);
+    if (read.invalid !== undefined) return sendProblem(res, 400, 'key-invalid', 'Idempotency-Key is invalid', read.invalid);
+    let { key } = read;
     const headers = endToEndHeaders(req.rawHeaders);
     if (key === undefined) {
       // The relay makes the key, so its own retries are deduplicated upstream too.
