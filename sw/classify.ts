@@ -35,7 +35,8 @@ export function httpReason(status: number): Reason {
 
 /** What one attempt's answer means for the message. */
 export type Outcome =
-  | { verdict: 'delivered'; response: Response }
+  /** `answerCopy`: a clone taken before the page could read `response`, for a child's placeholders (dependents.ts). */
+  | { verdict: 'delivered'; response: Response; answerCopy?: Response }
   | { verdict: 'rejected'; response: Response; reason: Reason; detail?: string | undefined }
   /** 401, or a redirect to the site's own (sign-in) page: the namespace waits for credentials. */
   | { verdict: 'auth'; response: Response }

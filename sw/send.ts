@@ -58,7 +58,12 @@ export class Sender {
     try {
       // `follow`, whatever the page asked: a redirect shows as `response.redirected` (classify.ts).
       const response = await fetch(request, { signal: controller.signal, redirect: 'follow' });
-      return await outcomeOf(response, attempts > 1, self.location.origin);
+      const outcome = await outcomeOf(response, attempts > 1, self.location.origin);
+      // Cloned here, while nothing has read the body: the page gets `response`
+      // (the straight path answers it before settling), and a clone taken
+      // after that throws "body already used" (dependents.ts reads the copy).
+      if (outcome.verdict === 'delivered') outcome.answerCopy = response.clone();
+      return outcome;
     } catch {
       return { verdict: 'transient', reason: controller.signal.aborted ? 'timeout' : 'network' };
     } finally {

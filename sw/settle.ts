@@ -78,8 +78,8 @@ export class Settler {
       // A relay's own 202 (its marker header): off this device, not yet at the API.
       const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
       const isParent = status === 'delivered' && this.#note(pass, entry, id, attempts, undefined).keepAnswer === true;
-      // Read before the page gets the answer (a body is read once): a child may name it (dependents.ts).
-      const answer = status === 'delivered' ? readAnswer(outcome.response.clone()) : undefined;
+      // The copy taken on arrival (send.ts), not a clone now: the page may be reading the response already.
+      const answer = status === 'delivered' && outcome.answerCopy ? readAnswer(outcome.answerCopy) : undefined;
       if (!isParent) void answer?.then((value) => this.#deps.parents.remember(id, value));
       // The page may have its answer now; the bookkeeping below is ours.
       control.answer(id, outcome.response);
