@@ -119,10 +119,10 @@ test('two relays on one Redis: each message forwarded once, in order; the lane h
 
 test('two relays on a three-master Redis Cluster, three lanes over its nodes: each message once, in order within its lane; the holder of a lane killed mid-forward is taken over', async () => {
   const upstream = await startUpstream();
-  // A 3 s lease, not 1 s: on a loaded machine (CI, 2 cores) a relay stalled past a 1 s lease let the
+  // A 6 s lease, not 1 s: on a loaded machine (CI, 2 cores) a relay stalled past a 1 s (and once a 3 s) lease let the
   // other take the lane and send cl-2 again (stored once upstream, as the key deduplicates, but this
   // test asserts the lease itself). The kill below still waits out the lease.
-  const args = (/** @type {string} */ url) => [...relayArgs(url, cluster.url).map((arg, i, all) => (all[i - 1] === '--lease-ms' ? '3000' : arg)), '--lane-header', 'x-lane'];
+  const args = (/** @type {string} */ url) => [...relayArgs(url, cluster.url).map((arg, i, all) => (all[i - 1] === '--lease-ms' ? '6000' : arg)), '--lane-header', 'x-lane'];
   const [a, b] = await Promise.all([startNode(bin, args(upstream.url)), startNode(bin, args(upstream.url))]);
   const client = new Cluster((cluster.ports ?? []).map((port) => ({ host: '127.0.0.1', port })));
   try {
