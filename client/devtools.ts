@@ -14,7 +14,8 @@
  * in it), rendered with `textContent` only, so no message text is ever parsed
  * as HTML.
  */
-import type { Outbox, OutboxEvent } from './outbox.js';
+import type { Outbox } from './outbox.js';
+import type { OutboxEvent } from './types.js';
 import { request } from './rpc.js';
 import { storage, type StorageReport } from './storage.js';
 import { PROTOCOL, type Broadcast, type DrainReport } from '../sw/protocol/messages.js';

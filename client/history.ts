@@ -14,7 +14,7 @@
  *   time is the sender's on both sides, so it does not jump;
  * - an older status never overwrites a newer one, and `delivered` is final.
  */
-import type { OutboxEvent } from './outbox.js';
+import type { OutboxEvent } from './types.js';
 import type { MessageStatus, PendingMessage, Reason } from '../sw/protocol/messages.js';
 
 /** This page's knowledge of one message the server may not have yet. */

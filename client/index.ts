@@ -1,15 +1,9 @@
 /**
  * outbox for pages: `import { createOutbox } from 'outbox/client'`.
  */
-export {
-  createOutbox,
-  Outbox,
-  type Body as OutboxBody,
-  type OutboxEvent,
-  type OutboxListener,
-  type SendInit,
-  type SendResult,
-} from './outbox.js';
+export { createOutbox } from './create.js';
+export { Outbox } from './outbox.js';
+export type { Body as OutboxBody, OutboxEvent, OutboxListener, SendInit, SendResult } from './types.js';
 export { DEFAULT_CLIENT_OPTIONS, type CredentialsSource, type OutboxClientOptions } from './options.js';
 export {
   InvalidMessageError,

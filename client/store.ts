@@ -11,7 +11,8 @@
  * broadcast. Delivered messages stay (with status `delivered`) up to
  * `keepDelivered`, so a UI can show the tick; discarded ones leave.
  */
-import type { Body, Outbox, OutboxEvent, SendInit, SendResult } from './outbox.js';
+import type { Outbox } from './outbox.js';
+import type { Body, OutboxEvent, SendInit, SendResult } from './types.js';
 import { NOTHING_KEPT, type DrainReport, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
 
 /** One message as the store shows it. `T`: the type of the JSON bodies the site sends. */
