@@ -91,12 +91,12 @@ const WORKER_FEATURES = {
  * across modules, so a role's share is of the minified bytes (esbuild's
  * metafile), not a gzipped cost of its own.
  */
-/** @type {Record<string, string[]>} role -> module names under sw/ (a trailing / names a folder) */
+/** @type {Record<string, string[]>} role -> module names under sw/, or a folder of the repo (a trailing /) */
 const CORE_ROLES = {
   'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'submit', 'timing', 'classify', 'origin-lock', 'arrival-order'],
   'storage: queue records and the per-message ledger': ['request-queue', 'idb', 'ledger'],
   "the page's commands: list, retry, discard, edit, cancel": ['actions', 'changes', 'commands', 'announcer', 'page-answers'],
-  'wire format and its checks, errors': ['protocol/messages', 'protocol/errors', 'shared/'],
+  'wire format and its checks, errors': ['sw/protocol/', 'shared/'],
   'setup: options, fetch listener, sync, engine': ['options', 'install', 'intercept', 'engine', 'worker', 'refuse'],
 };
 

@@ -16,7 +16,7 @@
  * (4xx) is the API answering. A 5xx (a proxy's 502/503, a crashed handler)
  * counts as not answering, as the worker counts it transient.
  */
-import type { Reason } from '../sw/protocol/messages.js';
+import type { Reason } from '../sw/protocol/statuses.js';
 
 /** Where the page stands; `downSinceMs` (epoch ms) is when the outage began, kept across offline ↔ unreachable. */
 export type ConnectionState =

@@ -18,7 +18,8 @@ import type { Outbox } from './outbox.js';
 import type { OutboxEvent } from './types.js';
 import { request } from './rpc.js';
 import { storage, type StorageReport } from './storage.js';
-import { PROTOCOL, type Broadcast, type DrainReport } from '../sw/protocol/messages.js';
+import { type DrainReport } from '../sw/protocol/statuses.js';
+import { PROTOCOL, type Broadcast } from '../sw/protocol/messages.js';
 
 export interface OutboxDevtoolsOptions {
   /** Where the panel goes. @default document.body */

@@ -3,7 +3,7 @@
  * API (`outbox.connection`). The health probe runs while an id waits or while
  * the API is down, and stops once neither holds.
  */
-import type { Reason } from '../sw/protocol/messages.js';
+import type { Reason } from '../sw/protocol/statuses.js';
 import { Connection, isNotAnswered } from './connection.js';
 import { HealthProbe, type ProbeSchedule } from './health.js';
 import type { OutboxEvent, OutboxListener } from './types.js';

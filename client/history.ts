@@ -15,7 +15,7 @@
  * - an older status never overwrites a newer one, and `delivered` is final.
  */
 import type { OutboxEvent } from './types.js';
-import type { MessageStatus, PendingMessage, Reason } from '../sw/protocol/messages.js';
+import type { MessageStatus, PendingMessage, Reason } from '../sw/protocol/statuses.js';
 
 /** This page's knowledge of one message the server may not have yet. */
 export interface LocalMessage {

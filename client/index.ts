@@ -18,8 +18,6 @@ export {
   type OutboxErrorName,
 } from '../sw/protocol/errors.js';
 export type {
-  ChangeOutcome,
-  ChangeResult,
   DrainReport,
   DrainStop,
   DrainTrigger,
@@ -27,7 +25,7 @@ export type {
   MessageStatus,
   PendingMessage,
   Reason,
-  SessionCredentials,
   StatusUpdate,
-} from '../sw/protocol/messages.js';
+} from '../sw/protocol/statuses.js';
+export type { ChangeOutcome, ChangeResult, SessionCredentials } from '../sw/protocol/messages.js';
 export type { ConnectionState } from './connection.js';

@@ -3,7 +3,8 @@
  */
 import { positiveOption } from '../shared/options.js';
 import { InvalidNamespaceError, OutboxConfigError } from '../sw/protocol/errors.js';
-import { namespaceProblem, type SessionCredentials } from '../sw/protocol/messages.js';
+import { namespaceProblem } from '../sw/protocol/http.js';
+import { type SessionCredentials } from '../sw/protocol/messages.js';
 
 /** Credentials, or a function that gives the current ones (called again when the worker needs them). */
 export type CredentialsSource = SessionCredentials | (() => SessionCredentials | undefined | Promise<SessionCredentials | undefined>);

@@ -5,17 +5,19 @@
  * ids, the connection and the probe: following.ts. `createOutbox`: create.ts.
  */
 import { InvalidNamespaceError } from '../sw/protocol/errors.js';
+import { namespaceProblem } from '../sw/protocol/http.js';
 import {
-  namespaceProblem,
   NOTHING_KEPT,
+  type DrainReport,
+  type PendingMessage,
+  type StatusUpdate,
+} from '../sw/protocol/statuses.js';
+import {
   PROTOCOL,
   type Broadcast,
   type ChangeOutcome,
-  type DrainReport,
   type Hello,
-  type PendingMessage,
   type SessionCredentials,
-  type StatusUpdate,
 } from '../sw/protocol/messages.js';
 import { Following } from './following.js';
 import type { CredentialsSource, ResolvedClientOptions } from './options.js';

@@ -13,9 +13,9 @@ import {
   namespaceToHeader,
   OUTBOX_STATUS_HEADER,
   RELAY_HEADER,
-  type OutboxAnswer,
-  type Reason,
-} from '../sw/protocol/messages.js';
+} from '../sw/protocol/http.js';
+import { type Reason } from '../sw/protocol/statuses.js';
+import { type OutboxAnswer } from '../sw/protocol/messages.js';
 import { readDetail } from '../shared/detail.js';
 import type { Body, SendInit, SendResult } from './types.js';
 

@@ -13,7 +13,7 @@
  */
 import type { Outbox } from './outbox.js';
 import type { Body, OutboxEvent, SendInit, SendResult } from './types.js';
-import { NOTHING_KEPT, type DrainReport, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/messages.js';
+import { NOTHING_KEPT, type DrainReport, type LaneBlock, type MessageStatus, type PendingMessage, type Reason } from '../sw/protocol/statuses.js';
 
 /** One message as the store shows it. `T`: the type of the JSON bodies the site sends. */
 export interface OutboxMessage<T = unknown> {

@@ -4,7 +4,7 @@
  * class so the store, the React hook and the devtools panel import types
  * without the class.
  */
-import type { Reason, StatusUpdate } from '../sw/protocol/messages.js';
+import type { Reason, StatusUpdate } from '../sw/protocol/statuses.js';
 
 /** What `send` resolves to. It never rejects for a network failure. `T`: the body's type. */
 export interface SendResult<T = Body> {

@@ -48,7 +48,7 @@ const REASONS = {
   'parent-failed': 'the message it was sent after (its photo) failed, so it waits for that one to be retried',
 };
 // For these the outbox kept nothing, so there is nothing to retry (the
-// library's own list, NOTHING_KEPT in sw/protocol/messages.ts).
+// library's own list, NOTHING_KEPT in sw/protocol/statuses.ts).
 /** @type {ReadonlySet<Reason>} */
 const NOT_KEPT = new Set(['storage', 'too-large', 'invalid', 'no-worker', 'network']);
 

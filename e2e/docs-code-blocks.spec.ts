@@ -2,7 +2,7 @@
  * The docs agree with the code: every ts/tsx/js block of README.md and
  * docs/*.md type-checks against the built declarations (e2e/docs/code-blocks.ts),
  * and the reasons the docs list are the worker's own (`Reason` in
- * sw/protocol/messages.ts), each of them and no other. No browser: this runs
+ * sw/protocol/statuses.ts), each of them and no other. No browser: this runs
  * in seconds, on dist/types as `node build.mjs` left it.
  */
 import { readFileSync } from 'node:fs';
@@ -20,9 +20,9 @@ test('every code block of README.md and docs/*.md compiles against the built pac
 
 /** The string literals of the `Reason` union, and its template (`http-${number}`) as a pattern. */
 function reasonsInCode(): { literals: string[]; numbered: RegExp } {
-  const source = readFileSync(path.join(REPO, 'sw/protocol/messages.ts'), 'utf8');
+  const source = readFileSync(path.join(REPO, 'sw/protocol/statuses.ts'), 'utf8');
   const union = /export type Reason =([\s\S]*?);/.exec(source)?.[1];
-  if (union === undefined) throw new Error('sw/protocol/messages.ts: no `export type Reason` union');
+  if (union === undefined) throw new Error('sw/protocol/statuses.ts: no `export type Reason` union');
   expect(union, 'the one template the check knows').toContain('`http-${number}`');
   const literals = [...union.matchAll(/'([\w-]+)'/g)].map((match) => match[1]!);
   return { literals, numbered: /^http-[1-5]\d\d$/ };

@@ -7,7 +7,7 @@
  */
 import type { LedgerRecord } from './ledger.js';
 import type { Parts } from './parts.js';
-import type { PendingMessage, StatusUpdate } from './protocol/messages.js';
+import type { PendingMessage, StatusUpdate } from './protocol/statuses.js';
 import { UnknownMessageError } from './protocol/errors.js';
 import { createdAtOf, laneOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
 import { isExpired, wallNowMs } from './timing.js';

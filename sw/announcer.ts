@@ -3,13 +3,8 @@
  * all of them (not only the sender's tab) with one post, where
  * `clients.matchAll()` would cost a round trip per change on the hot path.
  */
-import {
-  PROTOCOL,
-  channelName,
-  type Broadcast,
-  type DrainReport,
-  type StatusUpdate,
-} from './protocol/messages.js';
+import { type DrainReport, type StatusUpdate } from './protocol/statuses.js';
+import { PROTOCOL, channelName, type Broadcast } from './protocol/messages.js';
 import { wallNowMs } from './timing.js';
 
 export class Announcer {

@@ -3,7 +3,7 @@
  * stated in one place; `outcomeOf` only reads the answer it is given.
  */
 import { readDetail } from '../shared/detail.js';
-import type { Reason } from './protocol/messages.js';
+import type { Reason } from './protocol/statuses.js';
 
 /**
  * Where we differ from Workbox's `replayRequests()`: it counts any HTTP answer,

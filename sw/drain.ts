@@ -32,7 +32,7 @@
  */
 import { queuedAnswer } from './page-answers.js';
 import type { OriginLock } from './origin-lock.js';
-import type { DrainReport, DrainStop, DrainTrigger, LaneBlock, Reason } from './protocol/messages.js';
+import type { DrainReport, DrainStop, DrainTrigger, LaneBlock, Reason } from './protocol/statuses.js';
 import { afterFailure, mayTry, monotonicMs, wallNowMs, type Streak } from './timing.js';
 
 /** `yield`: a user action is waiting for the queue; the drain steps aside and resumes after it. */

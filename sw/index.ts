@@ -11,8 +11,6 @@ export { installAppShell, DEFAULT_SHELL_TIMEOUT_MS, type AppShell, type AppShell
 export { classifyStatus, parseRetryAfterMs, type Verdict } from './classify.js';
 export { backoffDelayMs } from './timing.js';
 export type {
-  ChangeOutcome,
-  ChangeResult,
   DrainReport,
   DrainStop,
   DrainTrigger,
@@ -20,6 +18,6 @@ export type {
   MessageStatus,
   PendingMessage,
   Reason,
-  SessionCredentials,
   StatusUpdate,
-} from './protocol/messages.js';
+} from './protocol/statuses.js';
+export type { ChangeOutcome, ChangeResult, SessionCredentials } from './protocol/messages.js';

@@ -10,7 +10,8 @@ import { isOutboxRequest, takeRequest } from './intercept.js';
 import { defaultQueueName, normalizeOptions, type OutboxWorkerOptions, type ResolvedOptions } from './options.js';
 import { OutboxProtocolError, serializeError } from './protocol/errors.js';
 import { monotonicMs } from './timing.js';
-import { envelopeProblem, isOutboxMessage, type DrainReport, type DrainTrigger, type Envelope, type PendingMessage, type Reply } from './protocol/messages.js';
+import { type DrainReport, type DrainTrigger, type PendingMessage } from './protocol/statuses.js';
+import { envelopeProblem, isOutboxMessage, type Envelope, type Reply } from './protocol/messages.js';
 
 const installed = new Set<string>();
 

@@ -4,7 +4,7 @@
 import { failedAnswer } from './page-answers.js';
 import type { ArrivingMessage, Engine } from './engine.js';
 import type { ResolvedOptions } from './options.js';
-import { AFTER_HEADER, IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/messages.js';
+import { AFTER_HEADER, IDEMPOTENCY_KEY_HEADER, idProblem, isUnderApi, NAMESPACE_HEADER, namespaceFromHeader, namespaceProblem } from './protocol/http.js';
 import { laneFromRequest } from './lanes.js';
 import { toRequest, type EntryMetadata } from './request-queue.js';
 import { wallNowMs } from './timing.js';

@@ -19,7 +19,7 @@
  * (`crates/matrix-sdk/src/send_queue`): a room that fails is disabled, the
  * others go on.
  */
-import { MAX_ID_LENGTH } from './protocol/messages.js';
+import { MAX_ID_LENGTH } from './protocol/http.js';
 
 /** How a message's lane is found: a path pattern (starts with `/`), a header name, or a function of the request. */
 export type LaneRule = string | ((request: Request) => string | undefined | Promise<string | undefined>);

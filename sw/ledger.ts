@@ -17,7 +17,7 @@
  */
 import { LazyDB } from './idb.js';
 import { wallNowMs } from './timing.js';
-import type { Reason } from './protocol/messages.js';
+import type { Reason } from './protocol/statuses.js';
 import type { QueueEntry } from './request-queue.js';
 
 export interface LedgerRecord {

@@ -23,7 +23,7 @@
  * without a lookup.
  */
 import { outcomeOf, type Outcome } from './classify.js';
-import { IDEMPOTENCY_KEY_HEADER, RELAY_HEADER } from './protocol/messages.js';
+import { IDEMPOTENCY_KEY_HEADER, RELAY_HEADER } from './protocol/http.js';
 
 /** The server's answer to a lookup, as far as the worker reads it. */
 type LookupAnswer = { state?: unknown; status?: unknown; reason?: unknown } | null;

@@ -3,7 +3,9 @@
  * `Outbox-Status` header tells the client (and any page reading the response)
  * that this is the outbox speaking, not the API.
  */
-import { OUTBOX_STATUS_HEADER, type OutboxAnswer, type Reason } from './protocol/messages.js';
+import { OUTBOX_STATUS_HEADER } from './protocol/http.js';
+import { type Reason } from './protocol/statuses.js';
+import { type OutboxAnswer } from './protocol/messages.js';
 
 function answer(body: OutboxAnswer, status: number): Response {
   return new Response(JSON.stringify(body), {

@@ -18,7 +18,7 @@
 import type { LedgerRecord } from './ledger.js';
 import { askServer } from './lookup.js';
 import type { Parts } from './parts.js';
-import { RELAY_HEADER } from './protocol/messages.js';
+import { RELAY_HEADER } from './protocol/http.js';
 import { backoffDelayMs, wallNowMs } from './timing.js';
 
 const FIRST_CHECK_MS = 2_000;

@@ -11,7 +11,7 @@ import { open } from './keys.js';
 import type { LedgerRecord } from './ledger.js';
 import { askServer } from './lookup.js';
 import type { Parts } from './parts.js';
-import { IDEMPOTENCY_KEY_HEADER } from './protocol/messages.js';
+import { IDEMPOTENCY_KEY_HEADER } from './protocol/http.js';
 import { toRequest, type QueueEntry } from './request-queue.js';
 import { wallNowMs } from './timing.js';
 

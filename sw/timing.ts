@@ -11,7 +11,7 @@
  *   clock, so a step during the worker's life does not expire a whole queue
  *   at once, nor stop it from expiring.
  */
-import type { DrainTrigger } from './protocol/messages.js';
+import type { DrainTrigger } from './protocol/statuses.js';
 
 export const monotonicMs = (): number => performance.now();
 

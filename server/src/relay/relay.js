@@ -193,7 +193,7 @@ export async function startRelay(options) {
 
   // Not `Outbox-Status`: that header marks the browser worker's own answers.
   // `Outbox-Relay` tells the browser's outbox the message is `relayed` (off the
-  // device, not yet at the API), not `delivered` (sw/protocol/messages.ts RELAY_HEADER).
+  // device, not yet at the API), not `delivered` (sw/protocol/http.ts RELAY_HEADER).
   const sendQueued = (/** @type {import('node:http').ServerResponse} */ res, /** @type {string} */ id, /** @type {Record<string, string>} */ headers = {}) => sendJson(res, 202, { status: 'queued', id: clientKeyOf(id) }, { 'Outbox-Relay': 'queued', ...headers });
 
   /** @param {import('node:http').ServerResponse} res @param {number} status @param {[string, string][]} headers @param {Buffer} body @param {Record<string, string>} [extra] */
