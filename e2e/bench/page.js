@@ -1,10 +1,21 @@
 // Bench page: the same shape of call for every worker, so the only difference is the worker.
 // ours (and baseline: ours at an earlier commit, BENCH_BASELINE): the outbox client; recipe/floor/none: a plain fetch POST with a JSON body and an Idempotency-Key.
 const PAD = ' '.padEnd(80, 'lorem ipsum dolor sit amet ');
+/** @typedef {'ours' | 'baseline' | 'recipe' | 'floor' | 'none'} WorkerKind */
+/** @typedef {'delivered' | 'relayed' | 'queued' | 'failed' | 'error'} SendStatus */
+/** @typedef {{ id: string, status: SendStatus }} Sent */
+/** What seq, conc and batched return: the ids sent, a count per status, latencies (ms) and the run's total (ms). */
+/** @typedef {{ ids: string[], statuses: Partial<Record<SendStatus, number>>, lat: number[], totalMs: number }} RunSummary */
+/** @typedef {import('/client.js').DrainReport & { at: number }} ReceivedDrainReport */
+
+/** @type {WorkerKind | null} */
 let kind = null;
+/** @type {import('/client.js').Outbox | null} */
 let outbox = null;
 // ours: the worker's drain reports (BroadcastChannel 'outbox:<queue>'), to tell which trigger drained.
+/** @type {ReceivedDrainReport[]} */
 const drainReports = [];
+/** @param {Response} r @returns {SendStatus} */
 const statusOf = (r) => (r.status === 202 ? 'queued' : r.ok ? 'delivered' : 'failed');
 
 async function waitControlled() {
@@ -12,10 +23,14 @@ async function waitControlled() {
   await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
 }
 
+/** @param {string} message @returns {never} */
+function fail(message) { throw new Error(message); }
+
+/** @param {string} runId @param {number} i @returns {Promise<Sent>} */
 async function sendOne(runId, i) {
   const body = { text: `bench ${runId} #${i}${PAD}` };
   if (kind === 'ours' || kind === 'baseline') {
-    const r = await outbox.send('/api/chat', body);
+    const r = await (outbox ?? fail('sendOne: bench.setup() has not made the outbox yet')).send('/api/chat', body);
     return { id: r.id, status: r.status };
   }
   const id = `${runId}-${i}`;
@@ -33,12 +48,15 @@ async function sendOne(runId, i) {
   }
 }
 
+/** @param {Sent[]} results @param {number[]} lat @param {number} totalMs @returns {RunSummary} */
 function summarize(results, lat, totalMs) {
+  /** @type {RunSummary['statuses']} */
   const statuses = {};
   for (const r of results) statuses[r.status] = (statuses[r.status] || 0) + 1;
   return { ids: results.map((r) => r.id), statuses, lat, totalMs };
 }
 
+/** @param {string} dbName @param {string} storeName @returns {Promise<unknown[]>} */
 function idbGetAll(dbName, storeName) {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open(dbName);
@@ -53,7 +71,8 @@ function idbGetAll(dbName, storeName) {
   });
 }
 
-window.bench = {
+export const bench = {
+  /** @param {{ kind: WorkerKind, outbox?: import('/client.js').OutboxClientOptions }} opts */
   async setup(opts) {
     kind = opts.kind;
     if (kind === 'ours' || kind === 'baseline') {
@@ -70,6 +89,7 @@ window.bench = {
     return { kind, controlled: !!navigator.serviceWorker.controller };
   },
   sendOne,
+  /** @param {string} runId @param {number} n */
   async seq(runId, n, start = 0) {
     const results = [], lat = [];
     const t0 = performance.now();
@@ -80,7 +100,9 @@ window.bench = {
     }
     return summarize(results, lat, performance.now() - t0);
   },
+  /** @param {string} runId @param {number} n */
   async conc(runId, n, start = 0) {
+    /** @type {number[]} */
     const lat = new Array(n);
     const t0 = performance.now();
     const results = await Promise.all(Array.from({ length: n }, async (_, k) => {
@@ -91,8 +113,12 @@ window.bench = {
     return summarize(results, lat, performance.now() - t0);
   },
   // n sends in batches of `batch` started at once (fast way to fill a big queue).
+  /** @param {string} runId @param {number} n @param {number} batch @returns {Promise<RunSummary>} */
   async batched(runId, n, batch) {
-    const ids = [], statuses = {};
+    /** @type {string[]} */
+    const ids = [];
+    /** @type {RunSummary['statuses']} */
+    const statuses = {};
     const t0 = performance.now();
     for (let start = 0; start < n; start += batch) {
       const rs = await Promise.all(Array.from({ length: Math.min(batch, n - start) }, (_, k) => sendOne(runId, start + k)));
@@ -103,24 +129,29 @@ window.bench = {
   async list() {
     const t0 = performance.now();
     let n;
-    if (kind === 'ours' || kind === 'baseline') n = (await outbox.list()).length;
+    if (kind === 'ours' || kind === 'baseline') n = (await (outbox ?? fail('list: bench.setup() has not made the outbox yet')).list()).length;
     else if (kind === 'recipe') n = (await idbGetAll('workbox-background-sync', 'requests')).length;
     else if (kind === 'floor') n = (await idbGetAll('floor', 'q')).length;
     else n = 0;
     return { n, ms: performance.now() - t0 };
   },
   // The floor worker's bench-only replay (see workers/floor.js).
+  /** @returns {Promise<{ ok: true, n: number } | { ok: false, error: string }>} */
   floorReplay() {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      const controller = navigator.serviceWorker.controller;
+      if (!controller) { reject(new Error('floorReplay: no worker controls the bench page')); return; }
       const ch = new MessageChannel();
       ch.port1.onmessage = (e) => resolve(e.data);
-      navigator.serviceWorker.controller.postMessage({ type: 'bench-replay' }, [ch.port2]);
+      controller.postMessage({ type: 'bench-replay' }, [ch.port2]);
     });
   },
   // Reports since `sinceMs` (Date.now()), with their time relative to `refMs`.
+  /** @param {number} sinceMs */
   drainReports(sinceMs, refMs = sinceMs) {
     return drainReports.filter((r) => r.at >= sinceMs).map(({ at, trigger, stoppedBy, delivered, failed, remaining }) => ({ atMs: at - refMs, trigger, stoppedBy, delivered, failed, remaining }));
   },
   async flush() { if (outbox) await outbox.flush(); },
 };
+window.bench = bench;
 window.benchReady = true;

@@ -1,6 +1,9 @@
 // The floor: the least any outbox worker can do.
 // Offline: one IndexedDB put and a 202. Online: a bare pass-through.
+/** @typedef {{ url: string, key: string | null, body: string, t: number }} FloorEntry */
+/** @type {Promise<IDBDatabase> | undefined} */
 let dbPromise;
+/** @returns {Promise<IDBDatabase>} */
 function db() {
   return (dbPromise ||= new Promise((resolve, reject) => {
     const req = indexedDB.open('floor', 1);
@@ -10,12 +13,13 @@ function db() {
   }));
 }
 
+/** @param {Request} request */
 async function enqueue(request) {
   const body = await request.text();
   const d = await db();
   await new Promise((resolve, reject) => {
     const tx = d.transaction('q', 'readwrite');
-    tx.objectStore('q').put({ url: request.url, key: request.headers.get('Idempotency-Key'), body, t: Date.now() });
+    tx.objectStore('q').put(/** @satisfies {FloorEntry} */ ({ url: request.url, key: request.headers.get('Idempotency-Key'), body, t: Date.now() }));
     tx.oncomplete = resolve;
     tx.onerror = tx.onabort = () => reject(tx.error);
   });
@@ -27,13 +31,18 @@ async function enqueue(request) {
 // No crash safety, no order guard beyond the store's key order.
 async function replay() {
   const d = await db();
+  /** @type {FloorEntry[]} */
   const entries = await new Promise((resolve, reject) => {
     const req = d.transaction('q', 'readonly').objectStore('q').getAll();
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
   for (const e of entries) {
-    const r = await fetch(e.url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': e.key }, body: e.body });
+    // A POST queued without a key is replayed without one (not with the string 'null').
+    /** @type {Record<string, string>} */
+    const headers = { 'content-type': 'application/json' };
+    if (e.key !== null) headers['idempotency-key'] = e.key;
+    const r = await fetch(e.url, { method: 'POST', headers, body: e.body });
     await r.arrayBuffer();
   }
   await new Promise((resolve, reject) => {
