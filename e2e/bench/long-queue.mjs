@@ -8,12 +8,16 @@
 import { performance } from 'node:perf_hooks';
 import { startBenchServer } from './server.mjs';
 
+/** @param {unknown[]} a */
 const log = (...a) => console.error('[bench]', ...a);
 
-/** Fills Workbox's store (database created by the worker) with `n` entries of `bodyBytes`, in batches. */
+/**
+ * Fills Workbox's store (database created by the worker) with `n` entries of `bodyBytes`, in batches.
+ * @param {import('playwright-core').Page} page @param {number} n @param {number} bodyBytes
+ */
 async function fill(page, n, bodyBytes) {
   return page.evaluate(
-    async ([count, size]) => {
+    async ({ count, size }) => {
       const db = await new Promise((resolve, reject) => {
         // No version: the worker created it at version 3; any other version would break every queue.
         const open = indexedDB.open('workbox-background-sync');
@@ -43,14 +47,20 @@ async function fill(page, n, bodyBytes) {
       db.close();
       return count;
     },
-    [n, bodyBytes],
+    { count: n, size: bodyBytes },
   );
 }
 
-/** createOutbox() in a fresh page, then list(): ms each, median of `reps`. */
+/**
+ * createOutbox() in a fresh page, then list(): ms each, median of `reps`.
+ * @param {import('playwright-core').BrowserContext} context @param {string} url @param {number} reps
+ */
 async function measure(context, url, reps) {
+  /** @type {number[]} */
   const createMs = [];
+  /** @type {number[]} */
   const listMs = [];
+  /** @type {number[]} */
   const rawMs = [];
   let listed = 0;
   for (let r = 0; r < reps; r += 1) {
@@ -86,11 +96,16 @@ async function measure(context, url, reps) {
     listed = t.listed;
     await page.close();
   }
-  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  /** @param {number[]} a */
+  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? NaN; // NaN: no rep ran
   return { createMs: Math.round(median(createMs)), listMs: Math.round(median(listMs)), rawGetAllMs: Math.round(median(rawMs)), listed };
 }
 
-/** Runs in its own context of `browser`, against its own server (its own origin). */
+/**
+ * Runs in its own context of `browser`, against its own server (its own origin).
+ * @param {import('playwright-core').Browser} browser
+ * @param {{ swFile: string, clientFile?: string, n?: number, bodyBytes?: number, reps?: number }} options
+ */
 export async function benchLongQueue(browser, { swFile, clientFile, n = 10_000, bodyBytes = 16 * 1024, reps = 3 }) {
   const server = await startBenchServer({ swFile, clientFile, label: 'long-queue' });
   const context = await browser.newContext();

@@ -3,11 +3,12 @@
 //   node e2e/bench/plain-proxy.mjs <upstream-url>   prints {"url": …} when listening
 import http from 'node:http';
 
+if (!process.argv[2]) throw new Error('usage: node e2e/bench/plain-proxy.mjs <upstream-url>');
 const upstream = new URL(process.argv[2]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 const server = http.createServer((req, res) => {
   const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
-    res.writeHead(answer.statusCode, answer.headers);
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });
   out.on('error', () => {
@@ -16,4 +17,7 @@ const server = http.createServer((req, res) => {
   });
   req.pipe(out);
 });
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })));
+server.listen(0, '127.0.0.1', () => {
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address()); // a TCP listener's address
+  console.log(JSON.stringify({ url: `http://127.0.0.1:${port}` }));
+});

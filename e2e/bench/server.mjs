@@ -9,25 +9,38 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 
+/** @type {Record<string, string>} */
 const TYPES = { '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.html': 'text/html; charset=utf-8', '.json': 'application/json' };
 
+/** @typedef {'up' | 'unreachable' | '503'} ApiMode */
+/** A message the API stored: its key, its order of arrival, when (performance.now() in this process). */
+/** @typedef {{ key: string, seq: number, t: number }} StoredMessage */
+/** @typedef {(entry: StoredMessage, count: number) => boolean} StoredPredicate */
+/** @typedef {{ pred: StoredPredicate, resolve: (entry: StoredMessage | null) => void, timer: ReturnType<typeof setTimeout> | undefined }} Waiter */
+/** @typedef {Awaited<ReturnType<typeof startBenchServer>>} BenchServer */
+
 /**
- * @param {{ swFile?: string|null, label?: string }} opts
+ * @param {{ swFile?: string | null, clientFile?: string, label?: string }} opts
  *   swFile: absolute path served at /sw.js (null = no worker served).
  *   clientFile: served at /client.js (default dist/client.js).
  */
 export async function startBenchServer({ swFile = null, clientFile = path.join(root, 'dist/client.js'), label = '' } = {}) {
   const api = {
+    /** @type {ApiMode} */
     mode: 'up',
-    stored: [],          // { key, seq, t }  t = performance.now() in this process
+    /** @type {StoredMessage[]} */
+    stored: [],
+    /** @type {Map<string, StoredMessage>} */
     byKey: new Map(),
     attempts: 0,        // POST /api/chat that reached the server, whatever the answer
     healthChecks: 0,
     duplicates: 0,
     rejected: 0,
+    /** @type {Set<Waiter>} */
     waiters: new Set(),
+    /** @param {string} mode */
     setMode(mode) {
-      if (!['up', 'unreachable', '503'].includes(mode)) throw new Error('bad mode ' + mode);
+      if (mode !== 'up' && mode !== 'unreachable' && mode !== '503') throw new Error('bad mode ' + mode);
       api.mode = mode;
     },
     reset() {
@@ -40,16 +53,20 @@ export async function startBenchServer({ swFile = null, clientFile = path.join(r
       api.rejected = 0;
     },
     /** Resolves with the stored entry once `pred(entry, count)` is true for a newly stored entry (or already). */
+    /** @param {StoredPredicate} pred @param {number} timeoutMs @returns {Promise<StoredMessage | null>} */
     waitFor(pred, timeoutMs) {
-      for (let i = 0; i < api.stored.length; i++) if (pred(api.stored[i], i + 1)) return Promise.resolve(api.stored[i]);
+      const found = api.stored.find((entry, i) => pred(entry, i + 1));
+      if (found) return Promise.resolve(found);
       return new Promise((resolve) => {
-        const w = { pred, resolve, timer: null };
+        /** @type {Waiter} */
+        const w = { pred, resolve, timer: undefined };
         w.timer = setTimeout(() => { api.waiters.delete(w); resolve(null); }, timeoutMs);
         api.waiters.add(w);
       });
     },
   };
 
+  /** @param {string} key */
   function store(key) {
     const e = { key, seq: api.stored.length + 1, t: performance.now() };
     api.stored.push(e);
@@ -60,12 +77,14 @@ export async function startBenchServer({ swFile = null, clientFile = path.join(r
     return e;
   }
 
+  /** @param {http.ServerResponse} res @param {number} status @param {unknown} body @param {Record<string, string>} [headers] */
   function send(res, status, body, headers = {}) {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
     res.end(text);
   }
 
+  /** @param {http.ServerResponse} res @param {string} file @param {Record<string, string>} [extraHeaders] */
   function serveFile(res, file, extraHeaders = {}) {
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404); res.end('not found'); return; }
@@ -75,7 +94,7 @@ export async function startBenchServer({ swFile = null, clientFile = path.join(r
   }
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
+    const url = new URL(req.url ?? '/', 'http://x');
     const p = url.pathname;
     if (p.startsWith('/api/')) {
       if (p === '/api/health') api.healthChecks++;
@@ -86,6 +105,7 @@ export async function startBenchServer({ swFile = null, clientFile = path.join(r
         return send(res, 200, { ok: true });
       }
       if (p === '/api/chat' && req.method === 'POST') {
+        /** @type {Buffer[]} */
         const chunks = [];
         req.on('data', (c) => chunks.push(c));
         req.on('end', () => {
@@ -93,7 +113,7 @@ export async function startBenchServer({ swFile = null, clientFile = path.join(r
           if (api.mode === 'unreachable') { req.socket.destroy(); return; }
           if (api.mode === '503') return send(res, 503, { error: 'unavailable' }, { 'retry-after': '1' });
           const key = req.headers['idempotency-key'];
-          if (!key) { api.rejected++; return send(res, 400, { error: 'missing Idempotency-Key' }); }
+          if (typeof key !== 'string' || !key) { api.rejected++; return send(res, 400, { error: 'missing Idempotency-Key' }); }
           let body;
           try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { body = null; }
           if (!body || typeof body.text !== 'string' || !body.text || body.text.length > 2000) {
@@ -121,12 +141,12 @@ export async function startBenchServer({ swFile = null, clientFile = path.join(r
     res.writeHead(404); res.end('not found');
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await /** @type {Promise<void>} */ (new Promise((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address()); // a TCP listener's address
   return {
     url: `http://127.0.0.1:${port}`,
     label,
     api,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+    close: () => /** @type {Promise<void>} */ (new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); })),
   };
 }
