@@ -17,17 +17,28 @@ import { startNode } from '../../server/test/support/processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const relayBin = path.join(here, '../../server/bin/outbox-relay.js');
+/** @param {unknown[]} a */
 const log = (...a) => console.error('[bench relay]', ...a);
 
 /** A fast upstream that stores each key once and can go down (connections destroyed). */
 async function startUpstream() {
-  const state = { down: true, keys: new Set(), order: [], duplicates: 0, waiters: [] };
+  const state = {
+    down: true,
+    /** @type {Set<string>} */
+    keys: new Set(),
+    /** Each stored message's `n`, in the order stored. @type {number[]} */
+    order: [],
+    duplicates: 0,
+    /** Called after each message stored. @type {(() => void)[]} */
+    waiters: [],
+  };
   const server = http.createServer((req, res) => {
     if (state.down) return req.socket.destroy();
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const key = req.headers['idempotency-key'];
+      const key = String(req.headers['idempotency-key']); // the relay always sends one
       if (state.keys.has(key)) state.duplicates += 1;
       else {
         state.keys.add(key);
@@ -38,11 +49,13 @@ async function startUpstream() {
       res.end(`{"id":"${key}"}`);
     });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, state, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  await /** @type {Promise<void>} */ (new Promise((r) => server.listen(0, '127.0.0.1', r)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address()); // a TCP listener's address
+  return { url: `http://127.0.0.1:${port}`, state, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+/** @param {string} url @param {number} n @param {string} key @returns {Promise<number | undefined>} the answer's status */
 function post(url, n, key) {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ text: `bench ${n}`, n });
@@ -59,7 +72,9 @@ function post(url, n, key) {
  * Sends n POSTs from `concurrency` senders, sender w sending w, w + concurrency, …
  * one after another (so each sender's messages have an order to keep).
  */
+/** @param {string} url @param {number} n @param {number} concurrency @param {string} prefix */
 async function load(url, n, concurrency, prefix) {
+  /** @type {(number | undefined)[]} */
   const statuses = new Array(n);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
@@ -69,8 +84,10 @@ async function load(url, n, concurrency, prefix) {
   return { statuses, msgPerSec: Math.round(n / s), seconds: s };
 }
 
+/** @param {(number | undefined)[]} statuses @param {number} code */
 const countOf = (statuses, code) => statuses.filter((s) => s === code).length;
 
+/** @param {'sqlite' | 'redis'} kind @param {string} store the relay's --store @param {number} n @param {number} concurrency */
 async function benchVariant(kind, store, n, concurrency) {
   const upstream = await startUpstream();
   const relay = await startNode(relayBin, ['--upstream', upstream.url, '--listen', '127.0.0.1:0', '--store', store, '--log-level', 'warn',
@@ -82,13 +99,14 @@ async function benchVariant(kind, store, n, concurrency) {
     const all202 = countOf(accepted.statuses, 202);
     const t0 = performance.now();
     upstream.state.down = false;
-    await new Promise((resolve) => {
-      const check = () => upstream.state.keys.size >= n && resolve();
+    await /** @type {Promise<void>} */ (new Promise((resolve) => {
+      const check = () => { if (upstream.state.keys.size >= n) resolve(); };
       upstream.state.waiters.push(check);
       check();
-    });
+    }));
     const forwardS = (performance.now() - t0) / 1000;
     // FIFO is acceptance order; senders run side by side, so each sender's own sequence must arrive in order.
+    /** @type {Map<number, number>} */
     const last = new Map();
     const inOrder = upstream.state.order.every((v) => {
       const sender = v % concurrency;
@@ -106,6 +124,7 @@ async function benchVariant(kind, store, n, concurrency) {
   }
 }
 
+/** @param {number} n @param {number} concurrency */
 async function benchProxy(n, concurrency) {
   const upstream = await startUpstream();
   upstream.state.down = false;
@@ -122,11 +141,12 @@ async function benchProxy(n, concurrency) {
   }
 }
 
-/** @returns {Promise<{ config: object, proxy: object, sqlite: object, redis: object | null, rows: string[][] }>} */
+/** @param {{ quick?: boolean }} [options] */
 export async function benchRelay({ quick = false } = {}) {
   const n = quick ? 300 : 2000;
   const concurrency = 16;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-bench-relay-'));
+  /** @type {Awaited<ReturnType<typeof startRedis>> | null} */
   let redis = null;
   try {
     log(`plain proxy, ${n} POSTs, ${concurrency} at a time and one at a time`);
@@ -139,8 +159,9 @@ export async function benchRelay({ quick = false } = {}) {
       log(`relay on Redis (AOF, appendfsync always): ${n} POSTs while the upstream is down, then forwarding`);
       redisResult = await benchVariant('redis', redis.url, n, concurrency);
     } catch (error) {
-      log('redis variant skipped:', error.message);
+      log('redis variant skipped:', error instanceof Error ? error.message : error);
     }
+    /** @param {number} a @param {number} b */
     const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : 'n/a');
     const rows = [
       ['figure', 'relay, SQLite', 'relay, Redis', 'plain proxy (reference)'],
@@ -155,16 +176,17 @@ export async function benchRelay({ quick = false } = {}) {
   }
 }
 
+/** @param {string[][]} rows the header row first */
 export function relayTable(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   return rows.map((r, i) => {
-    const line = `| ${r.map((v, c) => String(v).padEnd(widths[c])).join(' | ')} |`;
+    const line = `| ${r.map((v, c) => String(v).padEnd(widths[c] ?? 0)).join(' | ')} |`;
     return i === 0 ? `${line}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|` : line;
   }).join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const result = await benchRelay({ quick: process.env.BENCH_QUICK === '1' });
-  console.log(`\noutbox relay bench: ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(2)}\n`);
+  console.log(`\noutbox relay bench: ${os.cpus().length} cores, load average ${(os.loadavg()[0] ?? 0).toFixed(2)}\n`);
   console.log(relayTable(result.rows));
 }
