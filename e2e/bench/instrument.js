@@ -3,6 +3,8 @@
 // IndexedDB transactions (creation -> complete), fetch, Web Lock waits, BroadcastChannel posts,
 // sync registrations, and each FetchEvent from dispatch to its respondWith() settling.
 // Read (and reset) with `self.__benchStats(true)`.
+/** @typedef {import('./bench-stats.js').BenchCounter} BenchCounter */
+/** @typedef {import('./bench-stats.js').BenchWorkerStats} BenchWorkerStats */
 /** @typedef {Omit<BenchWorkerStats, 'wallMs' | 'respond'> & { respond: BenchCounter & { list: number[] } }} LiveStats */
 (() => {
   const now = () => performance.now();

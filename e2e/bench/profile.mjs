@@ -20,14 +20,23 @@ import { attachToServiceWorker } from './cdp.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const outDir = path.join(root, '.tmp/bench/profile');
-const KINDS = (process.env.PROFILE_KINDS || 'ours').split(',');
+/** @typedef {'ours' | 'recipe' | 'floor'} ProfiledKind */
+/** @typedef {import('./bench-stats.js').BenchCounter} BenchCounter */
+/** @typedef {import('./bench-stats.js').BenchWorkerStats} BenchWorkerStats */
+/** @type {ProfiledKind[]} */
+const KINDS = (process.env.PROFILE_KINDS || 'ours').split(',').map((kind) => {
+  if (kind === 'ours' || kind === 'recipe' || kind === 'floor') return kind;
+  throw new Error(`PROFILE_KINDS: unknown worker '${kind}' (ours, recipe, floor)`);
+});
 const N = Number(process.env.PROFILE_N || 300);
 const LAUNCH_ARGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--no-sandbox', '--disable-gpu'];
+/** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function buildDebug() {
   fs.mkdirSync(outDir, { recursive: true });
   const banner = fs.readFileSync(path.join(here, 'instrument.js'), 'utf8');
+  /** @type {import('esbuild').BuildOptions} */
   const common = { bundle: true, minify: false, keepNames: true, target: 'es2022', logLevel: 'warning', define: { 'process.env.NODE_ENV': '"production"' } };
   const files = {
     ours: path.join(outDir, 'ours-debug-sw.js'),
@@ -42,41 +51,95 @@ async function buildDebug() {
   return files;
 }
 
-/** esbuild's unminified bundles mark each module with a `// path/to/file.ts` line. */
+/**
+ * esbuild's unminified bundles mark each module with a `// path/to/file.ts` line.
+ * @param {string} file
+ * @returns {(line: number) => string} the module a line of `file` belongs to
+ */
 function moduleMap(file) {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
+  /** @type {[number, string][]} */
   const marks = [];
-  lines.forEach((l, i) => { const m = /^\s*\/\/ ((?:node_modules|sw|client|e2e)\/\S+\.(?:ts|js|mjs))$/.exec(l); if (m) marks.push([i, m[1]]); });
+  lines.forEach((l, i) => { const m = /^\s*\/\/ ((?:node_modules|sw|client|e2e)\/\S+\.(?:ts|js|mjs))$/.exec(l); if (m?.[1]) marks.push([i, m[1]]); });
   return (line) => { let mod = 'banner/instrument'; for (const [i, m] of marks) { if (i <= line) mod = m; else break; } return mod; };
 }
 
+/**
+ * @param {import('./cdp-protocol.js').Protocol.Profiler.Profile} profile
+ * @param {(line: number) => string} modOf
+ */
 function summarizeProfile(profile, modOf) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  /** @type {Map<number, number>} self time (µs) per node id */
   const self = new Map();
-  for (let i = 0; i < profile.samples.length; i++) {
-    const id = profile.samples[i];
-    self.set(id, (self.get(id) || 0) + (profile.timeDeltas[i] || 0));
-  }
-  const fns = new Map(), mods = new Map();
+  const samples = profile.samples ?? [];
+  const timeDeltas = profile.timeDeltas ?? [];
+  samples.forEach((id, i) => self.set(id, (self.get(id) || 0) + (timeDeltas[i] || 0)));
+  /** @type {Map<string, number>} */
+  const fns = new Map();
+  /** @type {Map<string, number>} */
+  const mods = new Map();
   let total = 0, idle = 0, gc = 0, program = 0;
   for (const [id, us] of self) {
     const n = byId.get(id);
+    if (!n) continue; // a sample always names a node of the profile
     const cf = n.callFrame;
     total += us;
     if (cf.functionName === '(idle)') { idle += us; continue; }
     if (cf.functionName === '(garbage collector)') gc += us;
     if (cf.functionName === '(program)') program += us;
-    const mod = cf.url && modOf && /debug/.test(cf.url) ? modOf(cf.lineNumber) : (cf.url ? cf.url.replace(/^https?:\/\/[^/]+/, '') : '(native)');
+    const mod = cf.url && /debug/.test(cf.url) ? modOf(cf.lineNumber) : (cf.url ? cf.url.replace(/^https?:\/\/[^/]+/, '') : '(native)');
     const key = `${cf.functionName || '(anonymous)'} ${mod}:${cf.lineNumber + 1}`;
     fns.set(key, (fns.get(key) || 0) + us);
     mods.set(mod, (mods.get(mod) || 0) + us);
   }
+  /** @param {Map<string, number>} m @param {number} k */
   const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => ({ name, ms: Math.round(us / 100) / 10 }));
   return { sampledMs: Math.round(total / 1000), busyMs: Math.round((total - idle) / 1000), gcMs: Math.round(gc / 1000), programMs: Math.round(program / 1000), topFunctions: top(fns, 15), byModule: top(mods, 12) };
 }
 
+/** @param {BenchCounter} o */
 const mean = (o) => (o.n ? Math.round((o.ms / o.n) * 100) / 100 : null);
 
+/**
+ * One phase's figures: per message, from the page's latencies, instrument.js's counters and both CPU profiles.
+ * @param {number} n messages in the phase
+ * @param {number} wallMs
+ * @param {{ p50: number | undefined, p95: number | undefined } | void} pageResult
+ * @param {BenchWorkerStats} st
+ * @param {ReturnType<typeof summarizeProfile>} swP
+ * @param {ReturnType<typeof summarizeProfile>} pageP
+ */
+function phaseResult(n, wallMs, pageResult, st, swP, pageP) {
+  /** @param {number} x */
+  const perMsg = (x) => Math.round((x / n) * 100) / 100;
+  const tx = Object.fromEntries(Object.entries(st.tx).map(([k, v]) => [k, { perMsg: perMsg(v.n), meanMs: mean(v) }]));
+  return {
+    n,
+    wallMs: Math.round(wallMs),
+    wallPerMsgMs: perMsg(wallMs),
+    page: pageResult ? { p50Ms: pageResult.p50, p95Ms: pageResult.p95 } : undefined,
+    worker: {
+      respondWith: { n: st.respond.n, meanMs: mean(st.respond), p50Ms: st.respond.p50 && Math.round(st.respond.p50 * 100) / 100, p95Ms: st.respond.p95 && Math.round(st.respond.p95 * 100) / 100 },
+      idbTransactionsPerMsg: tx,
+      fetch: { perMsg: perMsg(st.fetch.n), meanMs: mean(st.fetch) },
+      lockWait: { perMsg: perMsg(st.lockWait.n), meanMs: mean(st.lockWait) },
+      broadcastsPerMsg: perMsg(st.broadcast.n),
+      syncRegistersPerMsg: perMsg(st.syncRegister.n),
+      messagesFromPagePerMsg: perMsg(st.messages.n),
+      cpuBusyPerMsgMs: perMsg(swP.busyMs),
+    },
+    pageCpuBusyPerMsgMs: perMsg(pageP.busyMs),
+    swProfile: swP,
+    pageProfile: pageP,
+  };
+}
+
+/**
+ * @param {import('playwright-core').Browser} browser
+ * @param {ProfiledKind} kind
+ * @param {Awaited<ReturnType<typeof buildDebug>>} files
+ */
 async function profileKind(browser, kind, files) {
   const swFile = files[kind];
   const srv = await startBenchServer({ swFile, clientFile: files.client, label: kind });
@@ -93,7 +156,9 @@ async function profileKind(browser, kind, files) {
   await sw.send('Runtime.enable');
   await sw.send('Network.enable');
   // As run.mjs: offline emulated in the worker over this session, the worker back online first.
+  /** @param {boolean} offline */
   const NET = (offline) => ({ offline, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  /** @param {boolean} offline */
   const setOffline = async (offline) => {
     if (offline) { await ctx.setOffline(true); await sw.send('Network.emulateNetworkConditions', NET(true)); }
     else { await sw.send('Network.emulateNetworkConditions', NET(false)); await ctx.setOffline(false); }
@@ -101,12 +166,21 @@ async function profileKind(browser, kind, files) {
   const pg = await ctx.newCDPSession(page);
   await pg.send('Profiler.enable');
   await pg.send('Profiler.setSamplingInterval', { interval: 200 });
+  /** @returns {Promise<BenchWorkerStats>} what instrument.js counted since the last call */
   const swStats = async () => (await sw.send('Runtime.evaluate', { expression: 'self.__benchStats(true)', returnByValue: true })).result.value;
   const swMod = moduleMap(swFile);
   const pageMod = moduleMap(files.client);
+  /** @type {Record<string, ReturnType<typeof phaseResult>>} */
   const results = {};
-  let seqIds = [], concIds = [];
+  /** @type {string[]} */
+  let seqIds = [];
+  /** @type {string[]} */
+  let concIds = [];
 
+  /**
+   * @param {string} name @param {number} n
+   * @param {() => Promise<{ p50: number | undefined, p95: number | undefined } | void>} run the phase; its page latencies if it has them
+   */
   async function phase(name, n, run) {
     await swStats();
     await sw.send('Profiler.start');
@@ -119,35 +193,15 @@ async function profileKind(browser, kind, files) {
     const st = await swStats();
     fs.writeFileSync(path.join(outDir, `${kind}-${name}-sw.cpuprofile`), JSON.stringify(swProf));
     fs.writeFileSync(path.join(outDir, `${kind}-${name}-page.cpuprofile`), JSON.stringify(pageProf));
-    const perMsg = (x) => Math.round((x / n) * 100) / 100;
-    const tx = Object.fromEntries(Object.entries(st.tx).map(([k, v]) => [k, { perMsg: perMsg(v.n), meanMs: mean(v) }]));
-    const swP = summarizeProfile(swProf, swMod);
-    const pageP = summarizeProfile(pageProf, pageMod);
-    results[name] = {
-      n,
-      wallMs: Math.round(wallMs),
-      wallPerMsgMs: perMsg(wallMs),
-      page: pageResult ? { p50Ms: pageResult.p50, p95Ms: pageResult.p95 } : undefined,
-      worker: {
-        respondWith: { n: st.respond.n, meanMs: mean(st.respond), p50Ms: st.respond.p50 && Math.round(st.respond.p50 * 100) / 100, p95Ms: st.respond.p95 && Math.round(st.respond.p95 * 100) / 100 },
-        idbTransactionsPerMsg: tx,
-        fetch: { perMsg: perMsg(st.fetch.n), meanMs: mean(st.fetch) },
-        lockWait: { perMsg: perMsg(st.lockWait.n), meanMs: mean(st.lockWait) },
-        broadcastsPerMsg: perMsg(st.broadcast.n),
-        syncRegistersPerMsg: perMsg(st.syncRegister.n),
-        messagesFromPagePerMsg: perMsg(st.messages.n),
-        cpuBusyPerMsgMs: perMsg(swP.busyMs),
-      },
-      pageCpuBusyPerMsgMs: perMsg(pageP.busyMs),
-      swProfile: swP,
-      pageProfile: pageP,
-    };
-    console.log(`\n--- ${kind} ${name} (${n} msgs): ${results[name].wallPerMsgMs} ms/msg wall; worker CPU ${results[name].worker.cpuBusyPerMsgMs} ms/msg, page CPU ${results[name].pageCpuBusyPerMsgMs} ms/msg`);
-    console.log(JSON.stringify(results[name].worker));
-    console.log('worker top self time:', swP.topFunctions.slice(0, 8).map((f) => `${f.name} ${f.ms}ms`).join(' | '));
-    console.log('worker by module:', swP.byModule.slice(0, 8).map((f) => `${f.name} ${f.ms}ms`).join(' | '));
-    console.log('page top self time:', pageP.topFunctions.slice(0, 6).map((f) => `${f.name} ${f.ms}ms`).join(' | '));
+    const result = phaseResult(n, wallMs, pageResult, st, summarizeProfile(swProf, swMod), summarizeProfile(pageProf, pageMod));
+    results[name] = result;
+    console.log(`\n--- ${kind} ${name} (${n} msgs): ${result.wallPerMsgMs} ms/msg wall; worker CPU ${result.worker.cpuBusyPerMsgMs} ms/msg, page CPU ${result.pageCpuBusyPerMsgMs} ms/msg`);
+    console.log(JSON.stringify(result.worker));
+    console.log('worker top self time:', result.swProfile.topFunctions.slice(0, 8).map((f) => `${f.name} ${f.ms}ms`).join(' | '));
+    console.log('worker by module:', result.swProfile.byModule.slice(0, 8).map((f) => `${f.name} ${f.ms}ms`).join(' | '));
+    console.log('page top self time:', result.pageProfile.topFunctions.slice(0, 6).map((f) => `${f.name} ${f.ms}ms`).join(' | '));
   }
+  /** @param {{ lat: number[] }} r */
   const latOf = (r) => { const l = [...r.lat].sort((a, b) => a - b); return { p50: l[Math.floor(l.length / 2)], p95: l[Math.floor(l.length * 0.95)] }; };
 
   await phase('online', N, async () => latOf(await page.evaluate((n) => window.bench.seq('online', n), N)));
@@ -185,17 +239,23 @@ async function profileKind(browser, kind, files) {
 
 /** Which inputs the minified worker and client are made of (esbuild metafile, bytes in output). */
 async function sizeBreakdown() {
+  /** @type {Record<string, { minBytes: number, inputs: { input: string, bytes: number }[] }>} */
   const out = {};
-  for (const [name, entry, format] of [['sw', 'sw/worker.ts', 'iife'], ['client', 'client/index.ts', 'esm']]) {
+  /** @type {[string, string, import('esbuild').Format][]} */
+  const bundles = [['sw', 'sw/worker.ts', 'iife'], ['client', 'client/index.ts', 'esm']];
+  for (const [name, entry, format] of bundles) {
     const r = await esbuild.build({ entryPoints: [path.join(root, entry)], bundle: true, minify: true, target: 'es2022', format, legalComments: 'none', define: { 'process.env.NODE_ENV': '"production"' }, write: false, metafile: true, outfile: path.join(outDir, `${name}-size.js`), logLevel: 'silent' });
-    const o = Object.values(r.metafile.outputs)[0];
+    const o = Object.values(r.metafile?.outputs ?? {})[0];
+    if (!o) throw new Error(`esbuild gave no output for ${entry}`);
+    /** @type {Record<string, number>} */
     const byPkg = {};
     for (const [file, { bytesInOutput }] of Object.entries(o.inputs)) {
       const key = file.includes('node_modules/') ? file.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, '$1') : file;
       byPkg[key] = (byPkg[key] || 0) + bytesInOutput;
     }
-    out[name] = { minBytes: o.bytes, inputs: Object.entries(byPkg).sort((a, b) => b[1] - a[1]).map(([input, bytes]) => ({ input, bytes })) };
-    console.log(`${name}: ${o.bytes} B minified:`, out[name].inputs.slice(0, 14).map((i) => `${i.input} ${i.bytes}`).join(', '));
+    const breakdown = { minBytes: o.bytes, inputs: Object.entries(byPkg).sort((a, b) => b[1] - a[1]).map(([input, bytes]) => ({ input, bytes })) };
+    out[name] = breakdown;
+    console.log(`${name}: ${o.bytes} B minified:`, breakdown.inputs.slice(0, 14).map((i) => `${i.input} ${i.bytes}`).join(', '));
   }
   return out;
 }
@@ -204,6 +264,7 @@ process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK = '1';
 const files = await buildDebug();
 const sizeInfo = await sizeBreakdown();
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: LAUNCH_ARGS });
+/** @type {{ size: typeof sizeInfo } & Partial<Record<ProfiledKind, Awaited<ReturnType<typeof profileKind>>>>} */
 const summary = { size: sizeInfo };
 try {
   for (const k of KINDS) summary[k] = await profileKind(browser, k, files);

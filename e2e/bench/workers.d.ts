@@ -2,6 +2,8 @@
 // worker scope. TypeScript's WebWorker lib types `self` as a WorkerGlobalScope
 // and has no Background Sync; these add what a service worker scope has, and
 // what instrument.js hangs on it, so the scripts type-check as written.
+import type { BenchWorkerStats } from './bench-stats.js';
+
 declare global {
   interface WorkerGlobalScope {
     readonly clients: Clients;
@@ -25,21 +27,6 @@ declare global {
   interface FetchEvent {
     /** instrument.js: when the event reached the worker (performance.now()), set by its first fetch listener. */
     __t0?: number;
-  }
-  /** A count and the milliseconds spent, summed. */
-  interface BenchCounter { n: number; ms: number }
-  /** What `self.__benchStats()` returns (instrument.js). */
-  interface BenchWorkerStats {
-    since: number;
-    wallMs: number;
-    tx: Record<string, BenchCounter>;
-    fetch: BenchCounter;
-    lockWait: BenchCounter;
-    lockHeld: BenchCounter;
-    broadcast: BenchCounter;
-    syncRegister: BenchCounter;
-    respond: BenchCounter & { p50: number | null; p95: number | null };
-    messages: { n: number };
   }
 }
 
