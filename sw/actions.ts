@@ -6,7 +6,9 @@
  * that an older version left with two entries of one id is mended here too.
  */
 import type { LedgerRecord } from './ledger.js';
-import type { Parts } from './parts.js';
+import type { Drain } from './drain.js';
+import type { DrainLoop } from './drain-loop.js';
+import type { Services } from './services.js';
 import type { PendingMessage, StatusUpdate } from './protocol/statuses.js';
 import { UnknownMessageError } from './protocol/errors.js';
 import { createdAtOf, laneOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
@@ -23,13 +25,19 @@ const MAX_BODY_TEXT_BYTES = 64 * 1024;
  */
 const LIST_BODY_TEXT_BUDGET_BYTES = 2 * 1024 * 1024;
 
+/** What the page's commands use: the stores and broadcasts, and the drain they ask for a pass. */
+export type ActionDeps = Pick<Services, 'queue' | 'ledger' | 'announce' | 'secrets' | 'sessions' | 'keys' | 'options'> & {
+  drain: Drain;
+  loop: DrainLoop;
+};
+
 /**
  * A namespace's messages not yet delivered, in queue order: queued ones from
  * the queue, failed ones from the ledger at the place they held in the queue
  * (records of older versions, without one, first). Not by `createdAtMs`: a
  * clock step would reorder them.
  */
-export async function list(deps: Parts, namespace: string): Promise<PendingMessage[]> {
+export async function list(deps: ActionDeps, namespace: string): Promise<PendingMessage[]> {
   const { queue, ledger, loop, options } = deps;
   const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
   const nowMs = wallNowMs();
@@ -119,7 +127,7 @@ function textOf(requestData: QueueEntry['requestData'] | undefined, budget: { by
  * and the drain then removes the new entry unsent (ledger.ts), so the message
  * is shown failed and can be retried again; it is never sent twice.
  */
-export async function retry(deps: Parts, id: string, namespace: string): Promise<StatusUpdate> {
+export async function retry(deps: ActionDeps, id: string, namespace: string): Promise<StatusUpdate> {
   const { queue, ledger, announce } = deps;
   const record = await ledger.get(id);
   if (record?.status !== 'failed' || !record.requestData || (record.namespace ?? '') !== namespace) {
@@ -141,7 +149,7 @@ export async function retry(deps: Parts, id: string, namespace: string): Promise
 }
 
 /** Puts a failed message back at the tail of the queue, its retention clock restarted, and says so. */
-async function requeue(deps: Parts, record: LedgerRecord, namespace: string): Promise<StatusUpdate> {
+async function requeue(deps: ActionDeps, record: LedgerRecord, namespace: string): Promise<StatusUpdate> {
   const { queue, ledger, announce } = deps;
   const { id } = record;
   const nowMs = wallNowMs();
@@ -161,7 +169,7 @@ async function requeue(deps: Parts, record: LedgerRecord, namespace: string): Pr
  * with `parent-failed` are queued again, and those still queued move behind
  * it, so a child is always after its parent in the queue.
  */
-async function requeueChildren(deps: Parts, parentId: string, namespace: string): Promise<void> {
+async function requeueChildren(deps: ActionDeps, parentId: string, namespace: string): Promise<void> {
   const { queue, ledger } = deps;
   const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
   for (const entry of entries) {
@@ -175,7 +183,7 @@ async function requeueChildren(deps: Parts, parentId: string, namespace: string)
 }
 
 /** Forgets a queued or failed message, every entry of it. It is never sent afterwards. */
-export async function discard(deps: Parts, id: string, namespace: string): Promise<{ id: string }> {
+export async function discard(deps: ActionDeps, id: string, namespace: string): Promise<{ id: string }> {
   const { queue, ledger, announce, secrets } = deps;
   const [record, found] = await Promise.all([ledger.get(id), queue.find(id)]);
   const entries = found.filter((entry) => namespaceOf(entry) === namespace);
@@ -199,7 +207,7 @@ export async function discard(deps: Parts, id: string, namespace: string): Promi
  * in the exclusive section, so a drain steps aside: a purged message is never
  * sent afterwards (one already on the wire when purge was called may arrive).
  */
-export async function purge(deps: Parts, namespace: string): Promise<{ namespace: string; removed: number }> {
+export async function purge(deps: ActionDeps, namespace: string): Promise<{ namespace: string; removed: number }> {
   const { queue, ledger, announce, secrets, sessions, keys } = deps;
   await keys.forget(namespace);
   sessions.forget(namespace);

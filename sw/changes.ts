@@ -15,10 +15,9 @@
  * A failed message can be cancelled (it is discarded) but not edited.
  */
 import type { LedgerRecord } from './ledger.js';
-import type { Parts } from './parts.js';
 import type { ChangeOutcome } from './protocol/messages.js';
 import { namespaceOf, type QueueEntry } from './request-queue.js';
-import { discard } from './actions.js';
+import { discard, type ActionDeps } from './actions.js';
 import { seal } from './keys.js';
 import { wallNowMs } from './timing.js';
 
@@ -31,7 +30,7 @@ function mayBeOnServer(note: LedgerRecord | undefined): boolean {
 }
 
 /** Edits (`change` a new body) or cancels (`undefined`) message `id`; see the file comment. */
-export async function applyChange(deps: Parts, id: string, namespace: string, change: Change): Promise<ChangeOutcome> {
+export async function applyChange(deps: ActionDeps, id: string, namespace: string, change: Change): Promise<ChangeOutcome> {
   const { queue, ledger, announce } = deps;
   const [note, found] = await Promise.all([ledger.get(id), queue.find(id)]);
   const entries = found.filter((entry) => namespaceOf(entry) === namespace);
@@ -52,7 +51,7 @@ export async function applyChange(deps: Parts, id: string, namespace: string, ch
 }
 
 /** The request with the new body and type; sealed again when the stored one was (encrypt). */
-async function withBody(namespace: string, entry: QueueEntry, change: NonNullable<Change>, deps: Parts): Promise<Pick<QueueEntry, 'requestData' | 'metadata'>> {
+async function withBody(namespace: string, entry: QueueEntry, change: NonNullable<Change>, deps: ActionDeps): Promise<Pick<QueueEntry, 'requestData' | 'metadata'>> {
   const requestData = { ...entry.requestData, headers: { ...entry.requestData.headers, 'content-type': change.contentType }, body: change.body };
   const metadata = { ...entry.metadata };
   if (metadata.iv !== undefined) {

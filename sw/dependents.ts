@@ -19,7 +19,7 @@
  * - Discarding or cancelling a parent removes its children (actions.ts).
  */
 import type { LedgerRecord } from './ledger.js';
-import type { Parts } from './parts.js';
+import type { Services } from './services.js';
 
 /** Largest parent answer kept for its children; a larger or non-JSON answer is kept as absent. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -79,7 +79,7 @@ export function parentState(parentId: string, queued: boolean, record: LedgerRec
  * When it does, the parent is marked so that its answer is kept: in memory
  * now, and on its ledger record for a worker that starts later.
  */
-export async function adoptParent(deps: Pick<Parts, 'queue' | 'ledger' | 'parents' | 'options'>, parentId: string): Promise<boolean> {
+export async function adoptParent(deps: Pick<Services, 'queue' | 'ledger' | 'options'> & { parents: Parents }, parentId: string): Promise<boolean> {
   const { queue, ledger, parents, options } = deps;
   deps.parents.add(parentId);
   const [record, entries] = await Promise.all([ledger.get(parentId), queue.find(parentId)]);

@@ -21,10 +21,10 @@ import type { LoopReport, LoopStop, PassControl } from './drain.js';
 import { parentState, withParentAnswer } from './dependents.js';
 import { sideBySide } from './lanes.js';
 import type { LedgerRecord } from './ledger.js';
-import type { Parts } from './parts.js';
 import { createdAtOf, entryProblem, laneOf, messageIdOf, namespaceOf, type QueueEntry } from './request-queue.js';
-import { Sender } from './send.js';
-import { Settler, type PassState } from './settle.js';
+import { Sender, type SendDeps } from './send.js';
+import type { Services } from './services.js';
+import { Settler, type PassState, type SettleDeps } from './settle.js';
 import { isExpired, monotonicMs, wallNowMs } from './timing.js';
 
 export type { PassState } from './settle.js';
@@ -34,7 +34,8 @@ const BATCH_SIZE = 32;
 /** Expired entries behind a stuck head are found by a sweep, at most this often. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-export type LoopDeps = Omit<Parts, 'loop' | 'drain' | 'lock'>;
+/** What a pass uses: the send and settle steps' slices, and the sync registration it arms and disarms. */
+export type LoopDeps = SendDeps & SettleDeps & Pick<Services, 'armSync' | 'disarmSync'>;
 
 export class DrainLoop {
   readonly #deps: LoopDeps;

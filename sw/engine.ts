@@ -1,5 +1,5 @@
 /**
- * The outbox inside one worker: its parts wired together (parts.ts), and the
+ * The outbox inside one worker: its parts wired together (services.ts and the drain), and the
  * narrow methods the fetch handler and the page's commands go through. The
  * parts: drain.ts (the drain's state), drain-loop.ts (one pass over the
  * queue), submit.ts (a new message's way in), timing.ts (backoff and
@@ -18,7 +18,7 @@ import { OriginLock } from './origin-lock.js';
 import { KeyStore, seal } from './keys.js';
 import { Ledger } from './ledger.js';
 import type { ResolvedOptions } from './options.js';
-import type { Parts } from './parts.js';
+import type { Services } from './services.js';
 import { InvalidMessageError } from './protocol/errors.js';
 import type { DrainReport, DrainTrigger, PendingMessage as ListedMessage, StatusUpdate } from './protocol/statuses.js';
 import type { ChangeResult, SessionCredentials } from './protocol/messages.js';
@@ -30,6 +30,21 @@ import { submit, type ArrivingMessage, type Submitted } from './submit.js';
 import { tracer, type Tracing } from './trace.js';
 
 export type { ArrivingMessage } from './submit.js';
+
+/**
+ * Everything one installation is made of: the services (services.ts) and the
+ * drain's parts. Only the engine holds it whole; each module it hands it to
+ * declares the slice it takes (SendDeps, SettleDeps, LoopDeps, SubmitDeps,
+ * ActionDeps, RelayedDeps).
+ */
+type Parts = Services & {
+  /** Follows messages a relay holds until it says they were delivered (with a lookup). */
+  relayed: RelayedWatch;
+  /** Messages this worker knows others were sent `after` (dependents.ts). */
+  parents: Parents;
+  loop: DrainLoop;
+  drain: Drain;
+};
 
 export class Engine {
   readonly options: ResolvedOptions;

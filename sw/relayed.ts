@@ -17,14 +17,14 @@
  */
 import type { LedgerRecord } from './ledger.js';
 import { askServer } from './lookup.js';
-import type { Parts } from './parts.js';
+import type { Services } from './services.js';
 import { RELAY_HEADER } from './protocol/http.js';
 import { backoffDelayMs, wallNowMs } from './timing.js';
 
 const FIRST_CHECK_MS = 2_000;
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000;
 
-type RelayedDeps = Pick<Parts, 'ledger' | 'announce' | 'trace' | 'sessions' | 'options'>;
+type RelayedDeps = Pick<Services, 'ledger' | 'announce' | 'trace' | 'sessions' | 'options'>;
 
 export class RelayedWatch {
   readonly #deps: RelayedDeps;

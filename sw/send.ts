@@ -10,7 +10,7 @@ import type { PassControl } from './drain.js';
 import { open } from './keys.js';
 import type { LedgerRecord } from './ledger.js';
 import { askServer } from './lookup.js';
-import type { Parts } from './parts.js';
+import type { Services } from './services.js';
 import { IDEMPOTENCY_KEY_HEADER } from './protocol/http.js';
 import { toRequest, type QueueEntry } from './request-queue.js';
 import { wallNowMs } from './timing.js';
@@ -18,7 +18,7 @@ import { wallNowMs } from './timing.js';
 type RequestData = QueueEntry['requestData'];
 
 /** What sending needs of the installation. */
-export type SendDeps = Pick<Parts, 'announce' | 'options' | 'trace' | 'ledger' | 'sessions' | 'secrets' | 'keys'>;
+export type SendDeps = Pick<Services, 'announce' | 'options' | 'trace' | 'ledger' | 'sessions' | 'secrets' | 'keys'>;
 
 export class Sender {
   readonly #deps: SendDeps;

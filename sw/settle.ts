@@ -10,7 +10,9 @@ import { failedAnswer, queuedAnswer } from './page-answers.js';
 import type { Outcome } from './classify.js';
 import type { LoopReport, PassControl } from './drain.js';
 import type { LedgerRecord } from './ledger.js';
-import type { Parts } from './parts.js';
+import type { Parents } from './dependents.js';
+import type { RelayedWatch } from './relayed.js';
+import type { Services } from './services.js';
 import { RELAY_HEADER } from './protocol/http.js';
 import { type Reason } from './protocol/statuses.js';
 import { createdAtOf, laneOf, namespaceOf, type QueueEntry } from './request-queue.js';
@@ -36,7 +38,10 @@ export interface PassState {
 }
 
 /** What settling needs of the installation. */
-export type SettleDeps = Pick<Parts, 'queue' | 'ledger' | 'sessions' | 'secrets' | 'announce' | 'trace' | 'options' | 'relayed' | 'parents'>;
+export type SettleDeps = Pick<Services, 'queue' | 'ledger' | 'sessions' | 'secrets' | 'announce' | 'trace' | 'options'> & {
+  relayed: RelayedWatch;
+  parents: Parents;
+};
 
 export class Settler {
   readonly #deps: SettleDeps;

@@ -16,7 +16,9 @@
  */
 import { queuedAnswer, storageFailure } from './page-answers.js';
 import type { LoopReport, PassControl, Waiter } from './drain.js';
-import type { Parts } from './parts.js';
+import type { Drain } from './drain.js';
+import type { DrainLoop } from './drain-loop.js';
+import type { Services } from './services.js';
 import { messageIdOf, type EntryMetadata, type QueueEntry } from './request-queue.js';
 
 /** A new message on its way into the store. */
@@ -36,7 +38,13 @@ export interface Submitted {
   done: Promise<unknown>;
 }
 
-export async function submit(deps: Parts, id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<Submitted> {
+/** What taking a new message in uses: the drain and its pass, and the services both touch. */
+export type SubmitDeps = Pick<Services, 'lock' | 'sessions' | 'announce' | 'trace' | 'queue' | 'secrets' | 'options' | 'armSync'> & {
+  drain: Drain;
+  loop: DrainLoop;
+};
+
+export async function submit(deps: SubmitDeps, id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<Submitted> {
   const { drain, lock, sessions, announce, trace } = deps;
   let answer!: (response: Response) => void;
   const answered = new Promise<Response>((resolve) => (answer = resolve));
@@ -62,7 +70,7 @@ export async function submit(deps: Parts, id: string, namespace: string, lane: s
   return { response: await answered, done };
 }
 
-async function straightPass(deps: Parts, control: PassControl, id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<LoopReport> {
+async function straightPass(deps: SubmitDeps, control: PassControl, id: string, namespace: string, lane: string, pending: ArrivingMessage): Promise<LoopReport> {
   const { queue, loop, secrets } = deps;
   // A message sent `after` another goes in a pass, which waits for its parent and fills in its answer.
   if (pending.metadata.after !== undefined) return afterStore(deps, control, id, pending);
@@ -97,7 +105,7 @@ async function straightPass(deps: Parts, control: PassControl, id: string, names
 }
 
 /** Not the head: stored first, then a normal pass takes it in turn (and answers its page). */
-async function afterStore(deps: Parts, control: PassControl, id: string, pending: ArrivingMessage): Promise<LoopReport> {
+async function afterStore(deps: SubmitDeps, control: PassControl, id: string, pending: ArrivingMessage): Promise<LoopReport> {
   const refused = await refusal(deps, id, pending);
   if (!refused) return deps.loop.pass(control);
   control.answer(id, refused);
@@ -105,7 +113,7 @@ async function afterStore(deps: Parts, control: PassControl, id: string, pending
 }
 
 /** Waits for the store; the page's answer when IndexedDB refused it (its secrets are dropped: nothing will send it). */
-async function refusal(deps: Parts, id: string, pending: ArrivingMessage): Promise<Response | undefined> {
+async function refusal(deps: SubmitDeps, id: string, pending: ArrivingMessage): Promise<Response | undefined> {
   try {
     await pending.stored;
     return undefined;
