@@ -39,15 +39,15 @@ export type ActionDeps = Pick<Services, 'queue' | 'ledger' | 'announce' | 'secre
  */
 export async function list(deps: ActionDeps, namespace: string): Promise<PendingMessage[]> {
   const { queue, ledger, loop, options } = deps;
-  const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
+  const [entries, records] = await Promise.all([queue.all(), ledger.all()]);
   const nowMs = wallNowMs();
   const messages = new Map<string, [number, PendingMessage]>();
   const budget = { bytes: LIST_BODY_TEXT_BUDGET_BYTES };
   for (const entry of entries) {
     const id = messageIdOf(entry);
     if (namespaceOf(entry) !== namespace || messages.has(id)) continue;
-    const note = notes.get(id);
-    const message = describe(id, namespace, note, createdAtOf(entry), await loop.sender.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
+    const record = records.get(id);
+    const message = describe(id, namespace, record, createdAtOf(entry), await loop.sender.readableBody(entry.requestData, entry.metadata), budget, laneOf(entry));
     if (entry.metadata?.after !== undefined) message.after = entry.metadata.after;
     if (entry.unreadable !== undefined) {
       // The drain sets it aside as such; the list tells the truth already.
@@ -55,7 +55,7 @@ export async function list(deps: ActionDeps, namespace: string): Promise<Pending
       message.reason = 'corrupt';
     } else if (deps.drain.isSending(id)) {
       message.status = 'sending';
-    } else if (note?.status !== 'failed' && isExpired(message.createdAtMs, nowMs, options.retentionMinutes)) {
+    } else if (record?.status !== 'failed' && isExpired(message.createdAtMs, nowMs, options.retentionMinutes)) {
       // The drain's sweep will record it; the list tells the truth already.
       message.status = 'failed';
       message.reason = 'expired';
@@ -65,12 +65,12 @@ export async function list(deps: ActionDeps, namespace: string): Promise<Pending
     }
     messages.set(id, [entry.id, message]);
   }
-  for (const note of notes.values()) {
+  for (const record of records.values()) {
     // Failed, or held by a relay that the worker asks about (relayed.ts): not delivered yet either.
-    if ((note.status === 'failed' || note.status === 'relayed') && (note.namespace ?? '') === namespace && !messages.has(note.id)) {
-      const message = describe(note.id, namespace, note, note.createdAtMs, await loop.sender.readableBody(note.requestData, note.metadata), budget, laneOf(note));
-      if (note.metadata?.after !== undefined) message.after = note.metadata.after;
-      messages.set(note.id, [note.seq ?? -1, message]);
+    if ((record.status === 'failed' || record.status === 'relayed') && (record.namespace ?? '') === namespace && !messages.has(record.id)) {
+      const message = describe(record.id, namespace, record, record.createdAtMs, await loop.sender.readableBody(record.requestData, record.metadata), budget, laneOf(record));
+      if (record.metadata?.after !== undefined) message.after = record.metadata.after;
+      messages.set(record.id, [record.seq ?? -1, message]);
     }
   }
   return [...messages.values()].sort(([a, first], [b, second]) => a - b || first.createdAtMs - second.createdAtMs).map(([, message]) => message);
@@ -79,7 +79,7 @@ export async function list(deps: ActionDeps, namespace: string): Promise<Pending
 function describe(
   id: string,
   namespace: string,
-  note: LedgerRecord | undefined,
+  record: LedgerRecord | undefined,
   createdAtMs: number,
   readable: QueueEntry['requestData'] | undefined,
   budget: { bytes: number },
@@ -88,15 +88,15 @@ function describe(
   const message: PendingMessage = {
     id,
     namespace,
-    status: note?.status ?? 'queued',
-    attempts: note?.attempts ?? 0,
-    url: String(readable?.url ?? note?.url ?? ''),
+    status: record?.status ?? 'queued',
+    attempts: record?.attempts ?? 0,
+    url: String(readable?.url ?? record?.url ?? ''),
     createdAtMs,
-    updatedAtMs: note?.updatedAtMs ?? createdAtMs,
+    updatedAtMs: record?.updatedAtMs ?? createdAtMs,
   };
   if (lane) message.lane = lane;
-  if (note?.reason !== undefined) message.reason = note.reason;
-  if (note?.detail !== undefined) message.detail = note.detail;
+  if (record?.reason !== undefined) message.reason = record.reason;
+  if (record?.detail !== undefined) message.detail = record.detail;
   const bodyText = textOf(readable, budget);
   if (bodyText !== undefined) {
     message.bodyText = bodyText;
@@ -171,14 +171,14 @@ async function requeue(deps: ActionDeps, record: LedgerRecord, namespace: string
  */
 async function requeueChildren(deps: ActionDeps, parentId: string, namespace: string): Promise<void> {
   const { queue, ledger } = deps;
-  const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
+  const [entries, records] = await Promise.all([queue.all(), ledger.all()]);
   for (const entry of entries) {
     if (entry.metadata?.after !== parentId) continue;
     await queue.remove(entry);
     await queue.push(entry.requestData, { ...entry.metadata, v: 1, id: messageIdOf(entry), createdAtMs: createdAtOf(entry) });
   }
-  for (const note of notes.values()) {
-    if (note.status === 'failed' && note.reason === 'parent-failed' && note.metadata?.after === parentId && note.requestData) await requeue(deps, note, namespace);
+  for (const record of records.values()) {
+    if (record.status === 'failed' && record.reason === 'parent-failed' && record.metadata?.after === parentId && record.requestData) await requeue(deps, record, namespace);
   }
 }
 
@@ -195,8 +195,8 @@ export async function discard(deps: ActionDeps, id: string, namespace: string): 
   secrets.drop(id);
   announce.removed(id, namespace);
   // Its children (sent `after` it) cannot be sent without it: they go with it.
-  const [queued, notes] = await Promise.all([queue.all(), ledger.all()]);
-  const children = new Set([...queued.map((entry) => (entry.metadata?.after === id ? messageIdOf(entry) : undefined)), ...[...notes.values()].map((note) => (note.metadata?.after === id ? note.id : undefined))]);
+  const [queued, records] = await Promise.all([queue.all(), ledger.all()]);
+  const children = new Set([...queued.map((entry) => (entry.metadata?.after === id ? messageIdOf(entry) : undefined)), ...[...records.values()].map((kept) => (kept.metadata?.after === id ? kept.id : undefined))]);
   for (const child of children) if (child !== undefined) await discard(deps, child, namespace).catch(() => undefined);
   return { id };
 }
@@ -211,7 +211,7 @@ export async function purge(deps: ActionDeps, namespace: string): Promise<{ name
   const { queue, ledger, announce, secrets, sessions, keys } = deps;
   await keys.forget(namespace);
   sessions.forget(namespace);
-  const [entries, notes] = await Promise.all([queue.all(), ledger.all()]);
+  const [entries, records] = await Promise.all([queue.all(), ledger.all()]);
   const removed = new Set<string>();
   for (const entry of entries) {
     if (namespaceOf(entry) !== namespace) continue;
@@ -219,10 +219,10 @@ export async function purge(deps: ActionDeps, namespace: string): Promise<{ name
     removed.add(messageIdOf(entry));
   }
   secrets.dropNamespace(namespace);
-  for (const note of notes.values()) {
-    if ((note.namespace ?? '') !== namespace) continue;
-    await ledger.delete(note.id);
-    removed.add(note.id);
+  for (const record of records.values()) {
+    if ((record.namespace ?? '') !== namespace) continue;
+    await ledger.delete(record.id);
+    removed.add(record.id);
   }
   for (const id of removed) announce.removed(id, namespace);
   return { namespace, removed: removed.size };

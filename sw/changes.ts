@@ -25,18 +25,18 @@ import { wallNowMs } from './timing.js';
 export type Change = { body: ArrayBuffer; contentType: string } | undefined;
 
 /** Tried, and the last try got no answer from the server: it may hold the message. */
-function mayBeOnServer(note: LedgerRecord | undefined): boolean {
-  return (note?.attempts ?? 0) > 0 && !/^http-|^auth$/.test(note?.reason ?? '');
+function mayBeOnServer(record: LedgerRecord | undefined): boolean {
+  return (record?.attempts ?? 0) > 0 && !/^http-|^auth$/.test(record?.reason ?? '');
 }
 
 /** Edits (`change` a new body) or cancels (`undefined`) message `id`; see the file comment. */
 export async function applyChange(deps: ActionDeps, id: string, namespace: string, change: Change): Promise<ChangeOutcome> {
   const { queue, ledger, announce } = deps;
-  const [note, found] = await Promise.all([ledger.get(id), queue.find(id)]);
+  const [record, found] = await Promise.all([ledger.get(id), queue.find(id)]);
   const entries = found.filter((entry) => namespaceOf(entry) === namespace);
-  const failed = note?.status === 'failed' && note.requestData !== undefined && (note.namespace ?? '') === namespace;
+  const failed = record?.status === 'failed' && record.requestData !== undefined && (record.namespace ?? '') === namespace;
   if (entries.length === 0 && !failed) return 'too-late';
-  if (mayBeOnServer(note)) return 'in-flight';
+  if (mayBeOnServer(record)) return 'in-flight';
   if (change === undefined) {
     await discard(deps, id, namespace);
     return 'done';
@@ -46,7 +46,7 @@ export async function applyChange(deps: ActionDeps, id: string, namespace: strin
   if (entries.length === 0) return 'too-late';
   // Put in place: the entry keeps its key, so its place in the queue.
   for (const entry of entries) if (entry.unreadable === undefined) await queue.replace({ ...entry, ...(await withBody(namespace, entry, change, deps)) });
-  announce.status({ id, namespace, status: 'queued', attempts: note?.attempts ?? 0, reason: note?.reason, detail: note?.detail, edited: true, updatedAtMs: wallNowMs() });
+  announce.status({ id, namespace, status: 'queued', attempts: record?.attempts ?? 0, reason: record?.reason, detail: record?.detail, edited: true, updatedAtMs: wallNowMs() });
   return 'done';
 }
 

@@ -29,7 +29,7 @@ const RECENT_ANSWERS = 32;
 
 /**
  * What this worker knows of parents: ids that have children (marked on the
- * child's arrival, before the parent's ledger note may carry it), and the
+ * child's arrival, before the parent's ledger record may carry it), and the
  * answers of the messages it delivered last (a caption sent once the photo
  * was already delivered finds its answer here).
  */

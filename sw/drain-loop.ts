@@ -50,11 +50,11 @@ export class DrainLoop {
     this.settler = new Settler(deps, this.sender);
   }
 
-  newPass(control: PassControl, notes = new Map<string, LedgerRecord>()): PassState {
+  newPass(control: PassControl, records = new Map<string, LedgerRecord>()): PassState {
     return {
       control,
       report: { trigger: control.trigger, delivered: 0, failed: 0, remaining: 0, stoppedBy: 'empty' },
-      notes,
+      records,
       waiting: new Set(),
       handled: new Set(),
       seen: new Set(),
@@ -65,11 +65,11 @@ export class DrainLoop {
 
   readonly pass = async (control: PassControl): Promise<LoopReport> => {
     const { ledger, sessions, queue, options } = this.#deps;
-    const [notes] = await Promise.all([ledger.all(), sessions.prune()]);
-    const pass = this.newPass(control, notes);
+    const [records] = await Promise.all([ledger.all(), sessions.prune()]);
+    const pass = this.newPass(control, records);
     // A parent's answer is kept for its children, at most for the retention time, by when they expire too.
-    for (const note of notes.values()) {
-      if (note.status === 'delivered' && isExpired(note.updatedAtMs, wallNowMs(), options.retentionMinutes)) pass.writes.push(ledger.delete(note.id));
+    for (const record of records.values()) {
+      if (record.status === 'delivered' && isExpired(record.updatedAtMs, wallNowMs(), options.retentionMinutes)) pass.writes.push(ledger.delete(record.id));
     }
     const { report } = pass;
     /** The last entry looked at: entries left behind (waiting) are not read again. */
@@ -103,7 +103,7 @@ export class DrainLoop {
   /** One lane's entries of a batch, in order: a lane that stops keeps the rest of its entries waiting, behind its head. */
   async #lane(pass: PassState, lane: string, entries: QueueEntry[]): Promise<void> {
     const { sessions, queue, trace } = this.#deps;
-    const { control, notes, waiting } = pass;
+    const { control, records, waiting } = pass;
     for (const entry of entries) {
       const id = messageIdOf(entry);
       const namespace = namespaceOf(entry);
@@ -112,8 +112,8 @@ export class DrainLoop {
         await this.settler.fail(pass, entry, id, 'corrupt', problem);
         continue;
       }
-      const note = notes.get(id);
-      if ((note !== undefined && note.status !== 'queued') || pass.handled.has(id)) {
+      const record = records.get(id);
+      if ((record !== undefined && record.status !== 'queued') || pass.handled.has(id)) {
         // A stop between "ledger says failed (or relayed)" and "remove the entry", or a
         // second entry of an id this pass already sent: finish it, never send.
         await queue.remove(entry);
@@ -137,7 +137,7 @@ export class DrainLoop {
       const after = entry.metadata?.after;
       let parent: { id: string; answer: unknown } | undefined;
       if (after !== undefined) {
-        const state = parentState(after, pass.seen.has(after) && !pass.handled.has(after), notes.get(after), this.#deps.parents);
+        const state = parentState(after, pass.seen.has(after) && !pass.handled.has(after), records.get(after), this.#deps.parents);
         if (state.kind === 'failed') {
           await this.#setAsideChild(pass, entry, id, state.detail);
           continue;
@@ -169,7 +169,7 @@ export class DrainLoop {
         continue;
       }
       if (prepared === undefined) {
-        await this.settler.awaitCredentials(pass, entry, id, namespace, note?.attempts ?? 0);
+        await this.settler.awaitCredentials(pass, entry, id, namespace, record?.attempts ?? 0);
         control.answer(id, queuedAnswer(id, 'auth'));
         waiting.add(namespace);
         continue;
@@ -185,8 +185,8 @@ export class DrainLoop {
       const waiter = control.waiter();
       // Older messages of its lane first: it is queued.
       if (waiter?.lane === lane && waiter.id !== id) control.answer(undefined);
-      const outcome = prepared instanceof Request ? await this.sender.attempt(control, prepared, id, namespace, note, lane) : prepared;
-      if (await this.settler.settle(pass, entry, id, namespace, note, outcome)) this.stopLane(pass, lane, 'transient');
+      const outcome = prepared instanceof Request ? await this.sender.attempt(control, prepared, id, namespace, record, lane) : prepared;
+      if (await this.settler.settle(pass, entry, id, namespace, record, outcome)) this.stopLane(pass, lane, 'transient');
     }
   }
 
@@ -250,7 +250,7 @@ export class DrainLoop {
       for (const entry of batch) {
         afterId = entry.id;
         const id = messageIdOf(entry);
-        if (entry.queueName !== queue.name || entryProblem(entry) !== undefined || pass.notes.get(id)?.status === 'failed') continue;
+        if (entry.queueName !== queue.name || entryProblem(entry) !== undefined || pass.records.get(id)?.status === 'failed') continue;
         if (isExpired(createdAtOf(entry), wallNowMs(), options.retentionMinutes)) await this.settler.expire(pass, entry, id);
       }
     }

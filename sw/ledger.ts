@@ -11,8 +11,8 @@
  * - fail: ledger `failed` first, then the queue entry is removed. A stop in
  *   between leaves both; the drain sees `failed` and finishes the removal
  *   without sending.
- * - deliver: the queue entry is removed first, then the ledger note. A stop in
- *   between leaves a `queued` note with no entry; it is ignored (`list()` shows
+ * - deliver: the queue entry is removed first, then the ledger record. A stop in
+ *   between leaves a `queued` record with no entry; it is ignored (`list()` shows
  *   queued messages from the queue, and only failed ones from the ledger).
  */
 import { LazyDB } from './idb.js';
@@ -43,7 +43,7 @@ export interface LedgerRecord {
   firstStrikeAtMs?: number;
   /**
    * Written before a send when the worker can ask the server (`lookupUrl`),
-   * and replaced by the answer's note: still there, the request went out and
+   * and replaced by the answer's record: still there, the request went out and
    * its answer never came back (the worker was stopped mid-request).
    */
   onWireAtMs?: number;

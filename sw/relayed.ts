@@ -36,9 +36,9 @@ export class RelayedWatch {
   }
 
   /** The record that follows a message the relay took: `relayed`, with its request (for a retry if the relay gives up). */
-  relayedRecord(note: LedgerRecord, requestData: LedgerRecord['requestData'], metadata: LedgerRecord['metadata'], seq: number): LedgerRecord {
+  relayedRecord(record: LedgerRecord, requestData: LedgerRecord['requestData'], metadata: LedgerRecord['metadata'], seq: number): LedgerRecord {
     const nowMs = wallNowMs();
-    return { ...note, status: 'relayed', requestData, metadata, seq, checks: 0, nextCheckAtMs: nowMs + FIRST_CHECK_MS, updatedAtMs: nowMs };
+    return { ...record, status: 'relayed', requestData, metadata, seq, checks: 0, nextCheckAtMs: nowMs + FIRST_CHECK_MS, updatedAtMs: nowMs };
   }
 
   /** Asks about every relayed message that is due; one check at a time (a second caller joins it). */

@@ -34,13 +34,13 @@ export class Sender {
    * before it goes out, so a worker stopped mid-request knows at its next
    * start that the answer was lost.
    */
-  async attempt(control: PassControl, request: Request, id: string, namespace: string, note: LedgerRecord | undefined, lane: string): Promise<Outcome> {
+  async attempt(control: PassControl, request: Request, id: string, namespace: string, prior: LedgerRecord | undefined, lane: string): Promise<Outcome> {
     const { announce, options, trace, ledger } = this.#deps;
     const { lookupUrl } = options;
     control.sending(id, true);
-    const attempts = (note?.attempts ?? 0) + 1;
+    const attempts = (prior?.attempts ?? 0) + 1;
     if (lookupUrl !== undefined) {
-      const answerLost = note !== undefined && (note.onWireAtMs !== undefined || note.reason === 'network' || note.reason === 'timeout');
+      const answerLost = prior !== undefined && (prior.onWireAtMs !== undefined || prior.reason === 'network' || prior.reason === 'timeout');
       const known = answerLost ? await askServer(lookupUrl, request.headers, options.timeoutMs) : undefined;
       if (known !== undefined) {
         trace(id, `asked the server (lookup): ${known.verdict}${'reason' in known ? ` (${known.reason})` : ''}`);
@@ -48,11 +48,11 @@ export class Sender {
         return known;
       }
       const nowMs = wallNowMs();
-      const base: LedgerRecord = note ?? { id, queueName: options.queueName, status: 'queued', attempts: 0, url: request.url, createdAtMs: nowMs, updatedAtMs: nowMs, namespace: namespace || undefined };
+      const base: LedgerRecord = prior ?? { id, queueName: options.queueName, status: 'queued', attempts: 0, url: request.url, createdAtMs: nowMs, updatedAtMs: nowMs, namespace: namespace || undefined };
       await ledger.put({ ...base, onWireAtMs: nowMs });
     }
     trace(id, `sent (attempt ${attempts})`);
-    announce.status({ id, namespace, lane: lane || undefined, status: 'sending', attempts, reason: note?.reason });
+    announce.status({ id, namespace, lane: lane || undefined, status: 'sending', attempts, reason: prior?.reason });
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs);
     try {

@@ -24,7 +24,7 @@ import { wallNowMs } from './timing.js';
 export interface PassState {
   control: PassControl;
   report: LoopReport;
-  notes: Map<string, LedgerRecord>;
+  records: Map<string, LedgerRecord>;
   /** Namespaces whose messages wait (no page of theirs open, or no credentials). */
   waiting: Set<string>;
   /** Ids sent or set aside in this pass: another entry of one (a duplicate an older version stored) is removed unsent. */
@@ -52,20 +52,20 @@ export class Settler {
     this.#sender = sender;
   }
 
-  /** The ledger note of a message that was tried, still marked when others wait for its answer (dependents.ts). */
-  #note(pass: PassState, entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined): LedgerRecord {
-    const keepAnswer = this.#deps.parents.has(id) || pass.notes.get(id)?.keepAnswer === true;
-    return { ...noteFor(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}) };
+  /** The ledger record of a message that was tried, still marked when others wait for its answer (dependents.ts). */
+  #triedRecord(pass: PassState, entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined): LedgerRecord {
+    const keepAnswer = this.#deps.parents.has(id) || pass.records.get(id)?.keepAnswer === true;
+    return { ...triedRecord(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}) };
   }
 
   /**
    * Records what an answer means for one message. Returns `true` when the
    * drain must stop there (a transient failure: order is kept).
    */
-  async settle(pass: PassState, entry: QueueEntry, id: string, namespace: string, note: LedgerRecord | undefined, outcome: Outcome): Promise<boolean> {
+  async settle(pass: PassState, entry: QueueEntry, id: string, namespace: string, prior: LedgerRecord | undefined, outcome: Outcome): Promise<boolean> {
     const { queue, ledger, sessions, secrets, announce, trace, options } = this.#deps;
-    const { control, report, notes, waiting } = pass;
-    const attempts = (note?.attempts ?? 0) + 1;
+    const { control, report, records, waiting } = pass;
+    const attempts = (prior?.attempts ?? 0) + 1;
     const lane = laneOf(entry);
     if (outcome.verdict !== 'transient') pass.answered = true;
     if (outcome.verdict === 'auth') {
@@ -83,7 +83,7 @@ export class Settler {
     if (outcome.verdict === 'delivered') {
       // A relay's own 202 (its marker header): off this device, not yet at the API.
       const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
-      const isParent = status === 'delivered' && this.#note(pass, entry, id, attempts, undefined).keepAnswer === true;
+      const isParent = status === 'delivered' && this.#triedRecord(pass, entry, id, attempts, undefined).keepAnswer === true;
       // The copy taken on arrival (send.ts), not a clone now: the page may be reading the response already.
       const answer = status === 'delivered' && outcome.answerCopy ? readAnswer(outcome.answerCopy) : undefined;
       if (!isParent) void answer?.then((value) => this.#deps.parents.remember(id, value));
@@ -92,24 +92,24 @@ export class Settler {
       control.succeeded(lane);
       if (isParent) {
         // Its answer on disk before anything after it is sent (dependents.ts); then the entry goes.
-        const record: LedgerRecord = { ...this.#note(pass, entry, id, attempts, undefined), status: 'delivered', answer: await answer };
+        const record: LedgerRecord = { ...this.#triedRecord(pass, entry, id, attempts, undefined), status: 'delivered', answer: await answer };
         await ledger.put(record);
         pass.writes.push(queue.remove(entry));
-        notes.set(id, record);
+        records.set(id, record);
         // A child met earlier in this pass (another lane) waited for it: one more pass sends it.
         control.rerun();
       } else if (status === 'relayed' && options.lookupUrl !== undefined) {
         // Followed until the relay says the API has it (relayed.ts): the record first, then the entry goes (as fail).
-        await ledger.put(this.#deps.relayed.relayedRecord(this.#note(pass, entry, id, attempts, undefined), entry.requestData, entry.metadata, entry.id));
+        await ledger.put(this.#deps.relayed.relayedRecord(this.#triedRecord(pass, entry, id, attempts, undefined), entry.requestData, entry.metadata, entry.id));
         pass.writes.push(queue.remove(entry));
       } else {
         // Not awaited before the next send: the server has the message, and a
         // stop before these commit only means a replay with the same key.
         pass.writes.push(queue.remove(entry));
-        // With a lookup every send left an on-the-wire note (attempt), also a first one.
-        if (note || options.lookupUrl !== undefined) pass.writes.push(ledger.delete(id));
+        // With a lookup every send left an on-the-wire record (attempt), also a first one.
+        if (prior || options.lookupUrl !== undefined) pass.writes.push(ledger.delete(id));
       }
-      if (!isParent) notes.delete(id);
+      if (!isParent) records.delete(id);
       pass.handled.add(id);
       secrets.drop(id);
       trace(id, status);
@@ -125,7 +125,7 @@ export class Settler {
       control.answer(id, outcome.response.redirected ? failedAnswer(id, outcome.reason, outcome.detail) : outcome.response);
       return false;
     }
-    const record: LedgerRecord = { ...this.#note(pass, entry, id, attempts, outcome.reason), detail: outcome.detail, strikes: note?.strikes, firstStrikeAtMs: note?.firstStrikeAtMs };
+    const record: LedgerRecord = { ...this.#triedRecord(pass, entry, id, attempts, outcome.reason), detail: outcome.detail, strikes: prior?.strikes, firstStrikeAtMs: prior?.firstStrikeAtMs };
     if (outcome.reason === 'network' && (pass.answered || (control.trigger === 'probe' && (await this.#sender.endpointAnswers(entry))))) {
       // The chat endpoint answers (another message in this pass, or a HEAD of
       // this message's own URL right now) but this message never gets
@@ -144,7 +144,7 @@ export class Settler {
       }
     }
     await ledger.put(record);
-    notes.set(id, record);
+    records.set(id, record);
     control.failed(lane, outcome.reason, outcome.retryAfterMs);
     const retryAtMs = control.retryAtMs(lane);
     trace(id, `backing off until ${retryAtMs === undefined ? '?' : new Date(retryAtMs).toISOString()} (${outcome.reason})`);
@@ -157,7 +157,7 @@ export class Settler {
   async fail(pass: PassState, entry: QueueEntry, id: string, reason: Reason, detail: string | undefined, attempts?: number): Promise<void> {
     const { ledger, queue, secrets, announce, trace, options } = this.#deps;
     const record: LedgerRecord = {
-      ...this.#note(pass, entry, id, attempts ?? pass.notes.get(id)?.attempts ?? 0, reason),
+      ...this.#triedRecord(pass, entry, id, attempts ?? pass.records.get(id)?.attempts ?? 0, reason),
       status: 'failed',
       requestData: entry.requestData,
       metadata: entry.metadata,
@@ -166,7 +166,7 @@ export class Settler {
     };
     await ledger.put(record);
     await queue.remove(entry);
-    pass.notes.set(id, record);
+    pass.records.set(id, record);
     pass.handled.add(id);
     pass.report.failed += 1;
     secrets.drop(id);
@@ -181,18 +181,18 @@ export class Settler {
   /** Marks a message `queued` with reason `auth` (once, not on every drain). */
   async awaitCredentials(pass: PassState, entry: QueueEntry, id: string, namespace: string, attempts: number): Promise<void> {
     const { ledger, announce, trace, options } = this.#deps;
-    const known = pass.notes.get(id);
+    const known = pass.records.get(id);
     if (known?.reason === 'auth' && known.attempts === attempts) return;
-    const record = this.#note(pass, entry, id, attempts, 'auth');
+    const record = this.#triedRecord(pass, entry, id, attempts, 'auth');
     await ledger.put(record);
-    pass.notes.set(id, record);
+    pass.records.set(id, record);
     trace(id, 'queued because it waits for credentials (auth)');
     announce.status({ id, namespace, status: 'queued', attempts, reason: 'auth' });
   }
 }
 
-/** The ledger note of a queued message that was tried. */
-export function noteFor(entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined, queueName: string): LedgerRecord {
+/** The ledger record of a queued message that was tried. */
+export function triedRecord(entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined, queueName: string): LedgerRecord {
   return {
     id,
     queueName,
