@@ -1,5 +1,5 @@
 /**
- * Helpers for the fault-injection specs (e2e/faults-*.spec.ts). Kept apart
+ * Helpers for the fault-injection specs (outages, restarts, storage faults, tabs at once). Kept apart
  * from fixtures.ts so the two can change independently; they only add to it.
  */
 import { chromium, type BrowserContext, type Page } from '@playwright/test';

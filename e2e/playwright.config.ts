@@ -11,12 +11,12 @@ const neutralEngines = (process.env.OUTBOX_ENGINES ?? 'chromium,firefox,webkit')
 // The neutral projects set the worker option `engineName` (e2e/engines/fixtures.ts).
 export default defineConfig<{}, { engineName: EngineName }>({
   // One run and one closing line: the pure policy (sw/**/*.test.ts, no
-  // browser), the Chromium specs (e2e/*.spec.ts: Background Sync, CDP and
-  // the faults), and the engine-neutral specs (e2e/neutral/) once per engine.
+  // browser), the Chromium specs (e2e/<promise>/*.spec.ts: Background Sync,
+  // CDP and the faults), and the engine-neutral specs (e2e/neutral/) once per engine.
   // `metadata.engine` is what e2e/summary-reporter.mjs counts by.
   projects: [
     { name: 'unit', testDir: '../sw', testMatch: '**/*.test.ts' },
-    { name: 'e2e', testDir: '.', testMatch: '*.spec.ts', testIgnore: ['bench/**', 'neutral/**'], metadata: { engine: 'chromium' } },
+    { name: 'e2e', testDir: '.', testMatch: '**/*.spec.ts', testIgnore: ['bench/**', 'neutral/**'], metadata: { engine: 'chromium' } },
     ...neutralEngines.map((engine) => ({
       name: engine,
       testDir: './neutral',

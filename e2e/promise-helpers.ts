@@ -1,5 +1,5 @@
 /**
- * Helpers for the specs of issue 9 (e2e/promise-*.spec.ts): the promise as
+ * Helpers for the specs of issue 9 (redirects, 409s, clock steps, hooks, updates, the decision log): the promise as
  * real deployments meet it. They add routes to the per-test demo server (a
  * sign-in redirect, a second origin, a draft-like idempotency server, test-only
  * worker scripts) without changing the demo itself, open the harness on any

@@ -4,7 +4,7 @@
 // the cores), then prints a line per engine and one plain closing line
 // `e2e: N passed, N failed[, N skipped]` that counts both. Extra arguments go
 // to Playwright and skip the server tests, e.g.
-// `node e2e/run.mjs e2e/offline.spec.ts -g reload` or `node e2e/run.mjs --project=firefox`.
+// `node e2e/run.mjs e2e/ordering/offline.spec.ts -g reload` or `node e2e/run.mjs --project=firefox`.
 //
 // Outside CI an engine that cannot be had is one line and the run goes on
 // without it; in CI (CI=true) it fails the run.

@@ -13,7 +13,7 @@ import { wallNowMs } from './timing.js';
  * Bodies larger than this are stored as a Blob, not an ArrayBuffer: uploads
  * (over the default `maxBody`), not chat messages. Not lower: in Chromium a
  * Blob write refused for quota left the origin's next small write refused
- * too (e2e/faults-storage.spec.ts, with a 200 kB body as a Blob).
+ * too (e2e/storage/quota-and-failures.spec.ts, with a 200 kB body as a Blob).
  */
 const BLOB_BODY_BYTES = 1024 * 1024;
 

@@ -7,7 +7,7 @@
  *   the worker, but lifts it target by target: the page's `online` can reach
  *   the worker while the worker is still cut off, and the drain it asks for
  *   fails as a network error (2 runs in 6 here), leaving delivery to the
- *   worker's timer. The Chromium-only specs (e2e/*.spec.ts) use setOffline.
+ *   worker's timer. The Chromium-only specs (every spec outside e2e/neutral/) use setOffline.
  * - Background Sync is granted (`background-sync`), as a site's users have it.
  * - Workers are stopped with CDP `ServiceWorker.stopAllWorkers`.
  * - A restart is `launchPersistentContext` on the same profile directory.

@@ -1,11 +1,11 @@
-// Accounts in every engine (the cases of e2e/accounts-*.spec.ts that need no
+// Accounts in every engine (the cases of e2e/accounts/*.spec.ts that need no
 // CDP): a user's queued messages are theirs. Sign-out purges them; another
 // user's page neither lists nor sends them; each message goes out with its
 // owner's credentials; a 401 pauses only that user; no secret reaches
 // IndexedDB. The outage is the API's (server modes), so a message may reach
 // the server once, refused, before the assertions about what happens after.
 import { test, expect, list, events, flush, type Tab } from '../engines/fixtures';
-import { attemptsFor, bearer, serverState, storedWithAuth } from '../accounts-helpers';
+import { attemptsFor, bearer, serverState, storedWithAuth } from '../accounts/helpers';
 import type { PendingMessage, SendResult } from '../fixtures';
 
 const A = { ns: 'alice', token: 'tok-alice-1' };

@@ -2,7 +2,7 @@
 // the browser stays up; messages wait, in order, and the health probe or the
 // page's `online` event delivers them once the API is back, each once.
 //
-// Who delivered is read off the server's clock, as in e2e/outage.spec.ts:
+// Who delivered is read off the server's clock, as in e2e/outages/outage.spec.ts:
 // with a tiny retryBase the outage lasts until the worker's backoff has grown
 // to seconds, so a delivery sooner than the worker's own timer could fire was
 // the trigger's doing.

@@ -3,7 +3,7 @@
 //   probe=0          create the outbox without `health`, so no health probe runs
 //   healthMs=<ms>    healthIntervalMs for the probe
 //   online=0         swallow the window's `online` event before the client sees it
-// Accounts (e2e/accounts-*.spec.ts):
+// Accounts (e2e/accounts/*.spec.ts, e2e/neutral/accounts.spec.ts):
 //   ns=<namespace>   createOutbox({ namespace })
 //   scope=<path>     createOutbox({ scope }) (two apps on one origin)
 //   token=<token>    credentials { authorization: `Bearer <token>` } and window.currentToken;
@@ -12,7 +12,7 @@
 //   creds=fn         pass credentials as a function reading window.currentToken
 //                    (so a test can change the token and see the client fetch it again)
 //   cookie=<value>   document.cookie = `sid=<value>` before anything is sent (also from the hash)
-// Registration (e2e/adopted-registration.spec.ts, e2e/module-worker.spec.ts):
+// Registration (e2e/lifecycle/adopted-registration.spec.ts, e2e/sites/module-worker.spec.ts):
 //   type=module      createOutbox({ type: 'module' }) (an own worker built as ESM)
 //   register=page    the page registers `sw` itself (navigator.serviceWorker.register,
 //                    with `type` and `scope`) and passes createOutbox({ registration })

@@ -1,4 +1,4 @@
-// A small Vite app (e2e/vite-dev-and-build.spec.ts runs it in `vite` dev and
+// A small Vite app (e2e/sites/vite.spec.ts runs it in `vite` dev and
 // after `vite build`): the worker is the package's, served and emitted by
 // outbox/vite at /sw.js (or, with `?own=module`, own-sw.js as Vite's dev
 // server serves it); the API is proxied by Vite to the test's server.

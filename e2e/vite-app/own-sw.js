@@ -2,7 +2,7 @@
 // rewritten by Vite (outbox/sw from the package, Workbox pre-bundled), as
 // SvelteKit serves src/service-worker and vite-plugin-pwa its dev worker.
 // Registered with createOutbox({ serviceWorker: '/own-sw.js', type: 'module' })
-// (e2e/vite-dev-and-build.spec.ts).
+// (e2e/sites/vite.spec.ts).
 import { installOutbox } from 'outbox/sw';
 
 installOutbox({ apiPaths: ['/api/chat'] });

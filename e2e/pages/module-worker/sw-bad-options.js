@@ -1,6 +1,6 @@
 // An own worker whose outbox options are wrong (a relative API path): its
 // other routes must keep working and every page must hear why the outbox
-// does not, as an OutboxConfigError naming the option (e2e/module-worker.spec.ts).
+// does not, as an OutboxConfigError naming the option (e2e/sites/module-worker.spec.ts).
 import { installOutbox } from './outbox-sw.js';
 
 installOutbox({ apiPaths: ['api/chat'] });

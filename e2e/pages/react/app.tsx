@@ -1,4 +1,4 @@
-// The React page of e2e/react.spec.ts: useOutbox() under an OutboxProvider,
+// The React page of e2e/shell/react.spec.ts: useOutbox() under an OutboxProvider,
 // as docs/ui-bindings.md shows it. Every render is recorded in window.renders
 // (the statuses it showed), every status event of the outbox in window.events.
 import { createRoot } from 'react-dom/client';

@@ -1,4 +1,4 @@
-// A site's own worker on workbox-routing, built by e2e/workbox-router.spec.ts
+// A site's own worker on workbox-routing, built by e2e/sites/workbox-router.spec.ts
 // in three variants (VARIANT, set by the build):
 //   router            outboxHandler among the site's routes: a precache route,
 //                     a GET route and another POST route

@@ -1,0 +1,118 @@
+// Finding 3: interop with servers that follow the IETF Idempotency-Key draft
+// (draft-ietf-httpapi-idempotency-key-header, §2.7), here written with
+// @node-idempotency/core, a real implementation of it: while a key's first
+// request is still being processed, a retry with that key gets 409; once it is
+// done, the stored answer. A 409 to a key the outbox already sent is "in
+// progress", retried with backoff, never shown as failed; a 409 on the very
+// first attempt and a 422 (the key came with another body) are refusals.
+import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from '@node-idempotency/core';
+import { MemoryStorageAdapter } from '@node-idempotency/storage-adapter-memory';
+import type { Page } from '@playwright/test';
+import { test, expect, events, list, type DemoServer } from '../fixtures';
+import { sleep } from '../fault-helpers';
+import { addRoute, readBody, sendWith } from '../promise-helpers';
+
+interface DraftServer {
+  idempotency: Idempotency;
+  /** What the business logic stored, once per key. */
+  stored: Array<{ key: string; text: string }>;
+  /** Each POST's answer status, in order. */
+  answers: number[];
+  /** Raw `Idempotency-Key` header values received. */
+  keys: string[];
+  processingMs: number;
+}
+
+/** POST /api/chat served the draft's way: onRequest before the business logic, onResponse after it. */
+function draftServer(server: DemoServer): DraftServer {
+  const draft: DraftServer = { idempotency: new Idempotency(new MemoryStorageAdapter(), { enforceIdempotency: true }), stored: [], answers: [], keys: [], processingMs: 0 };
+  addRoute(server, async (req, res, url) => {
+    if (url.pathname !== '/api/chat' || req.method !== 'POST') return false;
+    const body = JSON.parse(await readBody(req)) as { text: string };
+    const key = String(req.headers['idempotency-key'] ?? '');
+    draft.keys.push(key);
+    const params = { method: 'POST', path: url.pathname, headers: req.headers as Record<string, unknown>, body };
+    const answer = (status: number, value: unknown, type = 'application/json') => {
+      draft.answers.push(status);
+      if (!res.destroyed) res.writeHead(status, { 'Content-Type': type }).end(JSON.stringify(value));
+    };
+    try {
+      const cached = await draft.idempotency.onRequest(params);
+      if (cached) {
+        answer(Number(cached.additional?.status ?? 200), cached.body);
+        return true;
+      }
+    } catch (error) {
+      if (!(error instanceof IdempotencyError)) throw error;
+      // The draft's answers, as problem+json (§2.7).
+      const status = error.code === IdempotencyErrorCodes.REQUEST_IN_PROGRESS ? 409 : error.code === IdempotencyErrorCodes.IDEMPOTENCY_FINGERPRINT_MISSMATCH ? 422 : 400;
+      answer(status, { type: 'https://example.com/idempotency', title: error.message, detail: error.message }, 'application/problem+json');
+      return true;
+    }
+    // The business logic: slow this time, and it goes on even if the client gave up.
+    await sleep(draft.processingMs);
+    draft.stored.push({ key, text: body.text });
+    const response = { body: { id: key, stored: draft.stored.length }, additional: { status: 201 } };
+    await draft.idempotency.onResponse(params, response);
+    answer(201, response.body);
+    return true;
+  });
+  return draft;
+}
+
+async function open(page: Page, server: DemoServer, query: string): Promise<void> {
+  await page.goto(`${server.url}/test/harness.html?${new URLSearchParams({ sw: `/sw.js?${query}`, probe: '0' })}`);
+  await page.waitForFunction(() => (window as any).outboxReady === true || (window as any).outboxError, null, { timeout: 20_000 });
+}
+
+test('a retry that meets 409 (the first request still in progress) waits and is delivered once, never shown failed', async ({ page, server, waitFor }) => {
+  const draft = draftServer(server);
+  draft.processingMs = 1_500; // longer than the worker's timeout: the first attempt times out, the server goes on
+  await open(page, server, 'api=/api/chat&timeout=400&retryBase=250&retryMax=500');
+  const result = await sendWith(page, 'slow to store');
+  expect(result.status).toBe('queued');
+  await waitFor(async () => (await events(page)).some((e) => e.id === result.id && e.status === 'delivered'), { timeoutMs: 15_000, message: 'delivered' });
+  expect(draft.answers, 'the server said 409 while it was busy, then gave its stored answer').toContain(409);
+  expect(draft.answers.at(-1)).toBe(201);
+  expect(draft.stored, 'stored once').toEqual([{ key: result.id, text: 'slow to store' }]);
+  const seen = (await events(page)).filter((e) => e.id === result.id);
+  expect(seen.some((e) => e.status === 'failed'), `never failed: ${seen.map((e) => `${e.status}/${e.reason ?? ''}`).join(' ')}`).toBe(false);
+  expect(seen.some((e) => e.status === 'queued' && e.reason === 'http-409')).toBe(true);
+  await waitFor(async () => (await list(page)).length === 0, { message: 'list() empties' });
+});
+
+test('a 409 on the very first attempt is a refusal with the server\'s words; a 422 (the key came with another body) too', async ({ page, server, waitFor }) => {
+  const draft = draftServer(server);
+  await open(page, server, 'api=/api/chat');
+  // Another device's request with this key is being processed right now.
+  const busy = 'key-in-progress-elsewhere';
+  await draft.idempotency.onRequest({ method: 'POST', path: '/api/chat', headers: { 'idempotency-key': busy }, body: { text: 'from elsewhere' } });
+  const conflict = await sendWith(page, 'first attempt meets 409', { headers: { 'Idempotency-Key': busy } });
+  expect(conflict).toMatchObject({ id: busy, status: 'failed', reason: 'http-409', detail: 'A request is outstanding for this Idempotency-Key' });
+
+  // This key was used before with another body.
+  const used = 'key-used-before';
+  const params = { method: 'POST', path: '/api/chat', headers: { 'idempotency-key': used }, body: { text: 'the original' } };
+  await draft.idempotency.onRequest(params);
+  await draft.idempotency.onResponse(params, { body: { id: used }, additional: { status: 201 } });
+  const reused = await sendWith(page, 'another body', { headers: { 'Idempotency-Key': used } });
+  expect(reused).toMatchObject({ id: used, status: 'failed', reason: 'http-422', detail: 'Idempotency-Key is already used' });
+  expect(draft.stored, 'the business logic stored neither').toEqual([]);
+  const pending = await waitFor(async () => {
+    const messages = await list(page);
+    return messages.length === 2 ? messages : undefined;
+  }, { message: 'both listed as failed' });
+  expect(pending.map((m) => [m.id, m.status, m.reason])).toEqual([
+    [busy, 'failed', 'http-409'],
+    [used, 'failed', 'http-422'],
+  ]);
+});
+
+test('key=quoted sends the draft\'s Structured Field form of the key, and the server deduplicates on it', async ({ page, server }) => {
+  const draft = draftServer(server);
+  await open(page, server, 'api=/api/chat&key=quoted');
+  const result = await sendWith(page, 'quoted key');
+  expect(result.status).toBe('delivered');
+  expect(draft.keys).toEqual([`"${result.id}"`]);
+  expect(draft.stored).toEqual([{ key: `"${result.id}"`, text: 'quoted key' }]);
+});
