@@ -217,7 +217,7 @@ export class DrainLoop {
         if ((report.stoppedBy === 'transient' || report.stoppedBy === 'backoff') && retryAtMs !== undefined) report.retryAtMs = retryAtMs;
         // Registering the tag that is firing makes Chromium fire it again at
         // once: the sync handler decides instead (throw to be retried, or re-arm
-        // on the last chance; see install.ts).
+        // on the last chance; see wiring.ts).
         if (report.trigger !== 'sync') await this.#deps.armSync();
       }
     } else {

@@ -191,7 +191,7 @@ export class Drain {
   /**
    * How the next run ends (`undefined`: IndexedDB threw), or `'timeout'`
    * after `timeoutMs`: for a caller that holds an event open while the
-   * drain's own timer retries (install.ts, `sync`).
+   * drain's own timer retries (wiring.ts, `sync`).
    */
   nextEnd(timeoutMs: number): Promise<LoopStop | undefined | 'timeout'> {
     return new Promise((resolve) => {

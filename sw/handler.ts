@@ -3,7 +3,7 @@
  * routes its own worker's requests with workbox-routing. The site's router
  * decides which requests reach it and in which order its routes are tried.
  */
-import { startOutbox } from './install.js';
+import { wireOutbox } from './wiring.js';
 import { takeRequest } from './intercept.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { OutboxConfigError } from './protocol/errors.js';
@@ -37,7 +37,7 @@ export type OutboxRouteHandler = (options: { request: Request; event: Extendable
  * registerRoute(({ url }) => url.pathname === '/api/chat', outboxHandler({ apiPaths: ['/api/chat'] }), 'POST');
  */
 export function outboxHandler(options: OutboxWorkerOptions = {}): OutboxRouteHandler {
-  const started = startOrStandAside(() => startOutbox(options, false));
+  const started = startOrStandAside(() => wireOutbox(options, false));
   // As installOutbox: the router's other routes keep working, pages hear why, the POST goes out as it is.
   if (started instanceof OutboxConfigError) return ({ request }) => fetch(request);
   watch({ ...started, by: 'route' });

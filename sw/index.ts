@@ -2,7 +2,7 @@
  * outbox for service workers: `import { installOutbox } from 'outbox/sw'`.
  */
 export { installOutbox } from './install-outbox.js';
-export type { OutboxWorker } from './install.js';
+export type { OutboxWorker } from './wiring.js';
 export { outboxHandler, type OutboxRouteHandler } from './handler.js';
 export type { BypassedBy } from './protocol/warnings.js';
 export { DEFAULT_OPTIONS, type OutboxWorkerOptions } from './options.js';

@@ -2,7 +2,7 @@
  * `installOutbox()`: the outbox as its own fetch listener, for a worker that
  * does not route with workbox-routing (or wants the outbox ahead of its router).
  */
-import { startOutbox, type OutboxWorker } from './install.js';
+import { wireOutbox, type OutboxWorker } from './wiring.js';
 import type { OutboxWorkerOptions } from './options.js';
 import { OutboxConfigError } from './protocol/errors.js';
 import { startOrStandAside } from './refuse.js';
@@ -28,7 +28,7 @@ import { claimed, watch } from './bypass-watch.js';
  * naming the option (as do `drain` and `list` here).
  */
 export function installOutbox(options: OutboxWorkerOptions = {}): OutboxWorker {
-  const started = startOrStandAside(() => startOutbox(options, claimed));
+  const started = startOrStandAside(() => wireOutbox(options, claimed));
   if (started instanceof OutboxConfigError) {
     const refused = (): Promise<never> => Promise.reject(started);
     return { queueName: options.queueName ?? '', drain: refused, list: refused };

@@ -6,7 +6,7 @@
  * on in this same worker (trace.ts); encryption and lanes are in it too
  * (docs/size.md has what each costs).
  */
-import { startOutbox } from './install.js';
+import { wireOutbox } from './wiring.js';
 import { normalizeOptions, optionsFromQuery } from './options.js';
 import { answerWithConfigError, asConfigError } from './refuse.js';
 
@@ -18,7 +18,7 @@ try {
   normalizeOptions(options);
   // installOutbox without its bypass watch: nothing else in this script
   // answers the API's POSTs (the shell's routes are GETs), so it need not ship in it.
-  startOutbox(options);
+  wireOutbox(options);
 } catch (error) {
   // A configuration it cannot use: it installs, keeps nothing, and says why to every page (refuse.ts).
   answerWithConfigError(asConfigError(error));

@@ -78,7 +78,7 @@ test('own worker: a leftover Workbox POST route registered after installOutbox n
     db.close();
     return all.map((entry) => entry.queueName);
   });
-  // The recipe's worker is registered with scope /recipe/: its queue is that scope's (install.ts, defaultQueueName).
+  // The recipe's worker is registered with scope /recipe/: its queue is that scope's (wiring.ts, defaultQueueName).
   expect(legacy, 'only the outbox\'s queue holds them; the legacy route queued nothing').toEqual(['outbox:/recipe/', 'outbox:/recipe/']);
 
   await context.setOffline(false);

@@ -1,5 +1,5 @@
 /**
- * The outbox's wiring in a service worker (`startOutbox`): its engine and its
+ * The outbox's wiring in a service worker (`wireOutbox`): its engine and its
  * `message`, `sync` and `fetch` listeners.
  * `installOutbox` (install-outbox.ts) and `outboxHandler` (handler.ts) are
  * made of these; the ready-made worker (worker.ts) too.
@@ -37,7 +37,7 @@ interface SyncEvent extends ExtendableEvent {
 const SYNC_HOLD_MS = 150_000;
 
 /** @internal */
-export interface Started {
+export interface Wired {
   engine: Engine;
   options: ResolvedOptions;
 }
@@ -48,7 +48,7 @@ export interface Started {
  * the set that records each event it took (for bypass-watch.ts), or `false` for none
  * (outboxHandler: the site's router calls it).
  */
-export function startOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Event> | false = new WeakSet()): Started {
+export function wireOutbox(options: OutboxWorkerOptions, intercept: WeakSet<Event> | false = new WeakSet()): Wired {
   const scope = self as unknown as ServiceWorkerGlobalScope;
   const resolved = normalizeOptions({ ...options, queueName: options.queueName ?? defaultQueueName(scope.registration.scope) });
   const engine = new Engine(resolved);
