@@ -1,7 +1,9 @@
 // Recovery without Background Sync, in every engine. Firefox and WebKit have
 // none; Chromium runs with sync=0 here so that all three are in the same
 // world. Nothing wakes a worker after an outage then: what is left queued is
-// delivered when a page of the site opens again.
+// delivered when a page of the site opens again. (The worker-stop case here
+// is the one copy: the Chromium-only one in e2e/outages/no-sync.spec.ts merged
+// into it.)
 import { test, expect, sendAll, list } from '../engines/fixtures';
 import { expectStoredExactly, texts, workerFailures, minTimerDelayMs } from '../fixtures';
 

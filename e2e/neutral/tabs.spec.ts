@@ -1,9 +1,12 @@
 // Two tabs of one origin in every engine: one worker, one queue, and every
-// tab hears every message's status, whichever tab sent it.
-import { test, expect, send, list, flush, statusesOf } from '../engines/fixtures';
+// tab hears every message's status, whichever tab sent it: queued, delivered,
+// and a refusal with its reason, whether it came on replay or straight back
+// to a send while the API answers. (The one tabs spec: the Chromium-only
+// copy, which cut the network instead of the API, merged into this one.)
+import { test, expect, send, list, flush, events, statusesOf } from '../engines/fixtures';
 import { expectStoredExactly } from '../fixtures';
 
-test('two tabs see the same statuses for messages sent in either tab, a refusal with its reason too', async ({ session, server, harness, waitFor, waitForStored }) => {
+test('two tabs see the same statuses for messages sent in either tab, a refusal with its reason too, on replay and online', async ({ session, server, harness, waitFor, waitForStored }) => {
   const tabA = await session.newTab();
   const tabB = await session.newTab();
   await harness(tabA, 'api=/api/chat', { probe: false, online: false });
@@ -32,7 +35,7 @@ test('two tabs see the same statuses for messages sent in either tab, a refusal 
       await waitFor(async () => (await statusesOf(tab, id)).includes(final[id]!), { message: `tab ${name} hears ${id} ${final[id]}` });
     }
   }
-  const failedInB = (await tabB.evaluate(() => (window as any).events.slice())).find((e: any) => e.id === refused.id && e.status === 'failed');
+  const failedInB = (await events(tabB)).find((e) => e.id === refused.id && e.status === 'failed');
   expect(failedInB, 'tab B hears the refusal with its reason and detail').toMatchObject({ reason: 'http-422', detail: 'field "text" must not be empty' });
   for (const id of ids) {
     expect((await statusesOf(tabA, id)).at(-1), `tab A's last status of ${id}`).toBe(final[id]);
@@ -40,4 +43,12 @@ test('two tabs see the same statuses for messages sent in either tab, a refusal 
   }
   expect((await list(tabA)).map((m) => [m.id, m.status])).toEqual([[refused.id, 'failed']]);
   expect((await list(tabB)).map((m) => [m.id, m.status])).toEqual([[refused.id, 'failed']]);
+
+  // The API answers now: a refusal is passed straight back to the sending tab, and the other tab hears it too.
+  const refusedOnline = await send(tabA, { text: '' });
+  expect(refusedOnline, 'a refusal sent while the API answers').toMatchObject({ status: 'failed', reason: 'http-422' });
+  const heardInB = await waitFor(async () => (await events(tabB)).find((e) => e.id === refusedOnline.id && e.status === 'failed'), {
+    message: 'tab B hears tab A\'s online refusal',
+  });
+  expect(heardInB, 'tab B hears the online refusal with its reason').toMatchObject({ reason: 'http-422' });
 });

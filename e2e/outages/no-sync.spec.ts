@@ -1,9 +1,11 @@
-// Without Background Sync (sync=0, as in Firefox and Safari, or Workbox's
-// forceSyncFallback): the page's `online` event (e2e/outages/background-sync.spec.ts), the health
-// probe (here) and the worker's start (here, and after a browser restart in
-// e2e/lifecycle/browser-restart.spec.ts) still deliver everything.
+// Chromium only (Background Sync's registrations, CDP). Without Background
+// Sync (sync=0, as in Firefox and Safari, or Workbox's forceSyncFallback): the
+// page's `online` event (e2e/outages/background-sync.spec.ts), the health probe
+// (here) and the worker's start still deliver everything. The worker's start
+// (after a stop, and a page's arrival after the last tab closed) is checked in
+// every engine, Chromium too, by e2e/neutral/nosync.spec.ts; after a browser
+// restart by e2e/lifecycle/browser-restart.spec.ts.
 import { test, expect, sendAll, send, list, expectStoredExactly, texts, failedAttempts, minTimerDelayMs } from '../fixtures';
-import { sleep } from '../fault-helpers';
 
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 600_000;
@@ -64,26 +66,4 @@ test('sync=0: a server outage is recovered by the health probe, before the worke
     `delivered ${firstStoredAtMs - lastFailureAtMs} ms after the last failure, before the timer could fire (>= ${timerEarliestMs - lastFailureAtMs} ms): by the probe`,
   ).toBeLessThan(timerEarliestMs);
   await waitFor(async () => (await list(page)).length === 0, { message: 'list() empty' });
-});
-
-test('sync=0: messages left queued when the worker stopped are delivered by its next start, from a page without the client', async ({ page, context, server, openHarness, cdp, waitForStored }) => {
-  // No probe and the page's `online` event swallowed: the client page stays open but never asks for a drain.
-  await openHarness(page, 'api=/api/chat&sync=0', { probe: false, online: false });
-  const devtools = await cdp(page);
-  await context.setOffline(true);
-  const sent = texts('nosync start', 3);
-  const results = await sendAll(page, sent);
-  expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
-
-  // Back online (nothing asks for a drain: no sync, no flush, no probe), then stop the worker.
-  // (In that order: Playwright's setOffline hangs on a context whose worker was stopped.)
-  await context.setOffline(false);
-  await devtools.stopWorkers();
-  await sleep(1_500);
-  expect(server.api.attempts, 'with sync=0 nothing starts the worker by itself').toHaveLength(0);
-
-  const plain = await context.newPage();
-  await plain.goto(`${server.url}/test/plain.html`);
-  await waitForStored(3, { message: '3 stored after a plain page started the worker' });
-  expectStoredExactly(server, results.map((r) => r.id), sent);
 });
