@@ -4,7 +4,7 @@
 // against what the server stored and what the states were, in order.
 import type { Page } from '@playwright/test';
 import type { ConnectionState } from '../../client/index.ts';
-import { test, expect, send, expectStoredExactly } from '../fixtures';
+import { test, expect, send, call, events, expectStoredExactly } from '../fixtures';
 
 /** Starts recording every state the page's connection goes through. */
 async function recordConnection(page: Page): Promise<void> {
@@ -59,18 +59,24 @@ test('an API outage is `unreachable` with its reason and start, going offline ke
   expect(probes, 'health requests after the API answered with nothing waiting').toBe(0);
 });
 
-test('a refusal is an answer: a 422 leaves the connection `online`; a 503 is not and says so', async ({ page, server, openHarness }) => {
-  await openHarness(page, 'api=/api/chat&retryBase=200&retryMax=2000', { healthMs: 1_000 });
+test('a refusal is an answer: a 503 makes the connection `unreachable`, and a 422 after it makes it `online` again', async ({ page, server, openHarness }) => {
+  // No probe: only the sends' own answers may move the state.
+  await openHarness(page, 'api=/api/chat&retryBase=200&retryMax=500', { probe: false });
   await recordConnection(page);
-  // The demo API refuses an empty text with 422.
-  const refused = await send(page, { text: '' });
-  expect(refused).toMatchObject({ status: 'failed', reason: 'http-422' });
-  expect(await lastState(page)).toEqual({ state: 'online' });
-
   server.api.setMode('503');
   const queued = await send(page, { text: 'overloaded' });
   expect(queued).toMatchObject({ status: 'queued', reason: 'http-503' });
   await expect.poll(async () => lastState(page)).toMatchObject({ state: 'unreachable', reason: 'http-503' });
+  // Nothing queued ahead of the next send, so the server's refusal reaches the page.
+  await call(page, 'discard', queued.id);
+  server.api.setMode('up');
+  // The demo API refuses an empty text with 422: the API answered, so the
+  // outage is over. (Sent at once, or queued for the lane's backoff and sent
+  // by the worker's timer: either way the page hears the refusal.)
+  const refused = await send(page, { text: '' });
+  await expect.poll(async () => (await events(page)).find((e) => e.id === refused.id && e.status === 'failed')?.reason ?? (refused.status === 'failed' ? refused.reason : undefined), { timeout: 15_000 }).toBe('http-422');
+  await expect.poll(async () => lastState(page)).toEqual({ state: 'online' });
+  expect((await states(page)).map((s) => s.state)).toEqual(['online', 'unreachable', 'online']);
   expect(server.api.stored).toHaveLength(0);
 });
 
