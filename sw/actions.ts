@@ -165,20 +165,30 @@ async function requeue(deps: ActionDeps, record: LedgerRecord, namespace: string
 }
 
 /**
- * A retried parent takes its children along (dependents.ts): those set aside
- * with `parent-failed` are queued again, and those still queued move behind
- * it, so a child is always after its parent in the queue.
+ * A retried parent takes its descendants along (dependents.ts): children set
+ * aside with `parent-failed` are queued again, and those still queued move
+ * behind it, each followed by its own children, so every message is after
+ * its parent in the queue. `seen` guards against ids sent after each other.
  */
-async function requeueChildren(deps: ActionDeps, parentId: string, namespace: string): Promise<void> {
+async function requeueChildren(deps: ActionDeps, parentId: string, namespace: string, seen = new Set([parentId])): Promise<void> {
   const { queue, ledger } = deps;
   const [entries, records] = await Promise.all([queue.all(), ledger.all()]);
+  const children: string[] = [];
   for (const entry of entries) {
-    if (entry.metadata?.after !== parentId) continue;
+    const id = messageIdOf(entry);
+    if (entry.metadata?.after !== parentId || seen.has(id)) continue;
     await queue.remove(entry);
-    await queue.push(entry.requestData, { ...entry.metadata, v: 1, id: messageIdOf(entry), createdAtMs: createdAtOf(entry) });
+    await queue.push(entry.requestData, { ...entry.metadata, v: 1, id, createdAtMs: createdAtOf(entry) });
+    children.push(id);
   }
   for (const record of records.values()) {
-    if (record.status === 'failed' && record.reason === 'parent-failed' && record.metadata?.after === parentId && record.requestData) await requeue(deps, record, namespace);
+    if (record.status !== 'failed' || record.reason !== 'parent-failed' || record.metadata?.after !== parentId || !record.requestData || seen.has(record.id)) continue;
+    await requeue(deps, record, namespace);
+    children.push(record.id);
+  }
+  for (const child of children) {
+    seen.add(child);
+    await requeueChildren(deps, child, namespace, seen);
   }
 }
 

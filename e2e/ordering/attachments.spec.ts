@@ -55,23 +55,30 @@ test('a photo and its caption queued offline, the worker stopped between the two
   expect(await list(page)).toEqual([]);
 });
 
-test('a refused photo leaves its caption failed (parent-failed); retrying the photo delivers both, once', async ({ page, server, openHarness, waitFor }) => {
+test('a refused photo leaves its caption, and a follow-up sent after the caption, failed (parent-failed); retrying the photo delivers all three, once, in order', async ({ page, server, openHarness, waitFor }) => {
   await openHarness(page, WORKER, { healthMs: 1_000 });
   server.api.refuseUploads = true;
   const photo = await sendPhoto(page);
   expect(photo).toMatchObject({ status: 'failed', reason: 'http-422' });
   const caption = await sendCaption(page, photo.id, 'caption of a refused photo');
   expect(caption, 'the page is told at once, the text kept for a retry').toMatchObject({ status: 'failed', reason: 'parent-failed' });
+  // A grandchild: sent after the caption, which waits for the photo.
+  const followUp = await page.evaluate(async (after) => {
+    const { response: _, ...result } = await (window as any).outbox.send('/api/chat', { text: 'and one more thing' }, { after });
+    return result as Result;
+  }, caption.id);
+  expect(followUp).toMatchObject({ status: 'failed', reason: 'parent-failed' });
   await waitFor(async () => (await statusOf(page, caption.id)) === 'failed', { message: 'the caption set aside with its parent' });
   const listed = await list(page);
+  expect(listed.find((m) => m.id === followUp.id)).toMatchObject({ status: 'failed', reason: 'parent-failed', after: caption.id });
   expect(listed.find((m) => m.id === caption.id)).toMatchObject({ status: 'failed', reason: 'parent-failed', after: photo.id, body: { text: 'caption of a refused photo' } });
   expect(server.api.stored).toHaveLength(0);
 
   server.api.refuseUploads = false;
   await page.evaluate((id) => (window as any).outbox.retry(id), photo.id);
-  await waitFor(() => server.api.stored.length === 1, { timeoutMs: 15_000, message: 'the caption stored once the photo was' });
+  await waitFor(() => server.api.stored.length === 2, { timeoutMs: 15_000, message: 'the caption and its follow-up stored once the photo was' });
   expect(server.api.uploads.map((u) => u.key)).toEqual([photo.id]);
-  expect(server.api.stored.map((m) => [m.key, JSON.parse(m.bodyText).image])).toEqual([[caption.id, server.api.uploads[0]!.url]]);
+  expect(server.api.stored.map((m) => [m.key, JSON.parse(m.bodyText).image])).toEqual([[caption.id, server.api.uploads[0]!.url], [followUp.id, undefined]]);
   await waitFor(async () => (await list(page)).length === 0, { message: 'nothing left' });
 });
 
