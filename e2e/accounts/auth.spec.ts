@@ -1,52 +1,11 @@
-// Expired credentials: a 401 on replay is not the message's fault. The
-// namespace pauses (queued, reason `auth`) without hammering the server, fresh
-// credentials resume it, and every message arrives once, in order, with them.
-import { test, expect, list, events, type OutboxEvent } from '../fixtures';
-import { attemptsFor, bearer, sendAs, serverState, sleep, storedWithAuth } from '../accounts/helpers';
-
-test('401 on replay pauses the user; fresh credentials resume; nothing lost or doubled', async ({ page, context, server, openHarness, waitFor, waitForStored }) => {
-  server.api.validTokens.add('tok-a-old');
-  await openHarness(page, 'api=/api/chat', { ns: 'alice', token: 'tok-a-old' });
-  await context.setOffline(true);
-  const texts = ['auth one', 'auth two', 'auth three'];
-  const ids = (await sendAs(page, texts)).map((r) => r.id);
-
-  // The token expires while the messages wait.
-  server.api.validTokens.delete('tok-a-old');
-  server.api.validTokens.add('tok-a-new');
-  await context.setOffline(false);
-
-  await waitFor(async () => (await list(page))[0]?.reason === 'auth', { message: 'the head is queued with reason auth' });
-  const pending = await list(page);
-  expect(pending.map((m) => [m.id, m.status]), 'all still queued, in order').toEqual(ids.map((id) => [id, 'queued']));
-  // (attempts may include one made offline, before the network was back: it counts attempts, not arrivals.)
-  expect(pending[0]!.reason).toBe('auth');
-  const attemptsWhenPaused = pending[0]!.attempts;
-  expect((await events(page)).some((e: OutboxEvent) => e.id === ids[0] && e.status === 'queued' && e.reason === 'auth')).toBe(true);
-  expect(server.api.stored).toHaveLength(0);
-
-  // Paused: more triggers do not send it again with the dead token.
-  await page.evaluate(() => (window as any).outbox.flush());
-  await sleep(1_500);
-  await page.evaluate(() => (window as any).outbox.flush());
-  expect((await list(page))[0]).toMatchObject({ id: ids[0], reason: 'auth', attempts: attemptsWhenPaused });
-  const unauthorized = server.api.attempts.filter((a) => a.outcome === 'unauthorized');
-  expect(unauthorized.map((a) => a.key), `one 401, for the head only${serverState(server)}`).toEqual([ids[0]]);
-
-  // The page signs in again.
-  await page.evaluate(async () => {
-    const w = window as any;
-    w.currentToken = 'tok-a-new';
-    await w.outbox.setCredentials(w.bearer('tok-a-new'));
-  });
-  await waitForStored(3);
-  await waitFor(async () => (await list(page)).length === 0, { message: 'list empties' });
-  await sleep(300);
-  expect(storedWithAuth(server).map((m) => [m.key, m.text, m.authorization]), serverState(server)).toEqual(
-    ids.map((id, i) => [id, texts[i], bearer('tok-a-new')]),
-  );
-  expect(attemptsFor(server, ids).filter((a) => a.outcome === 'stored').map((a) => a.key)).toEqual(ids);
-});
+// Expired credentials, Chromium only (the network cut, cookies set from
+// outside): a 401 is not the message's fault. It pauses only that user, a send
+// with an expired token answers queued, the page's live token wins, and a
+// cookie session resumes after signing in again. The 401 on replay itself
+// (paused without hammering the server, fresh credentials resume, each message
+// once, in order) is checked in every engine by e2e/neutral/accounts.spec.ts.
+import { test, expect, list } from '../fixtures';
+import { bearer, sendAs, serverState, storedWithAuth } from '../accounts/helpers';
 
 test('401 pauses only that user: another user\'s messages go on', async ({ context, server, openHarness, waitFor, waitForStored }) => {
   server.api.validTokens.add('tok-a');

@@ -1,8 +1,23 @@
 /**
- * Helpers for the accounts specs (e2e/accounts/*.spec.ts and e2e/neutral/accounts.spec.ts): sending as the
- * page's user, switching users, and reading what the server and IndexedDB hold.
+ * Helpers for the accounts specs (e2e/accounts/*.spec.ts in Chromium and
+ * e2e/neutral/accounts.spec.ts in every engine): sending as the page's user,
+ * switching users, and reading what the server and IndexedDB hold. Each takes
+ * a Playwright page or an engine-neutral tab (e2e/engines/driver.ts).
  */
 import { expect, describeServer, textOf, type DemoServer, type Page, type PendingMessage, type SendResult } from '../fixtures';
+import type { Tab } from '../engines/driver';
+
+/** A Playwright page or an engine-neutral tab. */
+export type InPage = Page | Tab;
+
+/**
+ * Runs `fn(arg)` in the page. Both kinds take a function and one argument;
+ * a tab's answer crosses as JSON, a page's as Playwright's clone, so the
+ * helpers below answer only plain data.
+ */
+function run<A, R>(where: InPage, fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
+  return (where as Tab).evaluate(fn, arg);
+}
 
 export const bearer = (token: string) => `Bearer ${token}`;
 
@@ -10,55 +25,53 @@ export const bearer = (token: string) => `Bearer ${token}`;
  * outbox.send with the page's live `Authorization` (the current token), as a
  * site using bearer tokens does: the first attempt carries the page's own headers.
  */
-export function sendAs(page: Page, texts: string[]): Promise<SendResult[]> {
-  return page.evaluate(async (list) => {
+export function sendAs(page: InPage, texts: string[]): Promise<SendResult[]> {
+  return run(page, async (list: string[]) => {
     const w = window as any;
     const results = [];
     for (const text of list) {
       const headers: Record<string, string> = w.currentToken ? { Authorization: `Bearer ${w.currentToken}` } : {};
-      results.push(await w.outbox.send('/api/chat', { text }, { headers }));
+      const { response, ...result } = await w.outbox.send('/api/chat', { text }, { headers });
+      results.push(result);
     }
     return results;
   }, texts);
 }
 
 /** Signs the page in as `ns` with `token` (outbox.setNamespace), without purging the previous user. */
-export function switchUser(page: Page, ns: string, token: string): Promise<void> {
-  return page.evaluate(
-    async ([n, t]) => {
-      const w = window as any;
-      w.currentToken = t;
-      await w.outbox.setNamespace(n, w.bearer(t));
-    },
-    [ns, token] as const,
-  );
+export function switchUser(page: InPage, ns: string, token: string): Promise<void> {
+  return run(page, async ([n, t]: readonly [string, string]) => {
+    const w = window as any;
+    w.currentToken = t;
+    await w.outbox.setNamespace(n, w.bearer(t));
+  }, [ns, token] as const);
 }
 
 /** outbox.purge(ns?) → how many messages it removed. */
-export function purge(page: Page, ns?: string): Promise<number> {
-  return page.evaluate((n) => (n === undefined ? (window as any).outbox.purge() : (window as any).outbox.purge(n)), ns);
+export function purge(page: InPage, ns?: string): Promise<number> {
+  return run(page, (n: string | null) => (n === null ? (window as any).outbox.purge() : (window as any).outbox.purge(n)), ns ?? null);
 }
 
-export function namespaceOf(page: Page): Promise<string> {
-  return page.evaluate(() => (window as any).outbox.namespace);
+export function namespaceOf(page: InPage): Promise<string> {
+  return run(page, () => (window as any).outbox.namespace, null);
 }
 
 /** Another namespace's list, asked of the worker directly (the page does not become that user). */
-export async function listOf(page: Page, ns: string): Promise<PendingMessage[]> {
-  const reply = await page.evaluate((n) => (window as any).rawCommand({ type: 'list', namespace: n }), ns);
+export async function listOf(page: InPage, ns: string): Promise<PendingMessage[]> {
+  const reply = await run(page, (n: string) => (window as any).rawCommand({ type: 'list', namespace: n }), ns);
   expect(reply.ok, JSON.stringify(reply)).toBe(true);
   return reply.value;
 }
 
 /** The raw queue entries (Workbox's store) of a namespace. */
-export async function queueEntriesOf(page: Page, ns: string): Promise<any[]> {
-  const records: any[] = await page.evaluate(() => (window as any).queueRecords());
+export async function queueEntriesOf(page: InPage, ns: string): Promise<any[]> {
+  const records: any[] = await run(page, () => (window as any).queueRecords(), null);
   return records.filter((r) => (r.metadata?.namespace ?? '') === ns);
 }
 
 /** Ledger records (database `outbox`) of a namespace. */
-export async function ledgerOf(page: Page, ns: string): Promise<any[]> {
-  const dump: any[] = await page.evaluate(() => (window as any).idbDump());
+export async function ledgerOf(page: InPage, ns: string): Promise<any[]> {
+  const dump: any[] = await run(page, () => (window as any).idbDump(), null);
   return dump.filter((r) => r.db === 'outbox' && (r.value?.namespace ?? '') === ns);
 }
 
@@ -82,5 +95,9 @@ export function serverState(server: DemoServer): string {
   return `\n${describeServer(server)}\nauth: ${JSON.stringify(storedWithAuth(server).map((m) => [m.text, m.authorization]))}`;
 }
 
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Attempts of these keys that reached the server at or after `sinceMs`. */
+export function attemptsSince(server: DemoServer, keys: string[], sinceMs: number) {
+  return attemptsFor(server, keys).filter((a) => a.receivedAtMs >= sinceMs);
+}

@@ -1,60 +1,32 @@
-// Accounts in every engine (the cases of e2e/accounts/*.spec.ts that need no
-// CDP): a user's queued messages are theirs. Sign-out purges them; another
+// Accounts in every engine: a user's queued messages are theirs. Sign-out
+// purges them (from the page's list, Workbox's store and the ledger); another
 // user's page neither lists nor sends them; each message goes out with its
 // owner's credentials; a 401 pauses only that user; no secret reaches
 // IndexedDB. The outage is the API's (server modes), so a message may reach
 // the server once, refused, before the assertions about what happens after.
-import { test, expect, list, events, flush, type Tab } from '../engines/fixtures';
-import { attemptsFor, bearer, serverState, storedWithAuth } from '../accounts/helpers';
-import type { PendingMessage, SendResult } from '../fixtures';
+// These are the one copy of each case: the Chromium-only specs in
+// e2e/accounts/ keep what needs CDP or Playwright's context (a worker stopped,
+// purge during a slow drain, cookies set from outside, encryption's key
+// deletion) and cases no engine-neutral spec has.
+import { test, expect, list, events, flush } from '../engines/fixtures';
+import { attemptsFor, attemptsSince, bearer, ledgerOf, listOf, purge, queueEntriesOf, sendAs, serverState, sleep, storedWithAuth, switchUser } from '../accounts/helpers';
 
 const A = { ns: 'alice', token: 'tok-alice-1' };
 const B = { ns: 'bob', token: 'tok-bob-1' };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** outbox.send with the page's live `Authorization`, as a site using bearer tokens does. */
-function sendAs(tab: Tab, texts: string[]): Promise<SendResult[]> {
-  return tab.evaluate(async (list) => {
-    const w = window as any;
-    const results = [];
-    for (const text of list) {
-      const headers: Record<string, string> = w.currentToken ? { Authorization: `Bearer ${w.currentToken}` } : {};
-      const { response, ...result } = await w.outbox.send('/api/chat', { text }, { headers });
-      results.push(result);
-    }
-    return results;
-  }, texts);
-}
-
-function switchUser(tab: Tab, ns: string, token: string): Promise<void> {
-  return tab.evaluate(async (n, t) => {
-    const w = window as any;
-    w.currentToken = t;
-    await w.outbox.setNamespace(n, w.bearer(t));
-  }, ns, token);
-}
-
-const purge = (tab: Tab): Promise<number> => tab.evaluate(() => (window as any).outbox.purge());
-
-/** Another namespace's list, asked of the worker directly. */
-async function listOf(tab: Tab, ns: string): Promise<PendingMessage[]> {
-  const reply = await tab.evaluate((n) => (window as any).rawCommand({ type: 'list', namespace: n }), ns);
-  expect(reply.ok, JSON.stringify(reply)).toBe(true);
-  return reply.value;
-}
-
-/** Attempts of these keys that reached the server after `sinceMs`. */
-const attemptsSince = (server: Parameters<typeof attemptsFor>[0], keys: string[], sinceMs: number) => attemptsFor(server, keys).filter((a) => a.receivedAtMs >= sinceMs);
 
 test('sign-out purges: none of A\'s queued messages is sent afterwards; B\'s go out, as B', async ({ tab, server, harness, waitFor, waitForStored }) => {
   await harness(tab, 'api=/api/chat', { ns: A.ns, token: A.token, probe: false });
   server.api.setMode('unreachable');
-  const fromA = (await sendAs(tab, ['alice: first', 'alice: second'])).map((r) => r.id);
+  const sentA = await sendAs(tab, ['alice: first', 'alice: second']);
+  expect(sentA.map((r) => r.status)).toEqual(['queued', 'queued']);
+  const fromA = sentA.map((r) => r.id);
   expect((await list(tab)).map((m) => m.id)).toEqual(fromA);
 
   expect(await purge(tab)).toBe(2);
   const purgedAtMs = Date.now();
   expect(await list(tab), 'A\'s list after purge').toEqual([]);
+  expect(await queueEntriesOf(tab, A.ns), 'A\'s entries in Workbox\'s store after purge').toEqual([]);
+  expect(await ledgerOf(tab, A.ns), 'A\'s ledger records after purge').toEqual([]);
   const discarded = (await events(tab)).filter((e) => e.status === 'discarded').map((e) => e.id);
   expect(discarded.sort(), 'the page hears that the purged messages are gone').toEqual([...fromA].sort());
 
@@ -78,12 +50,16 @@ test('sign-out purges: none of A\'s queued messages is sent afterwards; B\'s go 
 test('switching user without purge: B\'s go out as B, A\'s wait for A, then go out as A', async ({ tab, server, harness, waitFor, waitForStored }) => {
   await harness(tab, 'api=/api/chat', { ns: A.ns, token: A.token, probe: false });
   server.api.setMode('unreachable');
-  const idsA = (await sendAs(tab, ['alice: one', 'alice: two'])).map((r) => r.id);
+  const fromA = await sendAs(tab, ['alice: one', 'alice: two']);
+  expect(fromA.map((r) => r.status)).toEqual(['queued', 'queued']);
+  const idsA = fromA.map((r) => r.id);
 
   await switchUser(tab, B.ns, B.token);
   const switchedAtMs = Date.now();
   expect(await list(tab), 'B starts with an empty list: A\'s are not B\'s').toEqual([]);
-  const idsB = (await sendAs(tab, ['bob: one', 'bob: two'])).map((r) => r.id);
+  const fromB = await sendAs(tab, ['bob: one', 'bob: two']);
+  expect(fromB.map((r) => r.status)).toEqual(['queued', 'queued']);
+  const idsB = fromB.map((r) => r.id);
   expect((await list(tab)).map((m) => m.id)).toEqual(idsB);
 
   server.api.setMode('up');
@@ -122,17 +98,24 @@ test('two users in two tabs: each tab lists and hears only its own; each message
   const b2 = await sendAs(tabB, ['bob in tab 2: two']);
   const idsA = [a1[0]!.id, a2[0]!.id];
   const idsB = [b1[0]!.id, b2[0]!.id];
+  for (const r of [...a1, ...a2, ...b1, ...b2]) expect(r.status).toBe('queued');
   expect((await list(tabA)).map((m) => m.id), 'tab 1 lists A\'s only').toEqual(idsA);
   expect((await list(tabB)).map((m) => m.id), 'tab 2 lists B\'s only').toEqual(idsB);
+  for (const m of await list(tabA)) expect(m.namespace).toBe(A.ns);
 
   server.api.setMode('up');
   await flush(tabA);
   await waitForStored(4);
   await waitFor(async () => (await list(tabA)).length === 0 && (await list(tabB)).length === 0, { message: 'both lists empty' });
+  await waitFor(async () => {
+    const seenA = await events(tabA);
+    return idsA.every((id) => seenA.some((e) => e.id === id && e.status === 'delivered'));
+  }, { message: 'tab 1 hears A\'s delivered' });
 
   const byKey = new Map(storedWithAuth(server).map((m) => [m.key, m]));
   for (const id of idsA) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(A.token));
   for (const id of idsB) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(B.token));
+  expect(server.api.stored).toHaveLength(4);
   const order = server.api.stored.map((m) => m.key);
   expect(order.filter((k) => idsA.includes(k)), 'A\'s in order').toEqual(idsA);
   expect(order.filter((k) => idsB.includes(k)), 'B\'s in order').toEqual(idsB);
@@ -155,13 +138,17 @@ test('401 on replay pauses the user without hammering the server; fresh credenti
   server.api.setMode('up');
   await flush(tab);
   await waitFor(async () => (await list(tab))[0]?.reason === 'auth', { message: 'the head is queued with reason auth' });
-  expect((await list(tab)).map((m) => [m.id, m.status]), 'all still queued, in order').toEqual(ids.map((id) => [id, 'queued']));
+  const pending = await list(tab);
+  expect(pending.map((m) => [m.id, m.status]), 'all still queued, in order').toEqual(ids.map((id) => [id, 'queued']));
+  const attemptsWhenPaused = pending[0]!.attempts;
   expect((await events(tab)).some((e) => e.id === ids[0] && e.status === 'queued' && e.reason === 'auth')).toBe(true);
+  expect(server.api.stored).toHaveLength(0);
 
   // Paused: more triggers do not send it again with the dead token.
   await flush(tab);
-  await sleep(1_000);
+  await sleep(1_500);
   await flush(tab);
+  expect((await list(tab))[0]).toMatchObject({ id: ids[0], reason: 'auth', attempts: attemptsWhenPaused });
   expect(server.api.attempts.filter((a) => a.outcome === 'unauthorized').map((a) => a.key), `one 401, for the head only${serverState(server)}`).toEqual([ids[0]]);
 
   await tab.evaluate(async () => {
@@ -171,7 +158,9 @@ test('401 on replay pauses the user without hammering the server; fresh credenti
   });
   await waitForStored(3);
   await waitFor(async () => (await list(tab)).length === 0, { message: 'list empties' });
+  await sleep(300);
   expect(storedWithAuth(server).map((m) => [m.key, m.text, m.authorization]), serverState(server)).toEqual(ids.map((id, i) => [id, texts[i], bearer('tok-a-new')]));
+  expect(attemptsFor(server, ids).filter((a) => a.outcome === 'stored').map((a) => a.key), 'each stored once').toEqual(ids);
 });
 
 test('closing the owner\'s tab stops its replay; the owner\'s next page resumes it', async ({ session, server, harness, waitForStored }) => {
@@ -201,9 +190,15 @@ test('closing the owner\'s tab stops its replay; the owner\'s next page resumes 
   ]);
 });
 
-test('no Authorization or Cookie value is written to IndexedDB; replays still carry them', async ({ tab, server, harness, waitForStored }) => {
+test('no Authorization or Cookie value is written to IndexedDB, queued or failed; replays still carry them', async ({ tab, server, harness, waitFor, waitForStored }) => {
   const TOKEN = 'tokA-secret-4f9c2e7d';
   const COOKIE = 'cookieA-secret-8b1d3a6e';
+  // The page's namespace travels to the worker in a header the worker takes off.
+  const namespaceHeaders: Array<string | undefined> = [];
+  server.server.on('request', (req) => {
+    if (req.url?.startsWith('/api/chat')) namespaceHeaders.push(req.headers['outbox-namespace'] as string | undefined);
+  });
+  // (harness puts the token in the URL's hash: it never reaches the server as part of the page's URL.)
   await harness(tab, 'api=/api/chat', { ns: 'alice', token: TOKEN, cookie: COOKIE, probe: false });
   expect(await tab.evaluate(() => document.cookie)).toContain(COOKIE);
   const [refused] = await sendAs(tab, ['']);
@@ -211,11 +206,22 @@ test('no Authorization or Cookie value is written to IndexedDB; replays still ca
   server.api.setMode('unreachable');
   const queued = await sendAs(tab, ['queued text one', 'queued text two']);
   expect(queued.map((r) => r.status)).toEqual(['queued', 'queued']);
+  await waitFor(async () => (await list(tab)).filter((m) => m.reason === 'network').length >= 1, { message: 'a note in the ledger' });
 
-  // The search looks where the messages are: their texts are found.
+  // The search looks where the messages are: both databases, and their texts are found.
+  const dump: any[] = await tab.evaluate(() => (window as any).idbDump());
+  expect([...new Set(dump.map((r) => r.db))].sort()).toEqual(expect.arrayContaining(['outbox', 'workbox-background-sync']));
   const found = await tab.evaluate(() => (window as any).idbSearch(['queued text one', 'queued text two', 'alice']));
   expect(new Set(found.map((h: any) => h.needle))).toEqual(new Set(['queued text one', 'queued text two', 'alice']));
+  expect(dump.some((r) => r.db === 'outbox' && r.value?.status === 'failed' && r.value?.requestData), 'the failed message\'s request is in the ledger').toBe(true);
   expect(await tab.evaluate((t, c) => (window as any).idbSearch([t, c, 'Bearer']), TOKEN, COOKIE), 'secrets found in IndexedDB').toEqual([]);
+  // Stored headers say which were taken out (names only), so a replay knows to put them back.
+  const entries = await queueEntriesOf(tab, 'alice');
+  expect(entries).toHaveLength(2);
+  for (const e of entries) {
+    expect(e.metadata.strippedHeaders).toEqual(['authorization']);
+    expect(Object.keys(e.requestData.headers)).not.toContain('authorization');
+  }
 
   server.api.setMode('up');
   await flush(tab);
@@ -224,4 +230,7 @@ test('no Authorization or Cookie value is written to IndexedDB; replays still ca
     ['queued text one', bearer(TOKEN), `sid=${COOKIE}`],
     ['queued text two', bearer(TOKEN), `sid=${COOKIE}`],
   ]);
+  expect(await tab.evaluate((t, c) => (window as any).idbSearch([t, c]), TOKEN, COOKIE)).toEqual([]);
+  expect(namespaceHeaders.length).toBeGreaterThanOrEqual(3);
+  expect(namespaceHeaders.filter((h) => h !== undefined), 'Outbox-Namespace reached the server').toEqual([]);
 });
