@@ -156,8 +156,9 @@ async function requeue(deps: ActionDeps, record: LedgerRecord, namespace: string
   // The retention clock restarts: an expired message retried gets a full period again.
   await queue.push(record.requestData!, { ...record.metadata, v: 1, id, createdAtMs: nowMs });
   deps.drain.changed();
-  const keepAnswer = record.keepAnswer ? { keepAnswer: true } : {};
-  await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs, ...keepAnswer });
+  // Still marked: a try of it may have reached the server (edit and cancel say in-flight).
+  const marks = { ...(record.keepAnswer ? { keepAnswer: true } : {}), ...(record.answerLost ? { answerLost: true } : {}) };
+  await ledger.put({ id, namespace: namespace || undefined, queueName: record.queueName, status: 'queued', attempts: record.attempts, url: record.url, createdAtMs: nowMs, updatedAtMs: nowMs, ...marks });
   // It goes after whatever went on while it was set aside: the page is told, not left to find out.
   const update: StatusUpdate = { id, namespace, status: 'queued', attempts: record.attempts, requeued: true, updatedAtMs: nowMs };
   announce.status(update);

@@ -24,8 +24,15 @@ import { wallNowMs } from './timing.js';
 /** What to change: a new body and its type, or `undefined` to cancel. */
 export type Change = { body: ArrayBuffer; contentType: string } | undefined;
 
-/** Tried, and the last try got no answer from the server: it may hold the message. */
+/**
+ * The server may hold the message: a try got no answer (now or on any try
+ * before: `answerLost` is kept), a try was written down as on the wire and
+ * never settled (`lookup`: the worker was stopped mid-request), or it was
+ * tried and its last outcome is not an answer (a record of an older version,
+ * without the mark).
+ */
 function mayBeOnServer(record: LedgerRecord | undefined): boolean {
+  if (record?.answerLost === true || record?.onWireAtMs !== undefined) return true;
   return (record?.attempts ?? 0) > 0 && !/^http-|^auth$/.test(record?.reason ?? '');
 }
 

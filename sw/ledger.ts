@@ -48,6 +48,12 @@ export interface LedgerRecord {
    */
   onWireAtMs?: number;
   /**
+   * A try went out and its answer never came back (network, timeout): the
+   * server may hold the message. Kept until it is delivered, whatever later
+   * tries were answered, so edit and cancel say `in-flight` (changes.ts).
+   */
+  answerLost?: boolean;
+  /**
    * A message others were sent `after` (dependents.ts): when it is delivered
    * its record stays, `delivered`, with its JSON `answer`, until they are sent.
    */

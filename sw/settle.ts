@@ -52,10 +52,18 @@ export class Settler {
     this.#sender = sender;
   }
 
-  /** The ledger record of a message that was tried, still marked when others wait for its answer (dependents.ts). */
+  /**
+   * The ledger record of a message that was tried, still marked when others
+   * wait for its answer (dependents.ts), and marked for good once a try went
+   * out and its answer never came back: the server may hold it, whatever
+   * later tries were answered (a proxy's 503 says nothing of the first try),
+   * so edit and cancel stay `in-flight` (changes.ts).
+   */
   #triedRecord(pass: PassState, entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined): LedgerRecord {
-    const keepAnswer = this.#deps.parents.has(id) || pass.records.get(id)?.keepAnswer === true;
-    return { ...triedRecord(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}) };
+    const prior = pass.records.get(id);
+    const keepAnswer = this.#deps.parents.has(id) || prior?.keepAnswer === true;
+    const answerLost = prior?.answerLost === true || prior?.onWireAtMs !== undefined || isNotAnswered(reason);
+    return { ...triedRecord(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}), ...(answerLost ? { answerLost } : {}) };
   }
 
   /**
@@ -192,6 +200,11 @@ export class Settler {
 }
 
 /** The ledger record of a queued message that was tried. */
+/** A try that went out and got no answer: the server may have stored the message. */
+function isNotAnswered(reason: Reason | undefined): boolean {
+  return reason === 'network' || reason === 'timeout' || reason === 'unreachable';
+}
+
 export function triedRecord(entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined, queueName: string): LedgerRecord {
   return {
     id,

@@ -4,7 +4,7 @@
 // delivered. Asserted on what the server stored.
 import type { Page } from '@playwright/test';
 import type { ChangeOutcome } from '../../client/index';
-import { test, expect, send, sendAll, list, events, expectStoredExactly } from '../fixtures';
+import { test, expect, send, sendAll, list, events, sawStatus, expectStoredExactly } from '../fixtures';
 
 function edit(page: Page, id: string, text: string): Promise<ChangeOutcome> {
   return page.evaluate(([i, t]) => (window as any).outbox.edit(i, { text: t }), [id, text] as const);
@@ -72,25 +72,41 @@ test('on the wire, the site\'s own follow-up: an edit sent `after` the message r
   expectStoredExactly(server, [id], ['typo in flihgt']);
 });
 
-test('sent with no answer back (the server may have it): in-flight, nothing changed; after a 503 (the server said no): done, and the edited text is stored', async ({ page, server, openHarness, waitForStored, waitFor }) => {
-  await openHarness(page, 'api=/api/chat', { probe: false });
-  server.api.setMode('unreachable');
+test('an answer lost once keeps edit and cancel in-flight for good: a 503 on a later try does not prove the server lacks it; the original is stored once', async ({ page, server, openHarness, waitFor }) => {
+  await openHarness(page, 'api=/api/chat&timeout=1000', { probe: false });
+  // The server stores the message; its answer comes after the worker gave up waiting (timeout).
+  server.api.delayMs = 2_500;
   const lost = await send(page, 'answer lost');
-  expect(lost.status).toBe('queued');
+  expect(lost).toMatchObject({ status: 'queued', reason: 'timeout' });
+  expect(server.api.stored.map((m) => m.key), 'the server has it').toEqual([lost.id]);
+  server.api.delayMs = 0;
   expect(await edit(page, lost.id, 'changed after a lost answer')).toBe('in-flight');
   expect(await cancel(page, lost.id)).toBe('in-flight');
 
+  // A proxy answers the next try 503: the last answer says "not stored", the first try's truth is "stored".
   server.api.setMode('503');
   await page.evaluate(() => (window as any).outbox.flush());
   await waitFor(async () => (await list(page)).some((m) => m.id === lost.id && m.reason === 'http-503'), { message: 'the 503 is recorded' });
-  // The connection was dropped before the server stored anything, but the worker
-  // cannot know that: the last answer it got is what counts. A 503 stores nothing.
-  expect(await edit(page, lost.id, 'changed after a 503')).toBe('done');
+  expect(await edit(page, lost.id, 'changed after a 503')).toBe('in-flight');
+  expect(await cancel(page, lost.id)).toBe('in-flight');
 
   server.api.setMode('up');
   await page.evaluate(() => (window as any).outbox.flush());
+  await waitFor(async () => (await list(page)).length === 0, { message: 'delivered' });
+  expectStoredExactly(server, [lost.id], ['answer lost']);
+  expect(await sawStatus(page, lost.id, 'delivered'), 'the page hears it delivered, not refused').toBe(true);
+});
+
+test('a message every try of which was answered 503 (never stored) can still be edited: done, and the edited text is stored', async ({ page, server, openHarness, waitForStored, waitFor }) => {
+  await openHarness(page, 'api=/api/chat', { probe: false });
+  server.api.setMode('503');
+  const refused = await send(page, 'overloaded');
+  expect(refused).toMatchObject({ status: 'queued', reason: 'http-503' });
+  expect(await edit(page, refused.id, 'changed after a 503')).toBe('done');
+  server.api.setMode('up');
+  await page.evaluate(() => (window as any).outbox.flush());
   await waitForStored(1);
-  expectStoredExactly(server, [lost.id], ['changed after a 503']);
+  expectStoredExactly(server, [refused.id], ['changed after a 503']);
 });
 
 test('a failed message can be cancelled (discarded) but not edited: its refusal is the key\'s answer', async ({ page, server, openHarness }) => {
