@@ -91,9 +91,9 @@ const WORKER_FEATURES = {
  * across modules, so a role's share is of the minified bytes (esbuild's
  * metafile), not a gzipped cost of its own.
  */
-/** @type {Record<string, string[]>} role -> module names under sw/, or a folder of the repo (a trailing /) */
+/** @type {Record<string, string[]>} role -> module names under sw/, or a folder of the repo (a trailing /: sw/protocol/, shared/, server/src/ for the retry policy) */
 const CORE_ROLES = {
-  'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'submit', 'timing', 'classify', 'origin-lock', 'arrival-order'],
+  'the drain: passes, state, backoff, classification': ['drain-loop', 'send', 'settle', 'drain', 'submit', 'timing', 'classify', 'origin-lock', 'arrival-order', 'server/src/'],
   'storage: queue records and the per-message ledger': ['request-queue', 'idb', 'ledger'],
   "the page's commands: list, retry, discard, edit, cancel": ['actions', 'changes', 'commands', 'announcer', 'page-answers'],
   'wire format and its checks, errors': ['sw/protocol/', 'shared/'],
@@ -187,6 +187,9 @@ const [readyMade] = await Promise.all([
   }),
   // outbox/vite, the Vite plugin: runs in Node, finds dist/sw.js beside itself. Unminified (read in stack traces).
   build({ ...common, define: {}, entryPoints: ['vite/index.ts'], outfile: 'dist/vite.js', format: 'esm', platform: 'node', external: ['vite'] }),
+  // The retry policy, owned by outbox-server and plain JS (server/src/retry-policy.js says why): dist/sw.js
+  // inlines it; the library (dist/sw/) imports it as ../server/src/retry-policy.js, so it goes to that place.
+  build({ ...common, bundle: false, define: {}, entryPoints: ['server/src/retry-policy.js'], outfile: 'dist/server/src/retry-policy.js', format: 'esm' }),
   // What the worker library shares with the client (shared/): imported by dist/sw/ as ../shared/.
   build({ ...common, bundle: false, define: {}, entryPoints: libraryModules('shared'), outbase: 'shared', outdir: 'dist/shared', format: 'esm' }),
 ]);

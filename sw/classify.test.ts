@@ -1,30 +1,41 @@
+// The retry policy's table (server/test/retry-policy-cases.js, the relay runs
+// it too: server/test/retry-policy.test.js), run through the worker's own
+// path: `outcomeOf` on a real Response, as send.ts calls it, then the lane's
+// streak after that failure (`afterFailure`, as drain.ts keeps it).
 import { expect, test } from '@playwright/test';
-import { classifyStatus, parseRetryAfterMs } from './classify.js';
-import { backoffDelayMs } from './timing.js';
+import { outcomeOf } from './classify.js';
+import { afterFailure, type Streak } from './timing.js';
+import { backoffDelayMs, parseRetryAfterMs } from '../server/src/retry-policy.js';
+import { ANSWER_CASES, BACKOFF_CASES, BASE_MS, MAX_MS, RETRY_AFTER_CASES, RETRY_AFTER_NOW_MS, type AnswerCase } from '../server/test/retry-policy-cases.js';
 
-test('only 2xx is delivered; 408, 425, 429 and 5xx are transient; other answers are refusals', () => {
-  for (const status of [200, 201, 202, 204, 299]) expect(classifyStatus(status), String(status)).toBe('delivered');
-  for (const status of [408, 425, 429, 500, 502, 503, 504, 599]) expect(classifyStatus(status), String(status)).toBe('transient');
-  for (const status of [300, 304, 400, 401, 403, 404, 409, 413, 422]) expect(classifyStatus(status), String(status)).toBe('rejected');
+const ORIGIN = 'https://chat.example';
+
+const label = (c: AnswerCase) => `${c.status} on attempt ${c.attempt}${c.retryAfter === undefined ? '' : ` with Retry-After ${JSON.stringify(c.retryAfter)}`}${c.why ? ` (${c.why})` : ''}`;
+
+test('each answer of the table: its verdict, its Retry-After, the bounds of the wait', async () => {
+  for (const c of ANSWER_CASES) {
+    const response = new Response(null, { status: c.status, headers: c.retryAfter === undefined ? {} : { 'Retry-After': c.retryAfter } });
+    // The worker's evidence: send.ts passes `attempts > 1`, this attempt counted.
+    const outcome = await outcomeOf(response, c.attempt > 1, ORIGIN);
+    expect(outcome.verdict, label(c)).toBe(c.verdict);
+    if (outcome.verdict !== 'transient') continue;
+    expect(outcome.reason, label(c)).toBe(`http-${c.status}`);
+    expect(outcome.retryAfterMs, `${label(c)}: Retry-After`).toBe(c.retryAfterMs);
+    // The lane's streak: attempt − 1 failures before this one.
+    const before: Streak | undefined = c.attempt > 1 ? { failures: c.attempt - 1, lastFailureAtMs: 0, nextAttemptAtMs: 0, notBeforeMs: 0 } : undefined;
+    const waits = [0, 1].map((r) => afterFailure(before, outcome.retryAfterMs, 5_000, BASE_MS, MAX_MS, () => r).nextAttemptAtMs - 5_000);
+    expect(waits, `${label(c)}: shortest and longest wait`).toEqual(c.waitMs);
+  }
 });
 
-test('Retry-After reads delta-seconds and HTTP dates, caps at an hour, ignores junk', () => {
-  const now = Date.parse('2026-11-21T12:00:00Z');
-  expect(parseRetryAfterMs(null, now)).toBeUndefined();
-  expect(parseRetryAfterMs('3', now)).toBe(3000);
-  expect(parseRetryAfterMs(' 0 ', now)).toBe(0);
-  expect(parseRetryAfterMs('Sat, 21 Nov 2026 12:00:10 GMT', now)).toBe(10_000);
-  expect(parseRetryAfterMs('Sat, 21 Nov 2026 11:00:00 GMT', now)).toBe(0); // in the past: now
-  expect(parseRetryAfterMs('999999', now)).toBe(60 * 60 * 1000);
-  expect(parseRetryAfterMs('soon', now)).toBeUndefined();
-  expect(parseRetryAfterMs('-5', now)).toBeUndefined();
+test('Retry-After: delta-seconds and HTTP dates, capped at an hour, junk ignored', () => {
+  for (const { header, retryAfterMs } of RETRY_AFTER_CASES) expect(parseRetryAfterMs(header, RETRY_AFTER_NOW_MS), JSON.stringify(header)).toBe(retryAfterMs);
 });
 
-test('backoff doubles from the base up to the cap, with half of each step random', () => {
-  const low = () => 0;
-  const high = () => 1;
-  expect([1, 2, 3, 4, 5, 6, 7].map((n) => backoffDelayMs(n, 1000, 30_000, high))).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
-  expect([1, 2, 3, 6].map((n) => backoffDelayMs(n, 1000, 30_000, low))).toEqual([500, 1000, 2000, 15_000]);
+test('backoff doubles from the base up to the cap, half of each step random', () => {
+  for (const { failures, baseMs, maxMs, random, delayMs } of BACKOFF_CASES) {
+    expect(backoffDelayMs(failures, baseMs, maxMs, () => random), `${failures} failures, random ${random}`).toBe(delayMs);
+  }
   // Jitter spreads browsers of one outage over the upper half of the step.
   const spread = new Set(Array.from({ length: 50 }, () => backoffDelayMs(3, 1000, 30_000)));
   expect(spread.size).toBeGreaterThan(10);

@@ -8,8 +8,8 @@ export type { BypassedBy } from './protocol/warnings.js';
 export { DEFAULT_OPTIONS, type OutboxWorkerOptions } from './options.js';
 export type { LaneRule } from './lanes.js';
 export { installAppShell, DEFAULT_SHELL_TIMEOUT_MS, type AppShell, type AppShellOptions } from './shell.js';
-export { classifyStatus, parseRetryAfterMs, type Verdict } from './classify.js';
-export { backoffDelayMs } from './timing.js';
+// The retry policy, shared with outbox-server's relay (one copy: server/src/retry-policy.js).
+export { classifyStatus, parseRetryAfterMs, backoffDelayMs, retryDelayMs, MAX_RETRY_AFTER_MS, type Verdict } from '../server/src/retry-policy.js';
 export type {
   DrainReport,
   DrainStop,

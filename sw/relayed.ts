@@ -19,7 +19,8 @@ import type { LedgerRecord } from './ledger.js';
 import { askServer } from './lookup.js';
 import type { Services } from './services.js';
 import { RELAY_HEADER } from './protocol/http.js';
-import { backoffDelayMs, wallNowMs } from './timing.js';
+import { backoffDelayMs } from '../server/src/retry-policy.js';
+import { wallNowMs } from './timing.js';
 
 const FIRST_CHECK_MS = 2_000;
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000;

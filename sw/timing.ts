@@ -12,6 +12,8 @@
  *   at once, nor stop it from expiring.
  */
 import type { DrainTrigger } from './protocol/statuses.js';
+// Backoff with jitter, and Retry-After as its floor: the relay's policy too (one copy, in outbox-server).
+import { retryDelayMs } from '../server/src/retry-policy.js';
 
 export const monotonicMs = (): number => performance.now();
 
@@ -28,18 +30,6 @@ export function isExpired(createdAtMs: number, nowMs: number, retentionMinutes: 
   return nowMs - createdAtMs > retentionMinutes * 60_000;
 }
 
-/**
- * Wait before the next automatic attempt after `failures` failures in a row:
- * exponential from `baseMs`, capped at `maxMs`, with "equal jitter" (half
- * fixed, half random) so that many browsers coming back after one outage do
- * not all hit the server in the same second, while one browser never waits
- * less than half the step.
- */
-export function backoffDelayMs(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(step / 2 + random() * (step / 2));
-}
-
 /** A run of transient failures, on the monotonic clock. */
 export interface Streak {
   failures: number;
@@ -53,7 +43,7 @@ export interface Streak {
 /** The streak after one more failure. */
 export function afterFailure(streak: Streak | undefined, retryAfterMs: number | undefined, nowMs: number, baseMs: number, maxMs: number, random?: () => number): Streak {
   const failures = (streak?.failures ?? 0) + 1;
-  const delayMs = Math.max(backoffDelayMs(failures, baseMs, maxMs, random), retryAfterMs ?? 0);
+  const delayMs = retryDelayMs(failures, retryAfterMs, baseMs, maxMs, random);
   return { failures, lastFailureAtMs: nowMs, nextAttemptAtMs: nowMs + delayMs, notBeforeMs: nowMs + (retryAfterMs ?? 0) };
 }
 

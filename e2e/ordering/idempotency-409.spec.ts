@@ -4,13 +4,18 @@
 // request is still being processed, a retry with that key gets 409; once it is
 // done, the stored answer. A 409 to a key the outbox already sent is "in
 // progress", retried with backoff, never shown as failed; a 409 on the very
-// first attempt and a 422 (the key came with another body) are refusals.
+// first attempt without Retry-After and a 422 (the key came with another body)
+// are refusals. A 409 with Retry-After (outbox-server's key-in-use) is "later"
+// on any attempt (server/src/retry-policy.js).
 import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from '@node-idempotency/core';
 import { MemoryStorageAdapter } from '@node-idempotency/storage-adapter-memory';
 import type { Page } from '@playwright/test';
 import { test, expect, events, list, type DemoServer } from '../fixtures';
 import { sleep } from '../fault-helpers';
 import { addRoute, readBody, sendWith } from '../promise-helpers';
+import type { IncomingMessage } from 'node:http';
+// @ts-ignore: plain ESM module without type declarations
+import { idempotency, memoryStore } from '../../server/src/index.js';
 
 interface DraftServer {
   idempotency: Idempotency;
@@ -106,6 +111,43 @@ test('a 409 on the very first attempt is a refusal with the server\'s words; a 4
     [busy, 'failed', 'http-409'],
     [used, 'failed', 'http-422'],
   ]);
+});
+
+test('a 409 with Retry-After on the first attempt (outbox-server: the key is in use) waits and is delivered once with the stored answer', async ({ page, server, waitFor }) => {
+  // outbox-server's middleware, in front of a handler that takes a while: a
+  // request with a key still being handled gets 409 key-in-use with
+  // Retry-After: 1. The worker's own first attempt can meet it (a worker
+  // stopped after its POST left, that never counted that send): the server
+  // says "later", so it is transient (server/src/retry-policy.js).
+  const guard = idempotency({ store: memoryStore(), scope: () => 'one-user' });
+  const stored: string[] = [];
+  const answers: number[] = [];
+  let handling = false;
+  addRoute(server, (req, res, url) => {
+    if (url.pathname !== '/api/chat' || req.method !== 'POST') return false;
+    res.on('finish', () => answers.push(res.statusCode));
+    guard(req, res, async () => {
+      const body = JSON.parse((req as IncomingMessage & { rawBody?: Buffer }).rawBody?.toString('utf8') ?? '{}') as { text: string };
+      handling = true;
+      await sleep(1_500);
+      stored.push(body.text);
+      res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ stored: stored.length }));
+    });
+    return true;
+  });
+  await open(page, server, 'api=/api/chat&retryBase=250&retryMax=500');
+  const key = 'key-in-use';
+  // The same message's earlier send, still in the handler.
+  const earlier = fetch(`${server.url}/api/chat`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key }, body: JSON.stringify({ text: 'sent twice' }) });
+  await waitFor(async () => handling, { message: 'the earlier send is in the handler' });
+  const result = await sendWith(page, 'sent twice', { headers: { 'Idempotency-Key': key } });
+  expect(result, 'told queued, not failed').toMatchObject({ id: key, status: 'queued', reason: 'http-409' });
+  expect((await earlier).status).toBe(201);
+  await waitFor(async () => (await events(page)).some((e) => e.id === key && e.status === 'delivered'), { timeoutMs: 15_000, message: 'delivered' });
+  expect(answers[0], 'the first answer to the page was 409').toBe(409);
+  expect(stored, 'the handler ran once').toEqual(['sent twice']);
+  expect((await events(page)).some((e) => e.id === key && e.status === 'failed')).toBe(false);
+  await waitFor(async () => (await list(page)).length === 0, { message: 'list() empties' });
 });
 
 test('key=quoted sends the draft\'s Structured Field form of the key, and the server deduplicates on it', async ({ page, server }) => {

@@ -1,5 +1,6 @@
 // outbox-server: the server half of outbox.
-export { idempotency, IDEMPOTENCY_DEFAULTS, isTransientStatus, TransactionsUnsupportedError } from './idempotency/middleware.js';
+export { idempotency, IDEMPOTENCY_DEFAULTS, TransactionsUnsupportedError } from './idempotency/middleware.js';
+export { isTransientStatus } from './retry-policy.js';
 export { parseIdempotencyKey, InvalidKeyError, MAX_KEY_CHARS } from './idempotency/key.js';
 export { memoryStore } from './stores/memory.js';
 export { sqliteStore } from './stores/sqlite.js';

@@ -31,6 +31,8 @@ import { performance } from 'node:perf_hooks';
 import { readIdempotencyKey } from './key.js';
 import { sendProblem } from './problem.js';
 import { answerLookup } from './lookup.js';
+// 408, 425, 429 and 5xx: never stored, as neither outbox's worker nor its relay counts them delivered.
+import { isTransientStatus } from '../retry-policy.js';
 import { sqliteStore } from '../stores/sqlite.js';
 import { BodyTooLargeError, RequestAbortedError, readBody } from '../body.js';
 
@@ -66,11 +68,6 @@ export const IDEMPOTENCY_DEFAULTS = {
  *   `lookup=`. The guard must see the request: mount it app-wide, or mount `guard.lookup` on that path. None by default.
  */
 
-/**
- * Statuses that say "try again later" (RFC 9110 §15.5.9, RFC 8470, RFC 6585): never stored, as outbox's worker never counts them delivered.
- * @param {number} status
- */
-export const isTransientStatus = (status) => status >= 500 || status === 408 || status === 425 || status === 429;
 
 // Headers that describe one connection or one moment, not the answer.
 const NOT_REPLAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'set-cookie', 'idempotent-replayed']);

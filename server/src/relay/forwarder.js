@@ -19,7 +19,7 @@
 // stays at the head for the new holder, which sends it again with the same
 // Idempotency-Key (a deduplicating upstream keeps one copy).
 import { performance } from 'node:perf_hooks';
-import { backoffDelayMs, classifyStatus, parseRetryAfterMs } from './retry.js';
+import { backoffDelayMs, classifyStatus, parseRetryAfterMs, retryDelayMs } from '../retry-policy.js';
 import { sendUpstream } from './http.js';
 import { openHeaders, SEALED_HEADER } from './sealed.js';
 import { isSecretHeader } from './log.js';
@@ -218,7 +218,8 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       return 'next';
     }
     const retryAfter = result.kind === 'answer' ? result.headers.find(([n]) => n.toLowerCase() === 'retry-after')?.[1] : undefined;
-    const verdict = result.kind === 'answer' ? classifyStatus(result.status, retryAfter) : 'transient';
+    // Sent before: an earlier attempt of this message failed transiently (retry-policy.js, the 409 rule).
+    const verdict = result.kind === 'answer' ? classifyStatus(result.status, { sentBefore: message.attempts > 0, retryAfter }) : 'transient';
     metrics.attempts.inc({ result: verdict });
     onUpstream(verdict === 'transient' ? 'down' : 'up');
     if (verdict !== 'transient') {
@@ -270,7 +271,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
         return 'next';
       }
       const retryAfterMs = parseRetryAfterMs(retryAfter);
-      const delayMs = Math.max(backoffDelayMs(attempts, options.retryBaseMs, options.retryMaxMs), retryAfterMs ?? 0);
+      const delayMs = retryDelayMs(attempts, retryAfterMs, options.retryBaseMs, options.retryMaxMs);
       const lastError = result.kind === 'answer' ? `http-${result.status}` : result.error;
       if (!(await write(() => store.recordAttempt(message, owner, { attempts, nextAttemptAtMs: Date.now() + delayMs, lastError })))) return 'lost';
       log.info('retry-later', { id, lane, attempts, delayMs, error: lastError });

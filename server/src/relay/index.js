@@ -4,7 +4,7 @@ export { RELAY_DEFAULTS, RelayOptionError, normalizeRelayOptions } from './optio
 export { memoryQueue } from './store-memory.js';
 export { sqliteQueue } from './store-sqlite.js';
 export { redisQueue } from './store-redis.js';
-export { classifyStatus, parseRetryAfterMs, backoffDelayMs } from './retry.js';
+export { classifyStatus, parseRetryAfterMs, backoffDelayMs, retryDelayMs } from '../retry-policy.js';
 
 /** @typedef {import('./relay.js').ListedMessage} ListedMessage */
 /** @typedef {import('./store-contract.js').RelayQueue} RelayQueue */
