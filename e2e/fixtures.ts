@@ -26,6 +26,7 @@ import { test as base, expect, type Browser, type BrowserContext, type CDPSessio
 import { startServer } from '../demo/server.mjs';
 // @ts-ignore: plain ESM module without type declarations
 import { launchArgs } from './chromium.mjs';
+import type { Tab } from './engines/driver';
 
 export { expect };
 
@@ -387,6 +388,22 @@ async function makeCdp(page: Page, origin: string): Promise<Cdp> {
 }
 
 // ---- page helpers: thin wrappers around window.outbox in the harness ----
+// list, events, flush, statusesOf, sawStatus and heardAll take a Playwright
+// page or an engine-neutral tab (e2e/engines/), the one set for both suites.
+// send and sendAll stay per suite: a tab's answers cross as JSON, so the
+// neutral ones (e2e/engines/fixtures.ts) drop the Response first.
+
+/** A Playwright page or an engine-neutral tab (e2e/engines/driver.ts). */
+export type InPage = Page | Tab;
+
+/**
+ * Runs `fn(arg)` in the page. Both kinds take a function and one argument; a
+ * tab's answer crosses as JSON, a page's as Playwright's clone, so helpers
+ * built on this answer only plain data.
+ */
+export function inPage<A, R>(where: InPage, fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
+  return (where as Tab).evaluate(fn, arg);
+}
 
 export type Body = { text: string } | Record<string, unknown>;
 
@@ -408,12 +425,27 @@ export function sendAll(page: Page, texts: string[], url = '/api/chat'): Promise
   );
 }
 
-export function list(page: Page): Promise<PendingMessage[]> {
-  return page.evaluate(() => (window as any).outbox.list());
+export function list(page: InPage): Promise<PendingMessage[]> {
+  return inPage(page, () => (window as any).outbox.list(), null);
 }
 
-export function events(page: Page): Promise<OutboxEvent[]> {
-  return page.evaluate(() => (window as any).events.slice());
+export function events(page: InPage): Promise<OutboxEvent[]> {
+  return inPage(page, () => (window as any).events.slice(), null);
+}
+
+export function flush(page: InPage): Promise<unknown> {
+  return inPage(page, () => (window as any).outbox.flush(), null);
+}
+
+/** The statuses the page heard for one message, in order. */
+export async function statusesOf(page: InPage, id: string): Promise<OutboxEvent['status'][]> {
+  return (await events(page)).filter((e) => e.id === id).map((e) => e.status);
+}
+
+/** True once the page heard `status` for every id. */
+export async function heardAll(page: InPage, ids: string[], status: Status): Promise<boolean> {
+  const seen = await events(page);
+  return ids.every((id) => seen.some((e) => e.id === id && e.status === status));
 }
 
 /** Calls outbox[method](...args) and returns `{ ok, value }` or `{ ok: false, name, message }` instead of throwing. */
@@ -431,7 +463,7 @@ export function call(page: Page, method: 'retry' | 'discard' | 'flush' | 'list',
 }
 
 /** True once the page has seen an event `status` for `id`. */
-export async function sawStatus(page: Page, id: string, status: Status): Promise<boolean> {
+export async function sawStatus(page: InPage, id: string, status: Status): Promise<boolean> {
   return (await events(page)).some((e) => e.id === id && e.status === status);
 }
 

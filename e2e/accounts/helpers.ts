@@ -4,20 +4,7 @@
  * switching users, and reading what the server and IndexedDB hold. Each takes
  * a Playwright page or an engine-neutral tab (e2e/engines/driver.ts).
  */
-import { expect, describeServer, textOf, type DemoServer, type Page, type PendingMessage, type SendResult } from '../fixtures';
-import type { Tab } from '../engines/driver';
-
-/** A Playwright page or an engine-neutral tab. */
-export type InPage = Page | Tab;
-
-/**
- * Runs `fn(arg)` in the page. Both kinds take a function and one argument;
- * a tab's answer crosses as JSON, a page's as Playwright's clone, so the
- * helpers below answer only plain data.
- */
-function run<A, R>(where: InPage, fn: (arg: A) => R | Promise<R>, arg: A): Promise<R> {
-  return (where as Tab).evaluate(fn, arg);
-}
+import { expect, describeServer, inPage as run, textOf, type DemoServer, type InPage, type PendingMessage, type SendResult } from '../fixtures';
 
 export const bearer = (token: string) => `Bearer ${token}`;
 

@@ -15,7 +15,9 @@
  *   list each reason once per engine (e2e/summary-reporter.mjs).
  * - `replaced(step, how)` records that an engine did a step another way.
  */
-import { test as base, expect, attachText, harnessUrl, poll, type HarnessOptions, type OutboxEvent, type PendingMessage, type SendResult, type Status } from '../fixtures';
+import { test as base, expect, attachText, harnessUrl, poll, type HarnessOptions, type SendResult } from '../fixtures';
+
+export { list, events, flush, statusesOf, heardAll } from '../fixtures';
 import type { Engine, EngineName, Session, SessionOptions, Step, Tab } from './driver';
 import { launchChromium } from './chromium';
 import { launchFirefox } from './firefox';
@@ -141,7 +143,8 @@ export async function waitForHarness(tab: Tab): Promise<void> {
   if (state !== 'ready') throw new Error(`the harness page failed to create its outbox: ${state}`);
 }
 
-// ---- page helpers: thin wrappers around window.outbox in the harness (as in e2e/fixtures.ts, over a Tab) ----
+// ---- page helpers: send and sendAll answer without the Response (a tab's answers cross as JSON);
+// list, events, flush, statusesOf, heardAll are e2e/fixtures.ts's, for a page or a tab ----
 
 export function send(tab: Tab, text: string | Record<string, unknown>): Promise<SendResult> {
   const body = typeof text === 'string' ? { text } : text;
@@ -158,27 +161,4 @@ export function sendAll(tab: Tab, texts: string[]): Promise<SendResult[]> {
     }
     return results;
   }, texts);
-}
-
-export function list(tab: Tab): Promise<PendingMessage[]> {
-  return tab.evaluate(() => (window as any).outbox.list());
-}
-
-export function events(tab: Tab): Promise<OutboxEvent[]> {
-  return tab.evaluate(() => (window as any).events.slice());
-}
-
-/** The statuses the tab heard for one message, in order. */
-export async function statusesOf(tab: Tab, id: string): Promise<OutboxEvent['status'][]> {
-  return (await events(tab)).filter((e) => e.id === id).map((e) => e.status);
-}
-
-/** True once the tab heard `status` for every id. */
-export async function heardAll(tab: Tab, ids: string[], status: Status): Promise<boolean> {
-  const seen = await events(tab);
-  return ids.every((id) => seen.some((e) => e.id === id && e.status === status));
-}
-
-export function flush(tab: Tab): Promise<unknown> {
-  return tab.evaluate(() => (window as any).outbox.flush());
 }
