@@ -12,8 +12,11 @@
 // - without it (sync=0) nothing starts the worker until a page of the origin
 //   is opened; a plain page that does not load the client is enough, because
 //   its navigation starts the worker and the worker drains when it starts.
+//   That case is checked in every engine that can restart on a profile
+//   (Chromium, Firefox) by e2e/neutral/restart.spec.ts, the one copy; this
+//   Chromium-only file keeps what needs Background Sync.
 import { test, expect, sendAll, expectStoredExactly, texts, type DemoServer, type HarnessOptions } from '../fixtures';
-import { sleep, tempProfile } from '../fault-helpers';
+import { tempProfile } from '../fault-helpers';
 import type { BrowserContext, Page } from '@playwright/test';
 
 const N = 6;
@@ -52,30 +55,6 @@ test('after a browser restart, offline-queued messages are delivered once and in
     expectStoredExactly(server, ids, sent);
     expect(server.api.attempts.map((a) => a.outcome), 'one attempt per message: no drain ran twice').toEqual(Array(N).fill('stored'));
     console.log(`restart: delivered ${server.api.stored[0]!.receivedAtMs - launchedAtMs} ms after launch, by the browser-fired sync (no page open)`);
-  } finally {
-    await context?.close();
-    profile.remove();
-  }
-});
-
-test('without Background Sync (sync=0), messages queued before a restart are delivered by the worker\'s start when a plain page of the origin opens', async ({ server, openHarness, waitForStored }) => {
-  const profile = tempProfile();
-  let context: BrowserContext | undefined;
-  try {
-    const { sent, ids } = await queueThenQuit(server, openHarness, () => profile.launch(server.url), 'api=/api/chat&sync=0', 'restart nosync');
-
-    context = await profile.launch(server.url);
-    // Negative control: without a sync registration nothing starts the worker.
-    await sleep(1_500);
-    expect(server.api.attempts, 'with sync=0 nothing is tried until a page of the origin opens').toHaveLength(0);
-
-    // A page without the client: no flush, no probe, no `online` message. Only the worker's start drains.
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${server.url}/test/plain.html`);
-    await waitForStored(N, { timeoutMs: 15_000, message: `${N} stored after a plain page started the worker` });
-    expect(await page.evaluate(() => 'outbox' in window), 'the plain page has no client').toBe(false);
-    expectStoredExactly(server, ids, sent);
-    expect(server.api.attempts.map((a) => a.outcome)).toEqual(Array(N).fill('stored'));
   } finally {
     await context?.close();
     profile.remove();

@@ -4,7 +4,7 @@
 // (here) and the worker's start still deliver everything. The worker's start
 // (after a stop, and a page's arrival after the last tab closed) is checked in
 // every engine, Chromium too, by e2e/neutral/nosync.spec.ts; after a browser
-// restart by e2e/lifecycle/browser-restart.spec.ts.
+// restart by e2e/neutral/restart.spec.ts.
 import { test, expect, sendAll, send, list, expectStoredExactly, texts, failedAttempts, minTimerDelayMs } from '../fixtures';
 
 const RETRY_BASE_MS = 100;
