@@ -156,7 +156,8 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       }, () => {});
     }, Math.max(10, Math.floor(options.leaseMs / 3)));
     const startedMs = performance.now();
-    log.debug('forward', { id: message.id, lane, attempt: message.attempts + 1 });
+    // leaseAgeMs: how long since this relay last renewed the lane's lease (near leaseMs: a stall, and a takeover near).
+    log.debug('forward', { id: message.id, lane, attempt: message.attempts + 1, leaseAgeMs: Math.round(performance.now() - lease.renewedAtMs) });
     try {
       let headers;
       try {
