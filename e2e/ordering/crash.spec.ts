@@ -1,6 +1,8 @@
 // The worker can be killed at any point (the browser stops idle workers, or
 // kills busy ones): a stopped drain, or an answer lost after the server
-// stored the message, must neither lose nor duplicate anything.
+// stored the message, must neither lose nor duplicate anything. Chromium only
+// (CDP stops the worker); lost answers in a queued burst are checked in every
+// engine by e2e/neutral/queue.spec.ts.
 import type { IncomingMessage } from 'node:http';
 import { test, expect, send, sendAll, list, events, expectStoredExactly, texts, type DemoServer } from '../fixtures';
 
@@ -87,17 +89,4 @@ test('an answer lost after the server stored the message leaves one copy, and th
   const next = await send(page, 'after the lost answer');
   expect(next.status).toBe('delivered');
   expectStoredExactly(server, [result.id, next.id], ['answer lost', 'after the lost answer']);
-});
-
-test('a lost answer in the middle of a queued burst keeps order and stores each message once', async ({ page, context, server, openHarness, waitForStored }) => {
-  await openHarness(page, 'api=/api/chat', { healthMs: 1_000 });
-  await context.setOffline(true);
-  const sent = texts('lost in burst', 6);
-  const results = await sendAll(page, sent);
-  // The first replayed POST is stored but its answer is lost.
-  server.api.dropAnswers(1);
-  await context.setOffline(false);
-  await waitForStored(6);
-  expectStoredExactly(server, results.map((r) => r.id), sent);
-  expect(server.api.attempts.filter((a) => a.outcome === 'answer-dropped')).toHaveLength(1);
 });
