@@ -2,7 +2,11 @@
 // the browser stays up; messages wait, in order, and the health probe or the
 // page's `online` event delivers them once the API is back, each once.
 //
-// Who delivered is read off the server's clock, as in e2e/outages/outage.spec.ts:
+// (The one copy of the probe case: the Chromium-only spec e2e/outages/outage.spec.ts
+// keeps the worker's own timer and Retry-After, with no probe.)
+//
+// Who delivered is read off the server's clock (the worker waits at least
+// retryBase * 2^(n-1) / 2 after n failures, a trigger only retryBase):
 // with a tiny retryBase the outage lasts until the worker's backoff has grown
 // to seconds, so a delivery sooner than the worker's own timer could fire was
 // the trigger's doing.
@@ -53,6 +57,7 @@ for (const outage of [
       expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
       const ids = results.map((r) => r.id);
       expect(server.api.attempts[0], 'the first send was tried at once').toMatchObject({ key: ids[0], outcome: outage.outcome });
+      expect(server.api.stored).toHaveLength(0);
 
       const pending = await list(tab);
       expect(pending.map((m) => m.id)).toEqual(ids);
