@@ -21,37 +21,8 @@
 import { performance } from 'node:perf_hooks';
 import { backoffDelayMs, classifyStatus, parseRetryAfterMs, retryDelayMs } from '../retry-policy.js';
 import { sendUpstream } from './http.js';
-import { openHeaders, SEALED_HEADER } from './sealed.js';
-import { isSecretHeader } from './log.js';
-
-/**
- * Kept in a settled message's headers in place of its credentials: which
- * ones were dropped, so a retry knows it has none (and asks `credentialsFor`).
- * Never sent upstream.
- */
-export const DROPPED_HEADER = 'outbox-credentials-dropped';
-
-/**
- * A settled message's headers: no credential header, no sealed bundle, and
- * the names of what was dropped (`DROPPED_HEADER`) when anything was.
- * @param {[string, string][]} headers
- * @param {string[]} secretHeaders
- * @returns {[string, string][]}
- */
-export function withoutCredentials(headers, secretHeaders) {
-  /** @type {string[]} */
-  const dropped = [];
-  /** @type {[string, string][]} */
-  const kept = [];
-  for (const [name, value] of headers) {
-    const lower = name.toLowerCase();
-    if (lower === DROPPED_HEADER) dropped.push(...value.split(',').filter(Boolean));
-    else if (lower === SEALED_HEADER) dropped.push('(sealed)');
-    else if (isSecretHeader(name, secretHeaders)) dropped.push(lower);
-    else kept.push([name, value]);
-  }
-  return dropped.length > 0 ? [...kept, [DROPPED_HEADER, [...new Set(dropped)].join(',')]] : kept;
-}
+import { openHeaders } from './sealed.js';
+import { withFreshCredentials, withoutCredentials } from './credentials.js';
 
 /**
  * What one forwarding attempt came to.
@@ -161,7 +132,7 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     try {
       let headers;
       try {
-        headers = await withFreshCredentials(message, openHeaders(message.headers, secretKey));
+        headers = await withFreshCredentials(message, openHeaders(message.headers, secretKey), { credentialsFor: options.credentialsFor, log });
       } catch (error) {
         return { kind: 'unsendable', error: /** @type {Error} */ (error).message };
       }
@@ -171,27 +142,6 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
     } finally {
       clearInterval(renewal);
     }
-  }
-
-  /**
-   * A retried dead letter lost its credentials when it settled: the
-   * operator's `credentialsFor` may supply fresh ones; otherwise it goes
-   * without them (the upstream answers 401 if it needs them), and says so.
-   * @param {any} message
-   * @param {[string, string][]} headers
-   * @returns {Promise<[string, string][]>}
-   */
-  async function withFreshCredentials(message, headers) {
-    const marker = headers.find(([name]) => name.toLowerCase() === DROPPED_HEADER);
-    if (!marker) return headers;
-    const rest = headers.filter(([name]) => name.toLowerCase() !== DROPPED_HEADER);
-    const dropped = marker[1].split(',').filter(Boolean);
-    const fresh = options.credentialsFor ? await options.credentialsFor({ id: message.id, lane: message.lane, method: message.method, url: message.url, dropped }) : undefined;
-    if (!fresh || fresh.length === 0) {
-      log.warn('credentials-dropped', { id: message.id, lane: message.lane, dropped, detail: 'a retried dead letter is sent without the credentials it came with (no credentialsFor hook, or it gave none)' });
-      return rest;
-    }
-    return [...rest, ...fresh.map(([name, value]) => /** @type {[string, string]} */ ([String(name), String(value)]))];
   }
 
   /** Records what the attempt means; 'next' to go on with the lane, 'later' to stop it for now, 'lost' when the lane is no longer ours. */
