@@ -6,6 +6,6 @@ export { sqliteQueue } from './store-sqlite.js';
 export { redisQueue } from './store-redis.js';
 export { classifyStatus, parseRetryAfterMs, backoffDelayMs, retryDelayMs } from '../retry-policy.js';
 
-/** @typedef {import('./relay.js').ListedMessage} ListedMessage */
+/** @typedef {import('./admin.js').ListedMessage} ListedMessage */
 /** @typedef {import('./store-contract.js').RelayQueue} RelayQueue */
 /** @typedef {import('./store-contract.js').StoredMessage} StoredMessage */

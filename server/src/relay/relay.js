@@ -5,7 +5,7 @@ import http from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
 import { readIdempotencyKey } from '../idempotency/key.js';
 import { BodyTooLargeError, RequestAbortedError } from '../body.js';
-import { isLoopbackHost, normalizeRelayOptions } from './options.js';
+import { normalizeRelayOptions } from './options.js';
 import { originForm } from './target.js';
 import { credentialScope, scopeHash } from '../scope.js';
 import { answerLookup } from './lookup.js';
@@ -14,6 +14,7 @@ import { sqliteQueue } from './store-sqlite.js';
 import { redisQueue } from './store-redis.js';
 import { createForwarder } from './forwarder.js';
 import { createLogger, redactHeaders } from './log.js';
+import { clientKeyOf, createAdmin } from './admin.js';
 import { createMetrics } from './metrics.js';
 import { endToEndHeaders, headerObject, proxy, readBody, sendJson, sendProblem } from './http.js';
 
@@ -55,9 +56,7 @@ export async function startRelay(options) {
   let forwarderOrNone;
   const forwarder = (forwarderOrNone = createForwarder({ store, owner, options: opts, log, metrics, onUpstream, secretKey }));
 
-  // No token and reachable from elsewhere: the admin endpoints stay shut.
-  const adminOpen = opts.adminToken !== undefined || isLoopbackHost(opts.host);
-  if (!adminOpen) log.warn('admin-closed', { detail: `/outbox/* refuses every request: the relay listens on ${opts.host}, not loopback, and no --admin-token is set` });
+  const admin = createAdmin({ store, metrics, forwarder, log, opts, upstreamState: () => upstreamState });
   const scopeOf = (/** @type {import('node:http').IncomingMessage} */ req) => scopeHash(credentialScope(req, opts.scopeHeaders));
 
   // Slow clients (slowloris) are cut off: Node checks these every connectionsCheckingInterval.
@@ -85,7 +84,7 @@ export async function startRelay(options) {
       const storeUp = await Promise.race([store.counts().then(() => true, () => false), new Promise((resolve) => setTimeout(() => resolve(false), STORE_HEALTH_TIMEOUT_MS).unref())]);
       return sendJson(res, storeUp ? 200 : 503, { ok: storeUp, relay: true, store: storeUp ? 'up' : 'unavailable', upstream: upstreamState });
     }
-    if (pathname.startsWith('/outbox/')) return admin(req, res, pathname, target);
+    if (pathname.startsWith('/outbox/')) return admin.handle(req, res, pathname, target);
     if (opts.lookupPath !== undefined && pathname === opts.lookupPath) return answerLookup(req, res, store, scopeOf(req));
     if (req.method === 'POST' && opts.paths.some((p) => pathname === p || pathname.startsWith(p.endsWith('/') ? p : `${p}/`))) return accept(req, res, target);
     return proxy(opts.upstream, req, res, { timeoutMs: opts.timeoutMs, onUpstream });
@@ -202,59 +201,6 @@ export async function startRelay(options) {
     res.end(body);
   }
 
-  /** @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res @param {string} pathname @param {string} target */
-  async function admin(req, res, pathname, target) {
-    if (!adminOpen) {
-      return sendProblem(res, 403, 'admin-closed', 'Admin endpoints are closed', '/outbox/* answers only with --admin-token set, or on a relay that listens on loopback');
-    }
-    if (opts.adminToken && req.headers.authorization !== `Bearer ${opts.adminToken}`) {
-      return sendProblem(res, 401, 'admin-token', 'Admin token needed', '/outbox/* needs Authorization: Bearer <the relay\'s --admin-token>', { 'WWW-Authenticate': 'Bearer' });
-    }
-    if (pathname === '/outbox/status' && req.method === 'GET') {
-      const counts = await store.counts();
-      return sendJson(res, 200, { queued: counts.queued, failed: counts.failed, upstream: upstreamState, store: store.kind });
-    }
-    if (pathname === '/outbox/metrics' && req.method === 'GET') {
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-      return res.end(text);
-    }
-    if (pathname === '/outbox/messages' && req.method === 'GET') {
-      const status = new URL(target, 'http://relay.invalid').searchParams.get('status') ?? 'failed';
-      if (status !== 'failed' && status !== 'queued') return sendProblem(res, 400, 'bad-status', 'Unknown status', `status must be failed or queued; got ${JSON.stringify(status)}`);
-      const messages = await store.list(status, 1000);
-      return sendJson(res, 200, { messages: messages.map((m) => describe(m, opts.secretHeaders)) });
-    }
-    const one = /^\/outbox\/messages\/([^/]+)(\/retry)?$/.exec(pathname);
-    if (one) {
-      let id;
-      try {
-        id = decodeURIComponent(one[1]);
-      } catch {
-        return sendProblem(res, 400, 'bad-id', 'Malformed message id', 'The id in the path is not valid percent-encoding.');
-      }
-      if (one[2] && req.method === 'POST') {
-        if (!(await store.retry(id))) return sendProblem(res, 404, 'not-failed', 'No such failed message', `no dead letter with id ${JSON.stringify(id)}`);
-        log.info('retried', { id });
-        const message = await store.get(id);
-        if (message) forwarder.kick(message.lane);
-        return sendJson(res, 200, { status: 'queued', id });
-      }
-      if (!one[2] && req.method === 'DELETE') {
-        if (!(await store.remove(id))) return sendProblem(res, 404, 'not-found', 'No such message', `no queued or failed message with id ${JSON.stringify(id)}`);
-        log.info('deleted', { id });
-        res.writeHead(204);
-        return res.end();
-      }
-      if (!one[2] && req.method === 'GET') {
-        const message = await store.get(id);
-        if (!message) return sendProblem(res, 404, 'not-found', 'No such message', `no message with id ${JSON.stringify(id)}`);
-        return sendJson(res, 200, describe(message, opts.secretHeaders));
-      }
-    }
-    return sendProblem(res, 404, 'not-found', 'Not found', `${req.method} ${pathname} is not a relay endpoint`);
-  }
-
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve(undefined));
@@ -285,22 +231,5 @@ const LIMITED_RETRY_AFTER_S = 30;
 
 /** How long the health check waits for the store. */
 const STORE_HEALTH_TIMEOUT_MS = 1_000;
-
-/** A message as the admin endpoints show it: no body, secret headers redacted. */
-/**
- * @typedef {ReturnType<typeof describe>} ListedMessage what /outbox/messages lists
- */
-/** @param {import('./store-contract.js').StoredMessage} m @param {string[]} secretHeaders */
-function describe(m, secretHeaders) {
-  return {
-    id: m.id, key: clientKeyOf(m.id), lane: m.lane, status: m.status, method: m.method, url: m.url,
-    headers: redactHeaders(m.headers, secretHeaders), bodyBytes: Buffer.from(m.bodyBase64 ?? '', 'base64').length,
-    acceptedAt: new Date(m.acceptedAtMs).toISOString(), attempts: m.attempts, lastError: m.lastError ?? null,
-    upstreamStatus: m.response?.status ?? null,
-  };
-}
-
-/** The client's own key in a scoped id (`<scope>.<key>`; the scope is base64url, without dots). */
-const clientKeyOf = (/** @type {string} */ id) => (id.includes('.') ? id.slice(id.indexOf('.') + 1) : id);
 
 const redactUrl = (/** @type {string} */ url) => url.replace(/\/\/[^@/]*@/, '//[redacted]@');
