@@ -10,11 +10,13 @@ import { ANSWER_CASES, BACKOFF_CASES, BASE_MS, MAX_MS, RETRY_AFTER_CASES, RETRY_
 
 const ORIGIN = 'https://chat.example';
 
-const label = (c: AnswerCase) => `${c.status} on attempt ${c.attempt}${c.retryAfter === undefined ? '' : ` with Retry-After ${JSON.stringify(c.retryAfter)}`}${c.why ? ` (${c.why})` : ''}`;
+const label = (c: AnswerCase) => `${c.status} on attempt ${c.attempt}${c.retryAfter === undefined ? '' : ` with Retry-After ${JSON.stringify(c.retryAfter)}`}${c.replayed ? ' replayed' : ''}${c.why ? ` (${c.why})` : ''}`;
 
 test('each answer of the table: its verdict, its Retry-After, the bounds of the wait', async () => {
   for (const c of ANSWER_CASES) {
-    const response = new Response(null, { status: c.status, headers: c.retryAfter === undefined ? {} : { 'Retry-After': c.retryAfter } });
+    const headers = new Headers(c.retryAfter === undefined ? {} : { 'Retry-After': c.retryAfter });
+    if (c.replayed) headers.set('Idempotent-Replayed', 'true');
+    const response = new Response(null, { status: c.status, headers });
     // The worker's evidence: send.ts passes `attempts > 1`, this attempt counted.
     const outcome = await outcomeOf(response, c.attempt > 1, ORIGIN);
     expect(outcome.verdict, label(c)).toBe(c.verdict);

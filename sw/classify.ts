@@ -9,7 +9,7 @@
  */
 import { readDetail } from '../shared/detail.js';
 import type { Reason } from './protocol/statuses.js';
-import { classifyStatus, parseRetryAfterMs } from '../server/src/retry-policy.js';
+import { classifyStatus, parseRetryAfterMs, REPLAYED_HEADER } from '../server/src/retry-policy.js';
 
 export type { Verdict } from '../server/src/retry-policy.js';
 
@@ -42,7 +42,7 @@ export async function outcomeOf(response: Response, sentBefore: boolean, origin:
   }
   if (response.status === 401) return { verdict: 'auth', response };
   const retryAfter = response.headers.get('Retry-After');
-  const verdict = classifyStatus(response.status, { sentBefore, retryAfter });
+  const verdict = classifyStatus(response.status, { sentBefore, retryAfter, replayed: response.headers.get(REPLAYED_HEADER) === 'true' });
   if (verdict === 'delivered') return { verdict, response };
   const detail = await readDetail(response);
   const reason = httpReason(response.status);

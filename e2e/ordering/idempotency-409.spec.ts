@@ -150,6 +150,32 @@ test('a 409 with Retry-After on the first attempt (outbox-server: the key is in 
   await waitFor(async () => (await list(page)).length === 0, { message: 'list() empties' });
 });
 
+test('the handler\'s own 409, stored and replayed to a retry (Idempotent-Replayed), is a refusal: failed with its words, not retried for ever', async ({ page, server, waitFor }) => {
+  // outbox-server's middleware stores the handler's 409 (a conflict of the
+  // app's own: the conversation is archived). The worker's first try timed
+  // out before that answer, so its retry meets the stored 409, replayed: the
+  // same answer every retry will get.
+  const guard = idempotency({ store: memoryStore(), scope: () => 'one-user' });
+  let runs = 0;
+  addRoute(server, (req, res, url) => {
+    if (url.pathname !== '/api/chat' || req.method !== 'POST') return false;
+    guard(req, res, async () => {
+      runs += 1;
+      await sleep(1_500);
+      res.writeHead(409, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'the conversation is archived' }));
+    });
+    return true;
+  });
+  await open(page, server, 'api=/api/chat&timeout=1000&retryBase=250&retryMax=500');
+  const result = await sendWith(page, 'into an archived conversation');
+  expect(result, 'the first try timed out: queued').toMatchObject({ status: 'queued', reason: 'timeout' });
+  await waitFor(async () => (await events(page)).some((e) => e.id === result.id && e.status === 'failed'), { timeoutMs: 15_000, message: 'failed once the stored 409 came back' });
+  const failed = (await events(page)).find((e) => e.id === result.id && e.status === 'failed');
+  expect(failed).toMatchObject({ reason: 'http-409', detail: 'the conversation is archived' });
+  expect(runs, 'the handler ran once').toBe(1);
+  expect((await list(page)).find((m) => m.id === result.id), 'kept for retry or discard').toMatchObject({ status: 'failed', reason: 'http-409' });
+});
+
 test('key=quoted sends the draft\'s Structured Field form of the key, and the server deduplicates on it', async ({ page, server }) => {
   const draft = draftServer(server);
   await open(page, server, 'api=/api/chat&key=quoted');

@@ -32,6 +32,13 @@
 export const isTransientStatus = (status) => status >= 500 || status === 408 || status === 425 || status === 429;
 
 /**
+ * The header a stored answer carries when it is replayed (Stripe's name;
+ * outbox-server's middleware sets it): what the handler answered once, and
+ * will answer to every retry.
+ */
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/**
  * What an answer's status means. Only 2xx is delivered; transient statuses
  * (above) keep the message queued; any other answer is the server refusing it.
  *
@@ -46,15 +53,19 @@ export const isTransientStatus = (status) => status >= 500 || status === 408 || 
  *   middleware and relay answer `key-in-use` 409 with `Retry-After: 1`); this
  *   covers a sender stopped mid-request (a worker or relay killed after the
  *   POST left), whose count of attempts never recorded that send.
- * Without either, a 409 is the server's own conflict: a refusal.
+ * Without either, a 409 is the server's own conflict: a refusal. So is one
+ * marked `replayed` (`Idempotent-Replayed: true`) whatever else it says: an
+ * in-progress 409 is never a stored answer, and a stored one is the answer
+ * every retry gets, so retrying it would only wait for ever.
  * @example classifyStatus(409, { sentBefore: true }) // 'transient'
+ * @example classifyStatus(409, { sentBefore: true, replayed: true }) // 'rejected'
  * @param {number} status
- * @param {{ sentBefore?: boolean, retryAfter?: string | null }} [evidence] whether this key was sent before; the answer's `Retry-After` header (null or absent: none)
+ * @param {{ sentBefore?: boolean, retryAfter?: string | null, replayed?: boolean }} [evidence] whether this key was sent before; the answer's `Retry-After` header (null or absent: none); whether the answer is a replayed stored one (`Idempotent-Replayed: true`)
  * @returns {Verdict}
  */
-export function classifyStatus(status, { sentBefore = false, retryAfter = null } = {}) {
+export function classifyStatus(status, { sentBefore = false, retryAfter = null, replayed = false } = {}) {
   if (status >= 200 && status < 300) return 'delivered';
-  if (isTransientStatus(status) || (status === 409 && (sentBefore || typeof retryAfter === 'string'))) return 'transient';
+  if (isTransientStatus(status) || (status === 409 && !replayed && (sentBefore || typeof retryAfter === 'string'))) return 'transient';
   return 'rejected';
 }
 

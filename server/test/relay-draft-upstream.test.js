@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Idempotency, IdempotencyError, IdempotencyErrorCodes } from '@node-idempotency/core';
 import { MemoryStorageAdapter } from '@node-idempotency/storage-adapter-memory';
+import { idempotency, memoryStore } from '../src/index.js';
 import { startRelay } from '../src/relay/index.js';
 import { quiet } from './support/log.js';
 import { postJson, request, waitFor } from './support/http.js';
@@ -80,5 +81,40 @@ test('a retry that meets the draft\'s 409 (no Retry-After) while the first is st
   } finally {
     await relay.close();
     await upstream.close();
+  }
+});
+
+test('the upstream handler\'s own 409, stored by outbox-server\'s middleware and replayed to a retry, is a dead letter, not retried for ever', async () => {
+  // The first forward times out while the handler works; the retries meet
+  // key-in-use (409 with Retry-After: transient), then the stored 409 replayed
+  // (Idempotent-Replayed: true): the answer every retry would get.
+  const guard = idempotency({ store: memoryStore(), scope: () => 'one-client' });
+  let runs = 0;
+  const server = http.createServer((req, res) => {
+    guard(req, res, async () => {
+      runs += 1;
+      await new Promise((r) => setTimeout(r, 1_000));
+      res.writeHead(409, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'the conversation is archived' }));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const upstreamUrl = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
+  const relay = await startRelay({
+    upstream: upstreamUrl, listen: '127.0.0.1:0', store: `sqlite:${path.join(tmp, 'relay-replayed.db')}`,
+    timeoutMs: 300, retryBaseMs: 50, retryMaxMs: 200, pollMs: 25, passThroughWaitMs: 100, log: quiet(),
+  });
+  try {
+    const accepted = await postJson(`${relay.url}/api/chat`, { text: 'into an archived conversation' }, { 'idempotency-key': 'replayed-409' });
+    assert.equal(accepted.status, 202, 'queued: the upstream did not answer within passThroughWaitMs');
+    const status = await waitFor(async () => {
+      const now = (await request(`${relay.url}/outbox/status`)).json;
+      return now.failed === 1 ? now : undefined;
+    }, { timeoutMs: 10_000, message: 'a dead letter once the stored 409 came back' });
+    assert.equal(status.queued, 0, 'nothing left to retry');
+    assert.equal(runs, 1, 'the handler ran once');
+  } finally {
+    await relay.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
   }
 });

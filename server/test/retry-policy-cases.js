@@ -21,6 +21,7 @@ export const MAX_MS = 30_000;
  * @typedef {object} AnswerCase
  * @property {number} status
  * @property {string} [retryAfter] the answer's Retry-After header; absent when not given
+ * @property {true} [replayed] the answer carries `Idempotent-Replayed: true` (a stored answer, replayed)
  * @property {number} attempt which attempt of this key got the answer (1: its first send), after attempt − 1 transient failures in a row
  * @property {Verdict} verdict
  * @property {number} [retryAfterMs] transient only: the Retry-After read (absent: none, or unreadable)
@@ -67,6 +68,9 @@ export const ANSWER_CASES = [
   { status: 409, attempt: 2, verdict: 'transient', waitMs: [1000, 2000], why: "the draft's in-progress answer to a retry (no Retry-After: @node-idempotency/core)" },
   { status: 409, attempt: 1, retryAfter: '1', verdict: 'transient', retryAfterMs: 1000, waitMs: [1000, 1000], why: 'the server says later (outbox-server: key-in-use), e.g. to a sender stopped mid-request that never counted that send' },
   { status: 409, attempt: 3, retryAfter: '1', verdict: 'transient', retryAfterMs: 1000, waitMs: [2000, 4000] },
+  { status: 409, attempt: 2, replayed: true, verdict: 'rejected', why: "a stored answer replayed (Idempotent-Replayed): the handler's own conflict, the same for every retry" },
+  { status: 409, attempt: 2, retryAfter: '1', replayed: true, verdict: 'rejected', why: 'a stored answer is never the draft\'s in-progress one, whatever it asks' },
+  { status: 503, attempt: 2, replayed: true, verdict: 'transient', waitMs: [1000, 2000], why: 'replayed or not, a 5xx is transient (the middleware never stores one)' },
 ];
 
 /** `Retry-After` read against a fixed wall clock. */

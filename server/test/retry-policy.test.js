@@ -8,12 +8,12 @@ import { backoffDelayMs, classifyStatus, isTransientStatus, parseRetryAfterMs, r
 import { ANSWER_CASES, BACKOFF_CASES, BASE_MS, MAX_MS, RETRY_AFTER_CASES, RETRY_AFTER_NOW_MS } from './retry-policy-cases.js';
 
 /** @param {import('./retry-policy-cases.js').AnswerCase} c */
-const label = (c) => `${c.status} on attempt ${c.attempt}${c.retryAfter === undefined ? '' : ` with Retry-After ${JSON.stringify(c.retryAfter)}`}${c.why ? ` (${c.why})` : ''}`;
+const label = (c) => `${c.status} on attempt ${c.attempt}${c.retryAfter === undefined ? '' : ` with Retry-After ${JSON.stringify(c.retryAfter)}`}${c.replayed ? ' replayed' : ''}${c.why ? ` (${c.why})` : ''}`;
 
 test('each answer of the table: its verdict, its Retry-After, the bounds of the wait', () => {
   for (const c of ANSWER_CASES) {
     // The relay's evidence: `message.attempts` counts the earlier transient failures.
-    const verdict = classifyStatus(c.status, { sentBefore: c.attempt - 1 > 0, retryAfter: c.retryAfter });
+    const verdict = classifyStatus(c.status, { sentBefore: c.attempt - 1 > 0, retryAfter: c.retryAfter, replayed: c.replayed === true });
     assert.equal(verdict, c.verdict, label(c));
     if (verdict !== 'transient') continue;
     const retryAfterMs = parseRetryAfterMs(c.retryAfter);

@@ -19,7 +19,7 @@
 // stays at the head for the new holder, which sends it again with the same
 // Idempotency-Key (a deduplicating upstream keeps one copy).
 import { performance } from 'node:perf_hooks';
-import { backoffDelayMs, classifyStatus, parseRetryAfterMs, retryDelayMs } from '../retry-policy.js';
+import { backoffDelayMs, classifyStatus, parseRetryAfterMs, REPLAYED_HEADER, retryDelayMs } from '../retry-policy.js';
 import { sendUpstream } from './http.js';
 import { openHeaders } from './sealed.js';
 import { withFreshCredentials, withoutCredentials } from './credentials.js';
@@ -168,9 +168,11 @@ export function createForwarder({ store, owner, options, log, metrics, onUpstrea
       waiters.get(id)?.resolve(null);
       return 'next';
     }
-    const retryAfter = result.kind === 'answer' ? result.headers.find(([n]) => n.toLowerCase() === 'retry-after')?.[1] : undefined;
+    const header = (/** @type {string} */ name) => (result.kind === 'answer' ? result.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] : undefined);
+    const retryAfter = header('retry-after');
     // Sent before: an earlier attempt of this message failed transiently (retry-policy.js, the 409 rule).
-    const verdict = result.kind === 'answer' ? classifyStatus(result.status, { sentBefore: message.attempts > 0, retryAfter }) : 'transient';
+    const evidence = { sentBefore: message.attempts > 0, retryAfter, replayed: header(REPLAYED_HEADER) === 'true' };
+    const verdict = result.kind === 'answer' ? classifyStatus(result.status, evidence) : 'transient';
     metrics.attempts.inc({ result: verdict });
     onUpstream(verdict === 'transient' ? 'down' : 'up');
     if (verdict !== 'transient') {
