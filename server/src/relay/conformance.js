@@ -118,6 +118,19 @@ export function describeRelayQueueConformance(name, makeStore, { sharedLeases = 
           assert.ok(await store.acquireLane('b', 'r2', 5_000), 'a lapsed lease is taken');
         });
       });
+
+      test('a lease is renewed only while its owner holds it: not by another relay, and not once it lapsed, even untaken', async () => {
+        await withStore(async (store, clock) => {
+          assert.ok(await store.acquireLane('a', 'r1', 5_000));
+          assert.equal(await store.renewLane('a', 'r2', 5_000), false, 'another relay cannot renew it');
+          assert.ok(await store.renewLane('a', 'r1', 5_000));
+          assert.ok(await store.acquireLane('b', 'r1', 1));
+          await new Promise((r) => setTimeout(r, 20));
+          clock.now += 20;
+          assert.equal(await store.renewLane('b', 'r1', 5_000), false, 'a lapsed lease is not revived');
+          assert.ok(await store.acquireLane('b', 'r2', 5_000), 'and stays free for any relay to take');
+        });
+      });
     }
 
     test('dead letters: listed and counted, retried at the end of their lane, removed for good', async () => {

@@ -14,7 +14,8 @@
 // answer) is set aside as a dead letter, as the browser's worker does: a body
 // the upstream chokes on, a path it drops, must not hold every later sender.
 //
-// The lease (Redis) is held while draining and renewed every leaseMs/3; a
+// The lease (Redis) is held while draining and renewed every leaseMs/3 (only
+// while still held: a lapsed lease is never revived, the drain stops); a
 // relay that lost it stops after the message on the wire, and that message
 // stays at the head for the new holder, which sends it again with the same
 // Idempotency-Key (a deduplicating upstream keeps one copy).

@@ -16,6 +16,8 @@
 //   head(lane)                      → the oldest queued message of the lane, or null
 //   dueLanes(nowMs)                 → lanes whose head may be tried now
 //   acquireLane(lane, owner, leaseMs) / releaseLane(lane, owner) → boolean / void
+//   renewLane(lane, owner, leaseMs)  → boolean: extends a lease the owner still holds; false once it lapsed
+//                                     or another holds it (never revived: the relay stops draining that lane)
 //   recordAttempt({ id, lane }, owner, { attempts, nextAttemptAtMs, lastError }) → boolean
 //   finish(message, owner, { status, response?, lastError?, headers? }) → boolean   (false: not the head, or the lease was lost)
 //                                     `headers` replaces the stored ones: the relay drops credentials when a message settles

@@ -60,7 +60,10 @@ export function memoryQueue({ ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 *
     },
     /** @param {string} lane @param {string} owner @param {number} leaseMs */
     async renewLane(lane, owner, leaseMs) {
-      return this.acquireLane(lane, owner, leaseMs);
+      // Only a lease still held: a lapsed one is not revived (another relay may have sent meanwhile).
+      if (!holds(lane, owner)) return false;
+      leases.set(lane, { owner, untilMs: nowMs() + leaseMs });
+      return true;
     },
     /** @param {string} lane @param {string} owner */
     async releaseLane(lane, owner) {

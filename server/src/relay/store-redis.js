@@ -39,7 +39,7 @@
 // says so only with AOF and `appendfsync always` (with `everysec`, a power cut
 // loses up to a second; a relay crash loses nothing either way).
 import { connectRedis } from '../redis.js';
-import { ACCEPT, ACQUIRE, ATTEMPT, FINISH, RELEASE, REMOVE, RETRY } from './store-redis-scripts.js';
+import { ACCEPT, ACQUIRE, ATTEMPT, FINISH, RELEASE, REMOVE, RENEW, RETRY } from './store-redis-scripts.js';
 
 /** The lane's hash tag: `{lane:…}` with `%`, `{` and `}` escaped (an empty tag `{}` would not be one). */
 export const laneTag = (/** @type {string} */ lane) => `{lane:${lane.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}}`;
@@ -56,7 +56,7 @@ const scopeOf = (/** @type {string} */ id) => /^([^.]*)\./.exec(id)?.[1];
 export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 * 60 * 60 * 1000, deadLetterTtlMs = 7 * 24 * 60 * 60 * 1000, nowMs = Date.now }) {
   const { redis, owned } = connectRedis(client ?? /** @type {string} */ (url));
   /** @type {Record<string, [number, string]>} */
-  const scripts = { relayAccept: [2, ACCEPT], relayAcquire: [1, ACQUIRE], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [4, FINISH], relayRetry: [3, RETRY], relayRemove: [3, REMOVE] };
+  const scripts = { relayAccept: [2, ACCEPT], relayAcquire: [1, ACQUIRE], relayRenew: [1, RENEW], relayRelease: [1, RELEASE], relayAttempt: [2, ATTEMPT], relayFinish: [4, FINISH], relayRetry: [3, RETRY], relayRemove: [3, REMOVE] };
   for (const [name, [numberOfKeys, lua]] of Object.entries(scripts)) redis.defineCommand(name, { numberOfKeys, lua });
   // The scripts defined above, as ioredis adds them: untyped by nature.
   const r = /** @type {any} */ (redis);
@@ -161,7 +161,7 @@ export function redisQueue({ url, client, prefix = 'outbox-relay:', ttlMs = 24 *
       return (await r.relayAcquire(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
     },
     async renewLane(lane, owner, leaseMs) {
-      return (await r.relayAcquire(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
+      return (await r.relayRenew(k.lease(lane), owner, Math.ceil(leaseMs))) === 1;
     },
     async releaseLane(lane, owner) {
       await r.relayRelease(k.lease(lane), owner);
