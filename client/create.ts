@@ -35,10 +35,13 @@ export async function createOutbox(options: OutboxClientOptions = {}): Promise<O
   // Inline rather than storage.ts's persistStorage(): dist/client.js has a 3 KiB budget.
   if (options.persist) outbox.persisted = navigator.storage?.persist?.().catch(() => false);
   await outbox.declare(true);
-  // Messages left queued by an earlier visit: start probing for them. Not
-  // awaited: list() reads every stored body, and a page must not wait on the
-  // queue's length to start (10,000 queued messages of 16 kB took 5 s).
-  void outbox.list().catch(() => undefined);
+  // Queued messages an earlier visit left need no list() here (it reads every
+  // stored body: 10,000 queued messages of 16 kB kept the worker busy for
+  // seconds on each page load): the declaration above kicks a drain, and its
+  // report (backoff, transient) starts this page's probe (Outbox.#receive).
+  // Relayed ones are in no drain's report: a worker that follows them (its
+  // `lookup=`) is listed, not awaited, so the probe keeps it asking.
+  if (hello.followsRelayed === true) void outbox.list().catch(() => undefined);
   return outbox;
 }
 

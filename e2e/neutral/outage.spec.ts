@@ -76,9 +76,11 @@ for (const outage of [
       const timerEarliestMs = lastFailureAtMs + minTimerDelayMs(failed.length, RETRY_BASE_MS, RETRY_MAX_MS);
       if (online) {
         // An `online` within retryBase of the worker's last failure is taken as
-        // no news: wait until the worker has recorded it (the ledger counts it),
-        // then that long.
-        await waitFor(async () => ((await list(tab))[0]?.attempts ?? 0) >= failed.length, { timeoutMs: 2_500, message: 'the worker to record its last failure' });
+        // no news: wait until the worker has recorded it (its record updated
+        // after the server saw the try; not by counting attempts: Chromium may
+        // re-send a POST whose reused connection dropped, one worker attempt
+        // the server sees twice), then that long.
+        await waitFor(async () => ((await list(tab))[0]?.updatedAtMs ?? 0) >= lastFailureAtMs, { timeoutMs: 5_000, message: 'the worker to record its last failure' });
         await sleep(2 * RETRY_BASE_MS);
         await online();
       }

@@ -25,7 +25,8 @@ test('a server that keeps answering 503 is not hammered (default backoff), and d
   for (const [i, gap] of gaps.entries()) {
     const stepMs = Math.min(30_000, 1_000 * 2 ** i);
     expect(gap, `wait #${i + 1} (${gaps.join(', ')} ms): between half the step and the step (${stepMs} ms)`).toBeGreaterThanOrEqual(stepMs * 0.45);
-    expect(gap, `wait #${i + 1} (${gaps.join(', ')} ms)`).toBeLessThanOrEqual(stepMs + 400);
+    // The upper side has a second's margin: a timer fires late on a loaded machine (CI saw 1415 ms for a 1 s step).
+    expect(gap, `wait #${i + 1} (${gaps.join(', ')} ms)`).toBeLessThanOrEqual(stepMs + 1_000);
   }
 
   const upAtMs = Date.now();
