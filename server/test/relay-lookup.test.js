@@ -64,16 +64,22 @@ for (const kind of ['sqlite', 'redis', 'cluster']) {
       }
     });
 
-    test('a dead letter (refused by the upstream after the relay held it) is failed with the upstream\'s status', async () => {
+    test('a dead letter (refused by the upstream after the relay held it) is failed with the upstream\'s status and why, to its own client only; nothing stored', async () => {
       const t = await setup(kind);
       try {
+        const alice = { authorization: 'Bearer alice' };
         t.upstream.state.mode = '503';
-        assert.equal((await t.send('reject me', 'lk-dl')).status, 202);
-        assert.deepEqual((await t.ask('lk-dl')).json, { state: 'held' });
+        assert.equal((await t.send('reject me', 'lk-dl', alice)).status, 202);
+        assert.deepEqual((await t.ask('lk-dl', alice)).json, { state: 'held' });
         t.upstream.state.mode = 'up';
-        await waitFor(async () => (await t.ask('lk-dl')).json?.state === 'failed', { message: 'a dead letter' });
-        const answer = /** @type {{ state: string, status?: number, reason?: string }} */ ((await t.ask('lk-dl')).json);
+        await waitFor(async () => (await t.ask('lk-dl', alice)).json?.state === 'failed', { message: 'a dead letter' });
+        const answer = /** @type {{ state: string, status?: number, reason?: string }} */ ((await t.ask('lk-dl', alice)).json);
         assert.equal(answer.status, 422);
+        assert.equal(typeof answer.reason, 'string', `the relay's last error says why: ${JSON.stringify(answer)}`);
+        assert.match(answer.reason ?? '', /422/, 'the reason names the refusal');
+        assert.deepEqual(Object.keys(answer).sort(), ['reason', 'state', 'status'], 'only the state, the status and why: never the body or headers');
+        assert.deepEqual((await t.ask('lk-dl', { authorization: 'Bearer mallory' })).json, { state: 'unknown' }, 'another client\'s dead letter is unknown to it');
+        assert.equal(t.upstream.state.stored.length, 0, 'the upstream stored nothing');
       } finally {
         await t.close();
       }
