@@ -4,7 +4,7 @@
  * switching users, and reading what the server and IndexedDB hold. Each takes
  * a Playwright page or an engine-neutral tab (e2e/engines/driver.ts).
  */
-import { expect, describeServer, inPage as run, textOf, type DemoServer, type InPage, type PendingMessage, type SendResult } from '../fixtures';
+import { expect, describeServer, events, inPage as run, list, textOf, type DemoServer, type InPage, type PendingMessage, type SendResult, type WaitOptions } from '../fixtures';
 
 export const bearer = (token: string) => `Bearer ${token}`;
 
@@ -87,4 +87,42 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** Attempts of these keys that reached the server at or after `sinceMs`. */
 export function attemptsSince(server: DemoServer, keys: string[], sinceMs: number) {
   return attemptsFor(server, keys).filter((a) => a.receivedAtMs >= sinceMs);
+}
+
+/** One signed-in user's tab and the messages it sent, with the token they carry. */
+export interface UserTab {
+  tab: InPage;
+  ids: string[];
+  token: string;
+}
+
+/**
+ * Two users' messages delivered once the API is back: both lists empty, the
+ * first tab hears its user's deliveries, each message went out with its own
+ * user's `Authorization`, each user's in order, and each tab heard only its
+ * own user's statuses. Shared by accounts/switch (worker stopped between) and
+ * neutral/accounts (every engine).
+ */
+export async function expectDeliveredPerUser(
+  server: DemoServer,
+  waitFor: <T>(predicate: () => T | Promise<T>, options?: WaitOptions) => Promise<unknown>,
+  [a, b]: [UserTab, UserTab],
+): Promise<void> {
+  await waitFor(async () => (await list(a.tab)).length === 0 && (await list(b.tab)).length === 0, { message: 'both lists empty' });
+  await waitFor(async () => {
+    const seenA = await events(a.tab);
+    return a.ids.every((id) => seenA.some((e) => e.id === id && e.status === 'delivered'));
+  }, { message: 'tab 1 hears A\'s delivered' });
+  const byKey = new Map(storedWithAuth(server).map((m) => [m.key, m]));
+  for (const id of a.ids) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(a.token));
+  for (const id of b.ids) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(b.token));
+  expect(server.api.stored).toHaveLength(a.ids.length + b.ids.length);
+  // FIFO within each user.
+  const order = server.api.stored.map((m) => m.key);
+  expect(order.filter((k) => a.ids.includes(k)), 'A\'s in order').toEqual(a.ids);
+  expect(order.filter((k) => b.ids.includes(k)), 'B\'s in order').toEqual(b.ids);
+  const heardA = new Set((await events(a.tab)).map((e) => e.id));
+  const heardB = new Set((await events(b.tab)).map((e) => e.id));
+  expect(b.ids.filter((id) => heardA.has(id)), 'tab 1 heard B\'s messages').toEqual([]);
+  expect(a.ids.filter((id) => heardB.has(id)), 'tab 2 heard A\'s messages').toEqual([]);
 }

@@ -4,8 +4,8 @@
 // running drain sends nothing of A's after it resolves. The cases every engine
 // runs (sign-out purge, switching user without purge, two users in two tabs,
 // closing the owner's tab) are in e2e/neutral/accounts.spec.ts.
-import { test, expect, list, events, type OutboxEvent } from '../fixtures';
-import { bearer, purge, queueEntriesOf, sendAs, serverState, sleep, storedWithAuth } from '../accounts/helpers';
+import { test, expect, list } from '../fixtures';
+import { bearer, expectDeliveredPerUser, purge, queueEntriesOf, sendAs, serverState, sleep } from '../accounts/helpers';
 
 const A = { ns: 'alice', token: 'tok-alice-1' };
 const B = { ns: 'bob', token: 'tok-bob-1' };
@@ -37,26 +37,7 @@ test('two users in two tabs, worker restarted: each tab lists only its own, each
   await (await cdp(tabA)).stopWorkers();
   server.api.setMode('up');
   await waitForStored(4);
-  await waitFor(async () => (await list(tabA)).length === 0 && (await list(tabB)).length === 0, { message: 'both lists empty' });
-  await waitFor(async () => {
-    const seenA = await events(tabA);
-    return idsA.every((id) => seenA.some((e) => e.id === id && e.status === 'delivered'));
-  }, { message: 'tab 1 sees A\'s delivered' });
-
-  const byKey = new Map(storedWithAuth(server).map((m) => [m.key, m]));
-  for (const id of idsA) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(A.token));
-  for (const id of idsB) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(B.token));
-  expect(server.api.stored).toHaveLength(4);
-  // FIFO within each user.
-  const order = server.api.stored.map((m) => m.key);
-  expect(order.filter((k) => idsA.includes(k))).toEqual(idsA);
-  expect(order.filter((k) => idsB.includes(k))).toEqual(idsB);
-
-  // Each tab heard only its own user's statuses.
-  const heardA = new Set((await events(tabA)).map((e: OutboxEvent) => e.id));
-  const heardB = new Set((await events(tabB)).map((e: OutboxEvent) => e.id));
-  expect(idsB.filter((id) => heardA.has(id)), 'tab 1 heard B\'s messages').toEqual([]);
-  expect(idsA.filter((id) => heardB.has(id)), 'tab 2 heard A\'s messages').toEqual([]);
+  await expectDeliveredPerUser(server, waitFor, [{ tab: tabA, ids: idsA, token: A.token }, { tab: tabB, ids: idsB, token: B.token }]);
 });
 
 // Bearer: the purged messages also lose their credentials. Cookie session: nothing

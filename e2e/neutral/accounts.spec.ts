@@ -9,7 +9,7 @@
 // purge during a slow drain, cookies set from outside, encryption's key
 // deletion) and cases no engine-neutral spec has.
 import { test, expect, list, events, flush } from '../engines/fixtures';
-import { attemptsFor, attemptsSince, bearer, ledgerOf, listOf, purge, queueEntriesOf, sendAs, serverState, sleep, storedWithAuth, switchUser } from '../accounts/helpers';
+import { attemptsFor, attemptsSince, bearer, expectDeliveredPerUser, ledgerOf, listOf, purge, queueEntriesOf, sendAs, serverState, sleep, storedWithAuth, switchUser } from '../accounts/helpers';
 
 const A = { ns: 'alice', token: 'tok-alice-1' };
 const B = { ns: 'bob', token: 'tok-bob-1' };
@@ -106,23 +106,7 @@ test('two users in two tabs: each tab lists and hears only its own; each message
   server.api.setMode('up');
   await flush(tabA);
   await waitForStored(4);
-  await waitFor(async () => (await list(tabA)).length === 0 && (await list(tabB)).length === 0, { message: 'both lists empty' });
-  await waitFor(async () => {
-    const seenA = await events(tabA);
-    return idsA.every((id) => seenA.some((e) => e.id === id && e.status === 'delivered'));
-  }, { message: 'tab 1 hears A\'s delivered' });
-
-  const byKey = new Map(storedWithAuth(server).map((m) => [m.key, m]));
-  for (const id of idsA) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(A.token));
-  for (const id of idsB) expect(byKey.get(id)?.authorization, serverState(server)).toBe(bearer(B.token));
-  expect(server.api.stored).toHaveLength(4);
-  const order = server.api.stored.map((m) => m.key);
-  expect(order.filter((k) => idsA.includes(k)), 'A\'s in order').toEqual(idsA);
-  expect(order.filter((k) => idsB.includes(k)), 'B\'s in order').toEqual(idsB);
-  const heardA = new Set((await events(tabA)).map((e) => e.id));
-  const heardB = new Set((await events(tabB)).map((e) => e.id));
-  expect(idsB.filter((id) => heardA.has(id)), 'tab 1 heard B\'s messages').toEqual([]);
-  expect(idsA.filter((id) => heardB.has(id)), 'tab 2 heard A\'s messages').toEqual([]);
+  await expectDeliveredPerUser(server, waitFor, [{ tab: tabA, ids: idsA, token: A.token }, { tab: tabB, ids: idsB, token: B.token }]);
 });
 
 test('401 on replay pauses the user without hammering the server; fresh credentials resume; nothing lost or doubled', async ({ tab, server, harness, waitFor, waitForStored }) => {
