@@ -89,6 +89,25 @@ export function attemptsSince(server: DemoServer, keys: string[], sinceMs: numbe
   return attemptsFor(server, keys).filter((a) => a.receivedAtMs >= sinceMs);
 }
 
+/**
+ * With the API cut, each of two users' tabs sends two messages, interleaved:
+ * all `queued`, and each tab lists only its own user's. Resolves with the ids.
+ */
+export async function queueForTwoUsers(server: DemoServer, tabA: InPage, tabB: InPage, namespaceA: string): Promise<{ idsA: string[]; idsB: string[] }> {
+  server.api.setMode('unreachable');
+  const a1 = await sendAs(tabA, ['alice in tab 1: one']);
+  const b1 = await sendAs(tabB, ['bob in tab 2: one']);
+  const a2 = await sendAs(tabA, ['alice in tab 1: two']);
+  const b2 = await sendAs(tabB, ['bob in tab 2: two']);
+  const idsA = [a1[0]!.id, a2[0]!.id];
+  const idsB = [b1[0]!.id, b2[0]!.id];
+  for (const r of [...a1, ...a2, ...b1, ...b2]) expect(r.status).toBe('queued');
+  expect((await list(tabA)).map((m) => m.id), 'tab 1 lists A\'s only').toEqual(idsA);
+  expect((await list(tabB)).map((m) => m.id), 'tab 2 lists B\'s only').toEqual(idsB);
+  for (const m of await list(tabA)) expect(m.namespace).toBe(namespaceA);
+  return { idsA, idsB };
+}
+
 /** One signed-in user's tab and the messages it sent, with the token they carry. */
 export interface UserTab {
   tab: InPage;

@@ -5,7 +5,7 @@
 // runs (sign-out purge, switching user without purge, two users in two tabs,
 // closing the owner's tab) are in e2e/neutral/accounts.spec.ts.
 import { test, expect, list } from '../fixtures';
-import { bearer, expectDeliveredPerUser, purge, queueEntriesOf, sendAs, serverState, sleep } from '../accounts/helpers';
+import { bearer, expectDeliveredPerUser, queueForTwoUsers, purge, queueEntriesOf, sendAs, serverState, sleep } from '../accounts/helpers';
 
 const A = { ns: 'alice', token: 'tok-alice-1' };
 const B = { ns: 'bob', token: 'tok-bob-1' };
@@ -21,18 +21,7 @@ test('two users in two tabs, worker restarted: each tab lists only its own, each
   await openHarness(tabA, 'api=/api/chat', { ns: A.ns, token: A.token });
   await openHarness(tabB, 'api=/api/chat', { ns: B.ns, token: B.token });
 
-  server.api.setMode('unreachable');
-  const a1 = await sendAs(tabA, ['alice in tab 1: one']);
-  const b1 = await sendAs(tabB, ['bob in tab 2: one']);
-  const a2 = await sendAs(tabA, ['alice in tab 1: two']);
-  const b2 = await sendAs(tabB, ['bob in tab 2: two']);
-  const idsA = [a1[0]!.id, a2[0]!.id];
-  const idsB = [b1[0]!.id, b2[0]!.id];
-  for (const r of [...a1, ...a2, ...b1, ...b2]) expect(r.status).toBe('queued');
-
-  expect((await list(tabA)).map((m) => m.id), 'tab 1 lists A\'s only').toEqual(idsA);
-  expect((await list(tabB)).map((m) => m.id), 'tab 2 lists B\'s only').toEqual(idsB);
-  for (const m of await list(tabA)) expect(m.namespace).toBe(A.ns);
+  const { idsA, idsB } = await queueForTwoUsers(server, tabA, tabB, A.ns);
 
   await (await cdp(tabA)).stopWorkers();
   server.api.setMode('up');

@@ -9,7 +9,7 @@
 // purge during a slow drain, cookies set from outside, encryption's key
 // deletion) and cases no engine-neutral spec has.
 import { test, expect, list, events, flush } from '../engines/fixtures';
-import { attemptsFor, attemptsSince, bearer, expectDeliveredPerUser, ledgerOf, listOf, purge, queueEntriesOf, sendAs, serverState, sleep, storedWithAuth, switchUser } from '../accounts/helpers';
+import { attemptsFor, attemptsSince, bearer, expectDeliveredPerUser, queueForTwoUsers, ledgerOf, listOf, purge, queueEntriesOf, sendAs, serverState, sleep, storedWithAuth, switchUser } from '../accounts/helpers';
 
 const A = { ns: 'alice', token: 'tok-alice-1' };
 const B = { ns: 'bob', token: 'tok-bob-1' };
@@ -91,17 +91,7 @@ test('two users in two tabs: each tab lists and hears only its own; each message
   const tabB = await session.newTab();
   await harness(tabA, 'api=/api/chat', { ns: A.ns, token: A.token, probe: false });
   await harness(tabB, 'api=/api/chat', { ns: B.ns, token: B.token, probe: false });
-  server.api.setMode('unreachable');
-  const a1 = await sendAs(tabA, ['alice in tab 1: one']);
-  const b1 = await sendAs(tabB, ['bob in tab 2: one']);
-  const a2 = await sendAs(tabA, ['alice in tab 1: two']);
-  const b2 = await sendAs(tabB, ['bob in tab 2: two']);
-  const idsA = [a1[0]!.id, a2[0]!.id];
-  const idsB = [b1[0]!.id, b2[0]!.id];
-  for (const r of [...a1, ...a2, ...b1, ...b2]) expect(r.status).toBe('queued');
-  expect((await list(tabA)).map((m) => m.id), 'tab 1 lists A\'s only').toEqual(idsA);
-  expect((await list(tabB)).map((m) => m.id), 'tab 2 lists B\'s only').toEqual(idsB);
-  for (const m of await list(tabA)) expect(m.namespace).toBe(A.ns);
+  const { idsA, idsB } = await queueForTwoUsers(server, tabA, tabB, A.ns);
 
   server.api.setMode('up');
   await flush(tabA);
