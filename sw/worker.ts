@@ -9,6 +9,7 @@
 import { wireOutbox } from './wiring.js';
 import { normalizeOptions, optionsFromQuery } from './options.js';
 import { answerWithConfigError, asConfigError } from './refuse.js';
+import { SHELL_HANDOFF, type ShellHandoff } from './shell-options.js';
 
 const scope = self as unknown as ServiceWorkerGlobalScope;
 const query = new URL(scope.location.href).searchParams;
@@ -18,7 +19,9 @@ try {
   normalizeOptions(options);
   // installOutbox without its bypass watch: nothing else in this script
   // answers the API's POSTs (the shell's routes are GETs), so it need not ship in it.
-  wireOutbox(options);
+  const { options: resolved } = wireOutbox(options);
+  const handoff: ShellHandoff = { queueName: resolved.queueName, apiPaths: resolved.apiPaths };
+  (scope as unknown as Record<symbol, ShellHandoff>)[SHELL_HANDOFF] = handoff;
 } catch (error) {
   // A configuration it cannot use: it installs, keeps nothing, and says why to every page (refuse.ts).
   answerWithConfigError(asConfigError(error));

@@ -21,6 +21,13 @@ test('a value the worker cannot take: OutboxConfigError names the query key, the
   );
 });
 
+test('with the app shell on (shell=), a value the worker cannot take is still an OutboxConfigError, not a script that fails to evaluate', async ({ page, server }) => {
+  // dist/sw-shell.js takes the outbox's queue and api from dist/sw.js; it used to parse the query again and throw.
+  expect(await configError(page, server.url, 'api=/api/chat&retention=1day&shell=/')).toBe(
+    "OutboxConfigError: outbox: retention=1day in the worker's URL: retention takes a number of minutes above 0, e.g. retention=1440",
+  );
+});
+
 test('a misspelt key is not ignored in silence: did you mean; an unrelated key (a cache-busting v=2) is the site\'s own', async ({ page, browser, server }) => {
   expect(await configError(page, server.url, 'api=/api/chat&retenton=1440')).toBe(
     "OutboxConfigError: outbox: the worker's URL has 'retenton=', which it does not know: did you mean 'retention'?",
