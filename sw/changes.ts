@@ -14,7 +14,7 @@
  * Both are `in-flight`: nothing changes, the message goes on as it was.
  * A failed message can be cancelled (it is discarded) but not edited.
  */
-import type { LedgerRecord } from './ledger.js';
+import { mayBeOnServer, type LedgerRecord } from './ledger.js';
 import type { ChangeOutcome } from './protocol/messages.js';
 import { namespaceOf, type QueueEntry } from './request-queue.js';
 import { discard, type ActionDeps } from './actions.js';
@@ -25,15 +25,12 @@ import { wallNowMs } from './timing.js';
 export type Change = { body: ArrayBuffer; contentType: string } | undefined;
 
 /**
- * The server may hold the message: a try got no answer (now or on any try
- * before: `answerLost` is kept), a try was written down as on the wire and
- * never settled (`lookup`: the worker was stopped mid-request), or it was
- * tried and its last outcome is not an answer (a record of an older version,
- * without the mark).
+ * The server may hold it (ledger.ts), or, for a record an older version wrote
+ * without the `answerLost` mark, it was tried and its last outcome was not an
+ * answer.
  */
-function mayBeOnServer(record: LedgerRecord | undefined): boolean {
-  if (record?.answerLost === true || record?.onWireAtMs !== undefined) return true;
-  return (record?.attempts ?? 0) > 0 && !/^http-|^auth$/.test(record?.reason ?? '');
+function isInFlight(record: LedgerRecord | undefined): boolean {
+  return mayBeOnServer(record) || ((record?.attempts ?? 0) > 0 && !/^http-|^auth$/.test(record?.reason ?? ''));
 }
 
 /** Edits (`change` a new body) or cancels (`undefined`) message `id`; see the file comment. */
@@ -43,7 +40,7 @@ export async function applyChange(deps: ActionDeps, id: string, namespace: strin
   const entries = found.filter((entry) => namespaceOf(entry) === namespace);
   const failed = record?.status === 'failed' && record.requestData !== undefined && (record.namespace ?? '') === namespace;
   if (entries.length === 0 && !failed) return 'too-late';
-  if (mayBeOnServer(record)) return 'in-flight';
+  if (isInFlight(record)) return 'in-flight';
   if (change === undefined) {
     await discard(deps, id, namespace);
     return 'done';

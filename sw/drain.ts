@@ -157,7 +157,7 @@ export class Drain {
     if (running) return running;
     const run: Run = { trigger, waiter, rerun: false, stopped: new Set(), done: undefined as unknown as Promise<DrainReport> };
     this.#to({ kind: 'waiting-for-lock', run });
-    run.done = this.#lockly(run, pass);
+    run.done = this.#underLock(run, pass);
     return run.done;
   }
 
@@ -224,7 +224,7 @@ export class Drain {
     this.#state = next;
   }
 
-  async #lockly(run: Run, first: Pass): Promise<DrainReport> {
+  async #underLock(run: Run, first: Pass): Promise<DrainReport> {
     let report: LoopReport | undefined;
     let pass = first;
     try {

@@ -127,3 +127,19 @@ export class Ledger {
     return new Map(records.map((record) => [record.id, record]));
   }
 }
+
+/** A try that ended so went out and got no answer back: the server may have stored the message. */
+export function isLostAnswer(reason: Reason | undefined): boolean {
+  return reason === 'network' || reason === 'timeout' || reason === 'unreachable';
+}
+
+/**
+ * The server may hold this message: a try of it went out and no answer came
+ * back, on the last try or any before (`answerLost`, kept), or one was written
+ * down as on the wire and never settled (`lookup`: a worker stopped
+ * mid-request). The lookup asks before sending such a message again
+ * (send.ts); edit and cancel say `in-flight` (changes.ts).
+ */
+export function mayBeOnServer(record: LedgerRecord | undefined): boolean {
+  return record !== undefined && (record.answerLost === true || record.onWireAtMs !== undefined || isLostAnswer(record.reason));
+}

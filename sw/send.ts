@@ -8,7 +8,7 @@
 import { outcomeOf, type Outcome } from './classify.js';
 import type { PassControl } from './drain.js';
 import { open } from './keys.js';
-import type { LedgerRecord } from './ledger.js';
+import { mayBeOnServer, type LedgerRecord } from './ledger.js';
 import { askServer } from './lookup.js';
 import type { Services } from './services.js';
 import { IDEMPOTENCY_KEY_HEADER } from './protocol/http.js';
@@ -40,8 +40,8 @@ export class Sender {
     control.sending(id, true);
     const attempts = (prior?.attempts ?? 0) + 1;
     if (lookupUrl !== undefined) {
-      const answerLost = prior !== undefined && (prior.onWireAtMs !== undefined || prior.reason === 'network' || prior.reason === 'timeout');
-      const known = answerLost ? await askServer(lookupUrl, request.headers, options.timeoutMs) : undefined;
+      // Any try without an answer, not only the last: a 503 after a lost answer says nothing of the first try.
+      const known = mayBeOnServer(prior) ? await askServer(lookupUrl, request.headers, options.timeoutMs) : undefined;
       if (known !== undefined) {
         trace(id, `asked the server (lookup): ${known.verdict}${'reason' in known ? ` (${known.reason})` : ''}`);
         control.sending(id, false);

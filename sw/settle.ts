@@ -9,7 +9,7 @@
 import { failedAnswer, queuedAnswer } from './page-answers.js';
 import type { Outcome } from './classify.js';
 import type { LoopReport, PassControl } from './drain.js';
-import type { LedgerRecord } from './ledger.js';
+import { isLostAnswer, mayBeOnServer, type LedgerRecord } from './ledger.js';
 import type { Parents } from './dependents.js';
 import type { RelayedWatch } from './relayed.js';
 import type { Services } from './services.js';
@@ -62,7 +62,7 @@ export class Settler {
   #triedRecord(pass: PassState, entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined): LedgerRecord {
     const prior = pass.records.get(id);
     const keepAnswer = this.#deps.parents.has(id) || prior?.keepAnswer === true;
-    const answerLost = prior?.answerLost === true || prior?.onWireAtMs !== undefined || isNotAnswered(reason);
+    const answerLost = mayBeOnServer(prior) || isLostAnswer(reason);
     return { ...triedRecord(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}), ...(answerLost ? { answerLost } : {}) };
   }
 
@@ -200,11 +200,6 @@ export class Settler {
 }
 
 /** The ledger record of a queued message that was tried. */
-/** A try that went out and got no answer: the server may have stored the message. */
-function isNotAnswered(reason: Reason | undefined): boolean {
-  return reason === 'network' || reason === 'timeout' || reason === 'unreachable';
-}
-
 export function triedRecord(entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined, queueName: string): LedgerRecord {
   return {
     id,

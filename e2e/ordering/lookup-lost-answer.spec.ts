@@ -31,6 +31,23 @@ test('an answer lost after the server stored the message: the worker asks, and d
   expect(server.api.lookups.filter((l) => l.key === second.id).map((l) => l.state)).toContain('unknown');
 });
 
+test('an answer lost, then a 503 on the next try: the worker still asks before sending again, and the server keeps one copy', async ({ page, server, openHarness, waitFor }) => {
+  server.api.deduplicate = false;
+  await openHarness(page, 'api=/api/chat&lookup=/api/lookup&retryBase=1000&retryMax=2000', { probe: false });
+  server.api.dropAnswers(1);
+  const result = await send(page, 'answer lost, then 503');
+  expect(result.status).toBe('queued');
+  expect(server.api.stored).toHaveLength(1);
+  // A proxy answers the next try (and the lookup) 503: the last answer is not the lost one any more.
+  server.api.setMode('503');
+  await waitFor(() => server.api.attempts.some((a) => a.key === result.id && a.outcome === '503'), { timeoutMs: 10_000, message: 'the next try answered 503' });
+  server.api.setMode('up');
+  await waitFor(() => delivered(page, result.id), { timeoutMs: 15_000, message: 'delivered once the server said it has it' });
+  expectStoredExactly(server, [result.id], ['answer lost, then 503']);
+  expect(server.api.attempts.filter((a) => a.key === result.id).map((a) => a.outcome), 'no POST after the 503').toEqual(['answer-dropped', '503']);
+  expect(server.api.lookups.filter((l) => l.key === result.id).map((l) => l.state)).toContain('completed');
+});
+
 test('a worker stopped while its request was on the wire asks at its next start, and the server keeps one copy', async ({ page, server, openHarness, cdp, waitFor }) => {
   server.api.deduplicate = false;
   await openHarness(page, 'api=/api/chat&lookup=/api/lookup&retryBase=200', { healthMs: 1_000 });
