@@ -61,9 +61,14 @@ export class Settler {
    */
   #triedRecord(pass: PassState, entry: QueueEntry, id: string, attempts: number, reason: Reason | undefined): LedgerRecord {
     const prior = pass.records.get(id);
-    const keepAnswer = this.#deps.parents.has(id) || prior?.keepAnswer === true;
+    const keepAnswer = this.#keepsAnswer(pass, id);
     const answerLost = mayBeOnServer(prior) || isLostAnswer(reason);
     return { ...triedRecord(entry, id, attempts, reason, this.#deps.options.queueName), ...(keepAnswer ? { keepAnswer } : {}), ...(answerLost ? { answerLost } : {}) };
+  }
+
+  /** Others were sent `after` it (dependents.ts): its answer is kept with its delivery. */
+  #keepsAnswer(pass: PassState, id: string): boolean {
+    return this.#deps.parents.has(id) || pass.records.get(id)?.keepAnswer === true;
   }
 
   /**
@@ -91,7 +96,7 @@ export class Settler {
     if (outcome.verdict === 'delivered') {
       // A relay's own 202 (its marker header): off this device, not yet at the API.
       const status = outcome.response.headers.has(RELAY_HEADER) ? 'relayed' : 'delivered';
-      const isParent = status === 'delivered' && this.#triedRecord(pass, entry, id, attempts, undefined).keepAnswer === true;
+      const isParent = status === 'delivered' && this.#keepsAnswer(pass, id);
       // The copy taken on arrival (send.ts), not a clone now: the page may be reading the response already.
       const answer = status === 'delivered' && outcome.answerCopy ? readAnswer(outcome.answerCopy) : undefined;
       if (!isParent) void answer?.then((value) => this.#deps.parents.remember(id, value));
